@@ -1,0 +1,167 @@
+// Package cgroups places a container's processes into cgroups and applies
+// the OCI runtime-spec resource limits to them.
+//
+// One Manager interface has three implementations: v1 ("fs", also used on
+// hybrid hosts, where it joins the cgroup2 hierarchy mounted at
+// /sys/fs/cgroup/unified as well), v2 ("fs2") and systemd. Device access
+// is enforced by devices.allow/deny lists on v1 and by an eBPF program on
+// v2.
+//
+// Everything here is on the container start path, so the package never
+// parses /proc/self/mountinfo: the mode comes from statfs(2), the
+// hierarchies from a readdir of /sys/fs/cgroup, the caller's own cgroup
+// from /proc/self/cgroup, and each control file is written once.
+package cgroups
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Options select the cgroup driver.
+type Options struct {
+	// Systemd asks systemd (over D-Bus) to create a transient scope;
+	// cgroupsPath is then "slice:prefix:name".
+	Systemd bool
+	// Rootless tolerates missing permission to create or join cgroups as
+	// long as no resource limit has to be written there (as runc does).
+	Rootless bool
+}
+
+// Manager owns the cgroup(s) of one container.
+type Manager interface {
+	// Create makes the cgroup directories (and, on v2, enables the
+	// controllers along the path). Joining an existing empty cgroup is
+	// fine; one that already holds processes is refused, as runc does.
+	Create() error
+	// Set writes every resource in r. nil and zero-valued fields are left
+	// as they are. A value the kernel rejects gives one *WriteError naming
+	// the file and the value.
+	Set(r *specs.LinuxResources) error
+	// Add moves pid into the container's cgroup(s).
+	Add(pid int) error
+	// CloneFD opens the v2 cgroup directory (O_PATH|O_DIRECTORY) for
+	// clone3(CLONE_INTO_CGROUP). It returns -1, nil when that is not
+	// possible (v1, hybrid) and the caller must use Add instead.
+	CloneFD() (int, error)
+	// Pids lists every process in the cgroup and its descendants.
+	Pids() ([]int, error)
+	// Freeze and Thaw return once the kernel reports the cgroup
+	// frozen/thawed.
+	Freeze() error
+	Thaw() error
+	// State reports whether the cgroup is frozen.
+	State() (paused bool, err error)
+	// Kill signals every process in the cgroup.
+	Kill(sig unix.Signal) error
+	// Destroy removes the container's cgroup directories (and any
+	// sub-cgroups made inside them). It kills nothing, tolerates
+	// directories that were never created, and retries briefly on EBUSY.
+	Destroy() error
+	// Paths maps controller name to absolute directory; "" is the cgroup2
+	// directory. Save it in state.json and hand it to Load later.
+	Paths() map[string]string
+	// Stats returns runc's `events --stats` data.
+	Stats() (*Stats, error)
+	// OOMKillCount is the number of processes the OOM killer killed here.
+	OOMKillCount() (uint64, error)
+}
+
+// DefaultParent is the cgroup, relative to the caller's own, under which
+// containers without linux.cgroupsPath go: "<caller's cgroup>/casco/<id>".
+// runc puts them directly at "<caller's cgroup>/<id>"; the extra level keeps
+// casco's cgroups together and easy to find.
+const DefaultParent = "casco"
+
+// New prepares, but does not create, the manager for container id.
+//
+// cgroupsPath is the spec's linux.cgroupsPath:
+//   - absolute ("/a/b"): relative to each hierarchy's root;
+//   - relative ("a/b"): relative to the caller's own cgroup in each
+//     hierarchy (from /proc/self/cgroup), never above it;
+//   - empty: "<caller's cgroup>/casco/<id>".
+//
+// With opts.Systemd it is "slice:prefix:name" and systemd creates the unit.
+func New(cgroupsPath, id string, opts Options) (Manager, error) {
+	if opts.Systemd {
+		return newSystemd(cgroupsPath, id, opts)
+	}
+	if cgroupsPath == "" {
+		if err := validateID(id); err != nil {
+			return nil, err
+		}
+	}
+	mode, err := DetectMode()
+	if err != nil {
+		return nil, err
+	}
+	var own ownCgroups
+	if !path.IsAbs(cgroupsPath) {
+		if own, err = readOwnCgroups("self"); err != nil {
+			return nil, err
+		}
+	}
+	if mode == Unified {
+		inner, err := innerPath(cgroupsPath, id, own[""])
+		if err != nil {
+			return nil, err
+		}
+		return newFs2(path.Join(Root, inner), opts), nil
+	}
+	paths, err := v1Paths(mode, cgroupsPath, id, own)
+	if err != nil {
+		return nil, err
+	}
+	return newFs(paths, opts), nil
+}
+
+// Load rebuilds a manager from the Paths() of an earlier one.
+func Load(paths map[string]string) (Manager, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("load cgroup manager: no cgroup paths")
+	}
+	cp := make(map[string]string, len(paths))
+	for k, p := range paths {
+		if !path.IsAbs(p) || path.Clean(p) != p || !strings.HasPrefix(p, Root+"/") {
+			return nil, fmt.Errorf("load cgroup manager: path %q for %q is not a clean path under %s", p, k, Root)
+		}
+		cp[k] = p
+	}
+	if len(cp) == 1 && cp[""] != "" && !strings.HasPrefix(cp[""], unifiedRoot+"/") {
+		return newFs2(cp[""], Options{}), nil
+	}
+	return newFs(cp, Options{}), nil
+}
+
+// innerPath resolves the cgroup path inside one hierarchy ("/a/b").
+// own is the caller's cgroup in that hierarchy (needed unless cgroupsPath
+// is absolute).
+func innerPath(cgroupsPath, id, own string) (string, error) {
+	var p string
+	switch {
+	case path.IsAbs(cgroupsPath):
+		p = path.Clean(cgroupsPath)
+	case cgroupsPath == "":
+		p = path.Join("/", own, DefaultParent, id)
+	default:
+		// Clean relative to "/" first, so "../../x" cannot climb above the
+		// caller's cgroup (runc's CleanPath does the same).
+		p = path.Join("/", own, path.Clean("/"+cgroupsPath))
+	}
+	if p == "/" {
+		return "", fmt.Errorf("cgroupsPath %q: refusing to use the root cgroup for a container", cgroupsPath)
+	}
+	return p, nil
+}
+
+// validateID keeps a container id from steering a default cgroup path.
+func validateID(id string) error {
+	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\x00") || len(id) > 1024 {
+		return fmt.Errorf("invalid container id %q for a cgroup name", id)
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package cgroups
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// v1 freezer: writing FROZEN starts freezing; the state reads FREEZING
+// until every task has stopped. A task stuck in an uninterruptible sleep
+// can keep it there, so the write is repeated now and then (that is how
+// the kernel retries) and on timeout the cgroup is thawed again rather
+// than left half-frozen — runc's approach.
+
+const freezeTimeout = 5 * time.Second
+
+func (m *fsManager) freezerDir() (string, error) {
+	d, ok := m.paths["freezer"]
+	if !ok {
+		return "", fmt.Errorf("cgroup controller \"freezer\" is not available: cannot pause or resume")
+	}
+	return d, nil
+}
+
+func (m *fsManager) Freeze() error {
+	dir, err := m.freezerDir()
+	if err != nil {
+		return err
+	}
+	delay := 50 * time.Microsecond
+	deadline := time.Now().Add(freezeTimeout)
+	for i := 0; ; i++ {
+		if i%25 == 0 {
+			if err := writeFile(dir, "freezer.state", "FROZEN"); err != nil {
+				return fmt.Errorf("freeze %s: %w", dir, err)
+			}
+		}
+		state, err := readFile(dir, "freezer.state")
+		if err != nil {
+			return fmt.Errorf("freeze: %w", err)
+		}
+		state = strings.TrimSpace(state)
+		if state == "FROZEN" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			_ = writeFile(dir, "freezer.state", "THAWED")
+			return fmt.Errorf("freeze %s: still %s after %v; thawed again", dir, state, freezeTimeout)
+		}
+		time.Sleep(delay)
+		if delay < 10*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+func (m *fsManager) Thaw() error {
+	dir, err := m.freezerDir()
+	if err != nil {
+		return err
+	}
+	if err := writeFile(dir, "freezer.state", "THAWED"); err != nil {
+		return fmt.Errorf("thaw %s: %w", dir, err)
+	}
+	return waitFile(dir, "freezer.state", "THAWED")
+}
+
+// waitFile polls a state file until it reads want.
+func waitFile(dir, file, want string) error {
+	delay := 50 * time.Microsecond
+	deadline := time.Now().Add(freezeTimeout)
+	for {
+		s, err := readFile(dir, file)
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(s) == want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s/%s: still %q after %v, want %q", dir, file, strings.TrimSpace(s), freezeTimeout, want)
+		}
+		time.Sleep(delay)
+		if delay < 10*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+// State: paused only when fully FROZEN; no freezer means never paused.
+func (m *fsManager) State() (bool, error) {
+	dir, ok := m.paths["freezer"]
+	if !ok {
+		return false, nil
+	}
+	s, err := readFile(dir, "freezer.state")
+	if err != nil {
+		if isNotExist(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return strings.TrimSpace(s) == "FROZEN", nil
+}

@@ -1,0 +1,231 @@
+package cgroups
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The test binary doubles as a helper process: with CASCO_CG_HELPER set it
+// waits for one line on stdin (the parent moves it into the cgroup
+// meanwhile), then does what the variable says and exits.
+func TestMain(m *testing.M) {
+	if h := os.Getenv("CASCO_CG_HELPER"); h != "" {
+		os.Exit(runHelper(h))
+	}
+	os.Exit(m.Run())
+}
+
+// runHelper "open:/dev/x,/dev/y" prints "path ok" or "path errno" per path.
+func runHelper(h string) int {
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	what, arg, _ := strings.Cut(h, ":")
+	switch what {
+	case "open":
+		for _, p := range strings.Split(arg, ",") {
+			f, err := os.OpenFile(p, os.O_RDONLY, 0)
+			if err != nil {
+				fmt.Printf("%s %v\n", p, err.(*os.PathError).Err)
+				continue
+			}
+			f.Close()
+			fmt.Printf("%s ok\n", p)
+		}
+	case "sleep":
+		time.Sleep(time.Minute)
+	}
+	return 0
+}
+
+var testSeq atomic.Int64
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create cgroups")
+	}
+}
+
+func mode(t *testing.T) Mode {
+	t.Helper()
+	m, err := DetectMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// testPath is an absolute, unique cgroupsPath containing "casco-test".
+func testPath(t *testing.T) string {
+	return fmt.Sprintf("/casco-test-%d-%d-%s", os.Getpid(), testSeq.Add(1), strings.ReplaceAll(t.Name(), "/", "_"))
+}
+
+// newCreated makes a manager on a unique path, creates it and registers
+// its destruction. The cleanup kills only processes the test started
+// (tracked by startHelper), never "everything in the cgroup".
+func newCreated(t *testing.T) Manager {
+	t.Helper()
+	requireRoot(t)
+	m, err := New(testPath(t), "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Destroy(); err != nil {
+			t.Errorf("cleanup destroy: %v", err)
+		}
+	})
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+type helperProc struct {
+	cmd   *exec.Cmd
+	stdin interface{ Write([]byte) (int, error) }
+	out   *strings.Builder
+}
+
+// startHelper starts this test binary as a helper that blocks on stdin.
+func startHelper(t *testing.T, spec string, attr *syscall.SysProcAttr) *helperProc {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), "CASCO_CG_HELPER="+spec)
+	cmd.SysProcAttr = attr
+	out := &strings.Builder{}
+	cmd.Stdout = out
+	cmd.Stderr = out
+	w, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := &helperProc{cmd: cmd, stdin: w, out: out}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill() // by PID: a process this test started
+			_ = cmd.Wait()
+		}
+	})
+	return h
+}
+
+// startSleep runs `sleep 100` (our own child, killed by PID in cleanup).
+func startSleep(t *testing.T) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sleep", "100")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return cmd
+}
+
+func waitExit(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("pid %d did not exit", cmd.Process.Pid)
+	}
+}
+
+func readTrim(t *testing.T, dir, file string) string {
+	t.Helper()
+	s, err := readFile(dir, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(s)
+}
+
+func wantFile(t *testing.T, dir, file, want string) {
+	t.Helper()
+	if got := readTrim(t, dir, file); got != want {
+		t.Errorf("%s/%s = %q, want %q", dir, file, got, want)
+	}
+}
+
+// mainDir is the directory tests check process membership in.
+func mainDir(m Manager) string {
+	p := m.Paths()
+	for _, c := range []string{"freezer", "memory", ""} {
+		if d, ok := p[c]; ok {
+			return d
+		}
+	}
+	return ""
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+func inCgroup(t *testing.T, pid int, m Manager) {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ctrl, dir := range m.Paths() {
+		// dir is <mount>/<inner>; /proc/pid/cgroup shows <inner>.
+		inner := dir
+		if ctrl == "" && strings.HasPrefix(dir, unifiedRoot) {
+			inner = strings.TrimPrefix(dir, unifiedRoot)
+		} else if ctrl == "" {
+			inner = strings.TrimPrefix(dir, Root)
+		} else {
+			rest := strings.TrimPrefix(dir, Root+"/")
+			inner = rest[strings.Index(rest, "/"):]
+		}
+		found := false
+		for _, line := range strings.Split(string(data), "\n") {
+			parts := strings.SplitN(line, ":", 3)
+			if len(parts) != 3 || parts[2] != inner {
+				continue
+			}
+			if (ctrl == "" && parts[1] == "") || (ctrl != "" && containsField(parts[1], ctrl)) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("pid %d is not in %q cgroup %s:\n%s", pid, ctrl, inner, data)
+		}
+	}
+}
+
+func containsField(list, f string) bool {
+	for _, x := range strings.Split(list, ",") {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+var _ = filepath.Join
+var _ = unix.SIGKILL
