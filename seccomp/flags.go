@@ -96,8 +96,41 @@ func kernelHasFlag(bit uint) bool {
 	return flagProbe[bit]
 }
 
-// kernelHasAction reports whether the kernel supports a SECCOMP_RET_* action.
-func kernelHasAction(ret uint32) bool {
-	_, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&ret)))
-	return errno == 0
+var kernelRet = map[specs.LinuxSeccompAction]uint32{
+	specs.ActKill:        unix.SECCOMP_RET_KILL_THREAD,
+	specs.ActKillThread:  unix.SECCOMP_RET_KILL_THREAD,
+	specs.ActKillProcess: unix.SECCOMP_RET_KILL_PROCESS,
+	specs.ActTrap:        unix.SECCOMP_RET_TRAP,
+	specs.ActErrno:       unix.SECCOMP_RET_ERRNO,
+	specs.ActTrace:       unix.SECCOMP_RET_TRACE,
+	specs.ActAllow:       unix.SECCOMP_RET_ALLOW,
+	specs.ActLog:         unix.SECCOMP_RET_LOG,
+	specs.ActNotify:      unix.SECCOMP_RET_USER_NOTIF,
+}
+
+var actionAvail sync.Map // SECCOMP_RET_* -> bool
+
+// checkKernelAction fails for an action the running kernel does not have
+// (SECCOMP_GET_ACTION_AVAIL), with a clearer message than libseccomp's.
+func checkKernelAction(act specs.LinuxSeccompAction) error {
+	ret, ok := kernelRet[act]
+	if !ok {
+		return nil
+	}
+	if v, ok := actionAvail.Load(ret); ok {
+		if !v.(bool) {
+			return fmt.Errorf("%s is not supported by this kernel", act)
+		}
+		return nil
+	}
+	r := ret
+	_, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&r)))
+	// EPERM and friends (we run under a filter that hides seccomp(2)):
+	// leave the verdict to libseccomp.
+	avail := errno != unix.EOPNOTSUPP
+	actionAvail.Store(ret, avail)
+	if !avail {
+		return fmt.Errorf("%s is not supported by this kernel", act)
+	}
+	return nil
 }

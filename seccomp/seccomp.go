@@ -70,6 +70,9 @@ func compileProgram(cfg *specs.LinuxSeccomp) ([]byte, error) {
 	if cfg.DefaultAction == specs.ActNotify {
 		return nil, errors.New("seccomp: defaultAction: SCMP_ACT_NOTIFY cannot be used as the default action")
 	}
+	if err := checkKernelAction(cfg.DefaultAction); err != nil {
+		return nil, fmt.Errorf("seccomp: defaultAction: %w", err)
+	}
 
 	filter, err := libseccomp.NewFilter(defAct)
 	if err != nil {
@@ -150,6 +153,9 @@ func addRule(filter *libseccomp.ScmpFilter, i int, call *specs.LinuxSyscall, def
 				return ruleErr("SCMP_ACT_NOTIFY cannot be used for the write syscall")
 			}
 		}
+	}
+	if err := checkKernelAction(call.Action); err != nil {
+		return ruleErr("%v", err)
 	}
 	conds, err := conditions(call.Args)
 	if err != nil {
@@ -300,7 +306,11 @@ func filterArchs(filter *libseccomp.ScmpFilter, names []specs.Arch) ([]libseccom
 			if present {
 				continue
 			}
-			return nil, fmt.Errorf("seccomp: architectures[%d]: %q not supported by libseccomp %s: %w", i, name, libVersion(), err)
+			if errors.Is(err, unix.EDOM) {
+				// libseccomp cannot mix endiannesses in one filter.
+				err = errors.New("its byte order differs from the native architecture's")
+			}
+			return nil, fmt.Errorf("seccomp: architectures[%d]: cannot add %q to the filter for %s (libseccomp %s): %w", i, name, native, libVersion(), err)
 		}
 		dupl := false
 		for _, b := range archs {

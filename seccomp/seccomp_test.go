@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -449,6 +450,8 @@ func TestBadProfiles(t *testing.T) {
 			`seccomp: syscalls[0] ("write"): SCMP_ACT_NOTIFY cannot be used for the write syscall`},
 		{"unknown arch", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86_64, "SCMP_ARCH_VAX"}},
 			`seccomp: architectures[1]: unknown architecture "SCMP_ARCH_VAX"`},
+		{"other endianness", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchS390X}},
+			`seccomp: architectures[0]: cannot add "SCMP_ARCH_S390X" to the filter for amd64 (libseccomp ` + LibseccompVersion() + `): its byte order differs from the native architecture's`},
 		{"unknown flag", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_FOO"}},
 			`seccomp: flags[0]: unknown flag "SECCOMP_FILTER_FLAG_FOO"`},
 		{"long name list", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
@@ -456,6 +459,9 @@ func TestBadProfiles(t *testing.T) {
 			`seccomp: syscalls[0] ("a", "b", "c", ... 5 names): unknown action "x"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "other endianness" && runtime.GOARCH != "amd64" {
+				t.Skip("written for amd64")
+			}
 			_, err := Compile(tc.cfg)
 			if err == nil {
 				t.Fatalf("no error, want %q", tc.want)
