@@ -525,7 +525,7 @@ func (c *container) start() state {
 	c.r.mustRun("start", c.ID)
 	s := c.r.mustState(c.ID)
 	if s.Pid > 0 {
-		waitExec(c.r.t, s.Pid, c.B.Spec.Process.Args)
+		waitUserExec(c.r.t, s.Pid, c.B)
 	}
 	return s
 }
@@ -600,6 +600,23 @@ func waitExec(t *testing.T, pid int, want []string) {
 	if !poll(10*time.Second, func() bool { return strings.Join(cmdline(pid), "\x00") == wantS }) {
 		t.Fatalf("process %d never exec'd %q; cmdline now %q", pid, want, cmdline(pid))
 	}
+}
+
+// waitUserExec waits until process pid runs the rootfs's busybox (every
+// test program is a busybox applet): the runtime's init has exec'd it.
+func waitUserExec(t *testing.T, pid int, b *bundle) {
+	t.Helper()
+	exe := fmt.Sprintf("/proc/%d/exe", pid)
+	bb := filepath.Join(b.Rootfs, "bin", "busybox")
+	if !poll(10*time.Second, func() bool { return sameFile(exe, bb) }) {
+		t.Fatalf("process %d never exec'd the container's busybox; cmdline %q", pid, cmdline(pid))
+	}
+}
+
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // procStatus parses /proc/<pid>/status.

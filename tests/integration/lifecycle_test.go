@@ -135,12 +135,6 @@ func kindName(k byte) string {
 	return map[byte]string{'"': "string", '{': "object", '[': "array", 'n': "number", 'N': "null", 'b': "bool"}[k]
 }
 
-func sameFile(a, b string) bool {
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
-}
-
 // cgroupDirs maps a process's cgroup paths to directories on this host.
 func cgroupDirs(t *testing.T, cgs map[string]string) []string {
 	t.Helper()
