@@ -9,6 +9,12 @@
 //	seccomp(SECCOMP_SET_MODE_FILTER, Filter.Flags, &(struct sock_fprog){len, Program})
 //
 // right before execve. No libseccomp call happens in the container.
+//
+// Whatever the loader does between seccomp(2) and execve runs under the
+// filter: keep it to execve itself (and, with Notify, passing the listener fd
+// on, which returns from seccomp(2) close-on-exec). no_new_privs is not part
+// of the filter; the init sets it or not from process.noNewPrivileges, and
+// without it loading needs CAP_SYS_ADMIN, so load before dropping caps.
 package seccomp
 
 import (

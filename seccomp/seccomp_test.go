@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 	"golang.org/x/sys/unix"
 )
 
@@ -403,12 +405,24 @@ func TestFlags(t *testing.T) {
 }
 
 func TestUnknownSyscallSkipped(t *testing.T) {
+	hook := logtest.NewGlobal()
+	defer hook.Reset()
+	level := logrus.GetLevel()
+	logrus.SetLevel(logrus.DebugLevel)
+	defer logrus.SetLevel(level)
 	f := mustCompile(t, &specs.LinuxSeccomp{
 		DefaultAction: specs.ActAllow,
 		Syscalls: []specs.LinuxSyscall{
 			{Names: []string{"no_such_syscall_casco", "mkdir"}, Action: specs.ActErrno},
 		},
 	})
+	logged := false
+	for _, e := range hook.AllEntries() {
+		logged = logged || (e.Level == logrus.DebugLevel && strings.Contains(e.Message, `unknown syscall "no_such_syscall_casco" ignored`))
+	}
+	if !logged {
+		t.Errorf("no debug line for the unknown syscall: %v", hook.AllEntries())
+	}
 	res := runProbes(t, f, sysPath(unix.SYS_MKDIR, filepath.Join(t.TempDir(), "x"), 0o700))
 	if res[0].Errno != unix.EPERM {
 		t.Errorf("mkdir after an unknown name: %v, want EPERM", res[0].Errno)
