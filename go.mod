@@ -3,6 +3,7 @@ module github.com/casco-runtime/casco
 go 1.26.8
 
 require (
+	github.com/cilium/ebpf v0.20.0 // indirect
 	github.com/containerd/console v1.0.5 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.5 // indirect
 	github.com/cyphar/filepath-securejoin v0.7.0 // indirect

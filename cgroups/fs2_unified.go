@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 )
@@ -45,6 +46,9 @@ func setUnifiedV2(dir string, unified map[string]string) error {
 	}
 	return nil
 }
+
+// parentDir is path.Dir for cgroup dirs (kept here to avoid importing path twice).
+func parentDir(dir string) string { return path.Dir(dir) }
 
 // availableControllers reads a cgroup2 dir's cgroup.controllers: the
 // controllers its parent enabled for it.

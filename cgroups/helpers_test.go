@@ -31,14 +31,25 @@ func runHelper(h string) int {
 	what, arg, _ := strings.Cut(h, ":")
 	switch what {
 	case "open":
-		for _, p := range strings.Split(arg, ",") {
-			f, err := os.OpenFile(p, os.O_RDONLY, 0)
+		// "path[:r|w|rw]" entries: open each and print "path:mode ok|errno".
+		for _, e := range strings.Split(arg, ",") {
+			p, m, _ := strings.Cut(e, ":")
+			flags := os.O_RDONLY
+			switch m {
+			case "w":
+				flags = os.O_WRONLY
+			case "rw":
+				flags = os.O_RDWR
+			case "":
+				m = "r"
+			}
+			f, err := os.OpenFile(p, flags, 0)
 			if err != nil {
-				fmt.Printf("%s %v\n", p, err.(*os.PathError).Err)
+				fmt.Printf("%s:%s %v\n", p, m, err.(*os.PathError).Err)
 				continue
 			}
 			f.Close()
-			fmt.Printf("%s ok\n", p)
+			fmt.Printf("%s:%s ok\n", p, m)
 		}
 	case "sleep":
 		time.Sleep(time.Minute)

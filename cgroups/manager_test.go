@@ -297,10 +297,10 @@ func TestDevicesEnforced(t *testing.T) {
 	h.stdin.Write([]byte("go\n"))
 	waitExit(t, h.cmd)
 	out := h.out.String()
-	if !strings.Contains(out, "/dev/kmsg operation not permitted") {
+	if !strings.Contains(out, "/dev/kmsg:r operation not permitted") {
 		t.Errorf("opening /dev/kmsg was not denied:\n%s", out)
 	}
-	if !strings.Contains(out, "/dev/null ok") {
+	if !strings.Contains(out, "/dev/null:r ok") {
 		t.Errorf("opening /dev/null was denied:\n%s", out)
 	}
 }
