@@ -51,6 +51,24 @@ func runHelper(h string) int {
 			f.Close()
 			fmt.Printf("%s:%s ok\n", p, m)
 		}
+	case "spin":
+		// Burn CPU for a while so cpu stats have something to show.
+		end := time.Now().Add(200 * time.Millisecond)
+		for time.Now().Before(end) {
+		}
+	case "alloc":
+		// Touch N MiB so a small memory limit triggers the OOM killer.
+		var n int
+		fmt.Sscan(arg, &n)
+		keep := make([][]byte, 0, n)
+		for i := 0; i < n; i++ {
+			b := make([]byte, 1<<20)
+			for j := range b {
+				b[j] = 1
+			}
+			keep = append(keep, b)
+		}
+		fmt.Println("allocated", len(keep))
 	case "sleep":
 		time.Sleep(time.Minute)
 	}
