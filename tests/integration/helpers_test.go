@@ -73,9 +73,11 @@ func testMain(m *testing.M) int {
 	os.Setenv("TMPDIR", topDir)
 
 	if templateRoot, err = buildTemplateRootfs(filepath.Join(topDir, "template-rootfs")); err != nil {
+		os.RemoveAll(topDir)
 		return fail("building busybox rootfs: %v", err)
 	}
 	if templateSpec, err = runtimeSpec(filepath.Join(topDir, "template-spec")); err != nil {
+		os.RemoveAll(topDir)
 		return fail("`%s spec` does not give a usable config.json: %v", runtimeBin, err)
 	}
 	fmt.Fprintf(os.Stderr, "integration: RUNTIME=%s busybox=%s dir=%s\n", runtimeBin, busyboxBin, topDir)
@@ -960,8 +962,12 @@ func noLeftovers(t *testing.T, r *runtime, b *bundle, id, cgName string) {
 	if res := r.run("list", "-q"); strings.TrimSpace(res.Stdout) != "" {
 		t.Errorf("list -q is not empty: %s", res)
 	}
+	dirs := []string{r.dir}
 	if b != nil {
-		for _, m := range hostMountsUnder(t, b.Dir) {
+		dirs = append(dirs, b.Dir)
+	}
+	for _, d := range dirs {
+		for _, m := range hostMountsUnder(t, d) {
 			t.Errorf("host mount left behind: %s", m)
 		}
 	}

@@ -96,7 +96,11 @@ func TestLifecycle(t *testing.T) {
 	// kill: stopped, the process is gone.
 	r.mustRun("kill", c.ID, "KILL")
 	waitGone(t, proc)
-	r.waitStatus(c.ID, "stopped")
+	// A stopped container reports pid 0: its old pid may be recycled, and an
+	// engine must not signal whatever process gets it next.
+	if s := r.waitStatus(c.ID, "stopped"); s.Pid != 0 {
+		t.Errorf("stopped container reports pid %d, want 0", s.Pid)
+	}
 	r.mustFail([]string{"stopped", "start", "state"}, "start", c.ID)
 
 	// delete: state fails, root dir emptied, cgroups removed.
