@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -59,7 +60,7 @@ func runHelper(h string) int {
 	case "alloc":
 		// Touch N MiB so a small memory limit triggers the OOM killer.
 		var n int
-		fmt.Sscan(arg, &n)
+		fmt.Sscanf(arg, "%d", &n)
 		keep := make([][]byte, 0, n)
 		for i := 0; i < n; i++ {
 			b := make([]byte, 1<<20)
@@ -69,6 +70,10 @@ func runHelper(h string) int {
 			keep = append(keep, b)
 		}
 		fmt.Println("allocated", len(keep))
+		if strings.HasSuffix(arg, ":hold") {
+			os.Stdout.Sync()
+			time.Sleep(time.Minute)
+		}
 	case "sleep":
 		time.Sleep(time.Minute)
 	}
@@ -122,7 +127,37 @@ func newCreated(t *testing.T) Manager {
 type helperProc struct {
 	cmd   *exec.Cmd
 	stdin interface{ Write([]byte) (int, error) }
-	out   *strings.Builder
+	out   *syncBuilder
+}
+
+// syncBuilder is a strings.Builder safe to read while the child writes.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitOutput polls the helper's output for want.
+func (h *helperProc) waitOutput(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(h.out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("helper never printed %q: %q", want, h.out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // startHelper starts this test binary as a helper that blocks on stdin.
@@ -135,7 +170,7 @@ func startHelper(t *testing.T, spec string, attr *syscall.SysProcAttr) *helperPr
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), "CASCO_CG_HELPER="+spec)
 	cmd.SysProcAttr = attr
-	out := &strings.Builder{}
+	out := &syncBuilder{}
 	cmd.Stdout = out
 	cmd.Stderr = out
 	w, err := cmd.StdinPipe()
@@ -258,3 +293,9 @@ func containsField(list, f string) bool {
 
 var _ = filepath.Join
 var _ = unix.SIGKILL
+
+func fmtSscanDev(s string, maj, min *int64) (int, error) {
+	return fmt.Sscanf(s, "%d:%d", maj, min)
+}
+
+func itoa(n int64) string { return fmt.Sprint(n) }
