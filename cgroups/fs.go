@@ -121,7 +121,13 @@ func (m *fsManager) dirs() []string {
 
 func (m *fsManager) unified() string { return m.paths[""] }
 
-func (m *fsManager) Create() error {
+func (m *fsManager) Create() error { return m.create(true) }
+
+// mkdirs makes any missing directory without the busy check: for the
+// systemd driver, whose unit already holds the process.
+func (m *fsManager) mkdirs() error { return m.create(false) }
+
+func (m *fsManager) create(checkBusy bool) error {
 	keys := make([]string, 0, len(m.paths))
 	for k := range m.paths {
 		keys = append(keys, k)
@@ -151,7 +157,7 @@ func (m *fsManager) Create() error {
 			}
 			return fmt.Errorf("create cgroup %s: %w", dir, err)
 		}
-		if existed {
+		if existed && checkBusy {
 			if err := refuseBusy(dir); err != nil {
 				return err
 			}
