@@ -2,6 +2,8 @@ package integration
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -102,6 +104,10 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("stopped container reports pid %d, want 0", s.Pid)
 	}
 	r.mustFail([]string{"stopped", "start", "state"}, "start", c.ID)
+	// containerd (pkg/process checkKillError) maps a kill error containing
+	// "container not running", "no such process" or "os: process already
+	// finished" to "process already finished": any other wording breaks it.
+	r.mustFail([]string{"container not running", "no such process", "process already finished"}, "kill", c.ID, "KILL")
 
 	// delete: state fails, root dir emptied, cgroups removed.
 	r.mustRun("delete", c.ID)
@@ -236,9 +242,21 @@ func TestKill(t *testing.T) {
 		}
 	})
 	t.Run("missing", func(t *testing.T) {
+		// containerd maps a kill error containing "does not exist" to "no
+		// such container": the words are the contract.
 		t.Parallel()
 		r := newRuntime(t)
-		r.mustFail([]string{"not exist", "ct-missing"}, "kill", "ct-missing", "KILL")
+		r.mustFail([]string{"does not exist"}, "kill", "ct-missing", "KILL")
+	})
+	t.Run("created", func(t *testing.T) {
+		// A created container can be signalled; its parked init dies.
+		t.Parallel()
+		r := newRuntime(t)
+		c := r.create(newBundle(t, sleeper...))
+		proc := identify(r.mustState(c.ID).Pid)
+		r.mustRun("kill", c.ID, "KILL")
+		waitGone(t, proc)
+		r.waitStatus(c.ID, "stopped")
 	})
 }
 
@@ -568,5 +586,43 @@ func TestSpecCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(other, "config.json")); err != nil {
 		t.Errorf("spec --bundle did not write there: %v", err)
+	}
+}
+
+// TestLogFile: with --log FILE --log-format json the runtime appends JSON
+// objects {"level","msg","time"} to FILE; containerd reads the last
+// "error" msg from it as the failure's cause.
+func TestLogFile(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	logFile := filepath.Join(t.TempDir(), "log.json")
+	res := r.run("--log", logFile, "--log-format", "json", "state", "ct-nope")
+	if res.Code <= 0 {
+		t.Fatalf("state of a missing container: %s", res)
+	}
+	data := readFileString(logFile)
+	dec := json.NewDecoder(strings.NewReader(data))
+	var lastErr string
+	for {
+		var entry struct {
+			Level string    `json:"level"`
+			Msg   string    `json:"msg"`
+			Time  time.Time `json:"time"`
+		}
+		if err := dec.Decode(&entry); err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("log file is not a stream of JSON objects: %v: %q", err, data)
+			}
+			break
+		}
+		if entry.Time.IsZero() {
+			t.Errorf("log entry without a time: %q", data)
+		}
+		if entry.Level == "error" {
+			lastErr = entry.Msg
+		}
+	}
+	if !mentions(lastErr, "does not exist") {
+		t.Errorf("last error in the log = %q, want it to say the container does not exist (log %q)", lastErr, data)
 	}
 }
