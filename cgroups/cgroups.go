@@ -10,7 +10,24 @@
 // Everything here is on the container start path, so the package never
 // parses /proc/self/mountinfo: the mode comes from statfs(2), the
 // hierarchies from a readdir of /sys/fs/cgroup, the caller's own cgroup
-// from /proc/self/cgroup, and each control file is written once.
+// from /proc/self/cgroup, and each control file is written once
+// (BenchmarkLifecycle: New+Create+Set+Destroy is about 0.6 ms on a v1
+// host with ten hierarchies, nearly all of it the kernel's mkdir/rmdir).
+//
+// How the runtime uses it:
+//
+//	m, err := cgroups.New(spec.Linux.CgroupsPath, id, cgroups.Options{Systemd: flag})
+//	err = m.Create()
+//	r := *spec.Linux.Resources // copy, then:
+//	r.Devices = cgroups.DeviceRules(spec.Linux.Resources.Devices) // deny all + spec + defaults
+//	err = m.Set(&r)
+//	fd, err := m.CloneFD()  // >= 0: clone3(CLONE_INTO_CGROUP); -1: m.Add(pid) after fork
+//	state.CgroupPaths = m.Paths()
+//	...later, from state.json: m, err := cgroups.Load(state.CgroupPaths)
+//
+// Set leaves device access alone when r.Devices is empty, so the runtime
+// must pass DeviceRules(...) to get runc's default allow-list; on failure
+// after Create, call Destroy (it copes with half-made cgroups).
 package cgroups
 
 import (
