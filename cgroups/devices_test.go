@@ -126,3 +126,38 @@ func TestDeviceFilterReplace(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The emulation that lets an unchanged device list skip its rewrite must
+// agree with the kernel: after Set, devices.list has to equal it.
+func TestDeviceEmulationMatchesKernelV1(t *testing.T) {
+	m := newCreated(t)
+	dir, ok := m.Paths()["devices"]
+	if !ok {
+		t.Skip("no v1 devices controller on this host")
+	}
+	sets := [][]specs.LinuxDeviceCgroup{DeviceRules(nil), DeviceRules([]specs.LinuxDeviceCgroup{devRule(false, "c", 1, 3, "w")})}
+	for _, c := range deviceCases {
+		sets = append(sets, c.rules)
+	}
+	for i, rules := range sets {
+		if err := m.Set(&specs.LinuxResources{Devices: rules}); err != nil {
+			t.Fatal(err)
+		}
+		parsed, _ := parseDeviceRules(rules)
+		st := emulateV1(parsed)
+		list := readTrim(t, dir, "devices.list")
+		if !st.equalsList(list) && !(st.defaultAllow && len(st.exceptions) > 0) {
+			t.Errorf("set %d: emulation %+v does not match devices.list:\n%s", i, st, list)
+		}
+	}
+	// Unchanged rules: skipped, and the list stays right.
+	if err := m.Set(&specs.LinuxResources{Devices: DeviceRules(nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set(&specs.LinuxResources{Devices: DeviceRules(nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(readTrim(t, dir, "devices.list"), "c 1:3 rwm") {
+		t.Error("default rules lost after a repeated Set")
+	}
+}
