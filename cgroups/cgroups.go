@@ -148,10 +148,13 @@ func Load(paths map[string]string) (Manager, error) {
 		}
 		cp[k] = p
 	}
+	var inner Manager
 	if len(cp) == 1 && cp[""] != "" && !strings.HasPrefix(cp[""], unifiedRoot+"/") {
-		return newFs2(cp[""], Options{}), nil
+		inner = newFs2(cp[""], Options{})
+	} else {
+		inner = newFs(cp, Options{})
 	}
-	return newFs(cp, Options{}), nil
+	return loadSystemd(cp, inner), nil
 }
 
 // innerPath resolves the cgroup path inside one hierarchy ("/a/b").

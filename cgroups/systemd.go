@@ -329,6 +329,30 @@ func (m *systemdManager) Destroy() error {
 	return m.inner.Destroy()
 }
 
+// loadSystemd wraps a loaded manager in the systemd driver when its
+// cgroup is a systemd scope or slice and systemd runs, so that Destroy
+// stops the unit instead of pulling the directory from under systemd.
+func loadSystemd(paths map[string]string, inner Manager) Manager {
+	if !systemdRunning() {
+		return inner
+	}
+	dir := paths[""]
+	if dir == "" {
+		dir = paths["name=systemd"]
+	}
+	unit := path.Base(dir)
+	if !strings.HasSuffix(unit, ".scope") && !strings.HasSuffix(unit, ".slice") {
+		return inner
+	}
+	return &systemdManager{
+		unit:    unit,
+		slice:   path.Base(path.Dir(dir)),
+		user:    strings.Contains(dir, "/user@"),
+		inner:   inner,
+		started: true,
+	}
+}
+
 func (m *systemdManager) CloneFD() (int, error)         { return -1, nil }
 func (m *systemdManager) Pids() ([]int, error)          { return m.inner.Pids() }
 func (m *systemdManager) Freeze() error                 { return m.inner.Freeze() }
