@@ -3,7 +3,6 @@ package cgroups
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -112,14 +111,3 @@ func DeviceRules(spec []specs.LinuxDeviceCgroup) []specs.LinuxDeviceCgroup {
 }
 
 func needDevices(r *specs.LinuxResources) bool { return len(r.Devices) > 0 }
-
-// accessString normalises for comparisons in tests and logs.
-func accessString(s string) string {
-	var b strings.Builder
-	for _, c := range "rwm" {
-		if strings.ContainsRune(s, c) {
-			b.WriteRune(c)
-		}
-	}
-	return b.String()
-}

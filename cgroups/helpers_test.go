@@ -5,15 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // The test binary doubles as a helper process: with CASCO_CG_HELPER set it
@@ -290,9 +287,6 @@ func containsField(list, f string) bool {
 	}
 	return false
 }
-
-var _ = filepath.Join
-var _ = unix.SIGKILL
 
 func fmtSscanDev(s string, maj, min *int64) (int, error) {
 	return fmt.Sscanf(s, "%d:%d", maj, min)
