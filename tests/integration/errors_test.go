@@ -128,7 +128,8 @@ func TestCreateDuplicate(t *testing.T) {
 	s := r.mustState(c.ID)
 	b2 := newBundle(t, sleeper...)
 	b2.save(t)
-	r.mustFail([]string{"exists", c.ID}, "create", "--bundle", b2.Dir, c.ID)
+	res := r.mustFail([]string{"exists", c.ID}, "create", "--bundle", b2.Dir, c.ID)
+	t.Logf("stderr: %s", strings.TrimSpace(res.Stderr))
 	s2 := r.mustState(c.ID)
 	if s2.Pid != s.Pid || s2.Status != "created" || s2.Bundle != c.B.Dir || !alive(s.Pid) {
 		t.Errorf("the duplicate create disturbed the first container: %+v, was %+v", s2, s)

@@ -165,6 +165,7 @@ func TestFailingHook(t *testing.T) {
 			if res.Code <= 0 || res.Err != nil {
 				t.Fatalf("create with a failing %s hook: %s", kind, res)
 			}
+			t.Logf("stderr: %s", strings.TrimSpace(res.Stderr))
 			if readFileString(marker) != "ran\n" {
 				t.Errorf("the %s hook never ran", kind)
 			}
