@@ -1,0 +1,28 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/urfave/cli"
+
+	"github.com/casco-runtime/casco/libcontainer"
+)
+
+var deleteCommand = cli.Command{
+	Name:      "delete",
+	Usage:     "delete a container: its processes (with --force), cgroups and state",
+	ArgsUsage: "<container-id>",
+	Flags: []cli.Flag{
+		cli.BoolFlag{Name: "force, f", Usage: "kill the container first if it is running"},
+	},
+	Action: func(ctx *cli.Context) error {
+		c, err := loadContainer(ctx)
+		if err != nil {
+			if ctx.Bool("force") && errors.Is(err, libcontainer.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		return c.Delete(ctx.Bool("force"))
+	},
+}

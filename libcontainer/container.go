@@ -1,0 +1,135 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/cgroups"
+)
+
+// ErrNotExist is returned for a container ID with no state directory.
+var ErrNotExist = errors.New("container does not exist")
+
+// Container is a container as found in the state root, locked for the
+// duration of one command.
+type Container struct {
+	Dir   string
+	State *State
+	lock  *os.File
+}
+
+// Load finds and locks container id under root. Unlock it when done.
+func Load(root, id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	lock, err := lockDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+		}
+		return nil, fmt.Errorf("container %q: %w", id, err)
+	}
+	st, err := loadState(dir)
+	if err != nil {
+		lock.Close()
+		if errors.Is(err, os.ErrNotExist) {
+			// a create still running, or one that crashed before writing state
+			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+		}
+		return nil, fmt.Errorf("container %q: %w", id, err)
+	}
+	return &Container{Dir: dir, State: st, lock: lock}, nil
+}
+
+// Unlock releases the container's lock.
+func (c *Container) Unlock() {
+	if c.lock != nil {
+		c.lock.Close()
+		c.lock = nil
+	}
+}
+
+// Status computes the status from the kernel: is the init the process we
+// started, is it still parked on the exec fifo, is its cgroup frozen.
+func (c *Container) Status() string {
+	if !c.State.alive() {
+		return Stopped
+	}
+	if _, err := os.Lstat(filepath.Join(c.Dir, fifoName)); err == nil {
+		return Created
+	}
+	if m, err := c.cgroup(); err == nil {
+		if paused, err := m.State(); err == nil && paused {
+			return Paused
+		}
+	}
+	return Running
+}
+
+func (c *Container) cgroup() (cgroups.Manager, error) {
+	return cgroups.Load(c.State.CgroupPaths)
+}
+
+// OCIState is the container's state as runc prints it.
+func (c *Container) OCIState() OCIState {
+	status := c.Status()
+	pid := c.State.Pid
+	if status == Stopped {
+		pid = 0
+	}
+	return OCIState{
+		Version:     specs.Version,
+		ID:          c.State.ID,
+		Pid:         pid,
+		Status:      status,
+		Bundle:      c.State.Bundle,
+		Rootfs:      c.State.Rootfs,
+		Created:     c.State.Created,
+		Annotations: c.State.Annotations,
+		Owner:       c.State.Owner,
+	}
+}
+
+// hookState is the state handed to hooks on stdin.
+func (c *Container) hookState(status string) *specs.State {
+	return &specs.State{
+		Version:     specs.Version,
+		ID:          c.State.ID,
+		Status:      specs.ContainerState(status),
+		Pid:         c.State.Pid,
+		Bundle:      c.State.Bundle,
+		Annotations: c.State.Annotations,
+	}
+}
+
+// List returns the state of every container under root, sorted by ID.
+func List(root string) ([]OCIState, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []OCIState
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		c, err := Load(root, e.Name())
+		if err != nil {
+			continue // being created or removed right now
+		}
+		out = append(out, c.OCIState())
+		c.Unlock()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}

@@ -1,0 +1,343 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/cgroups"
+	"github.com/casco-runtime/casco/seccomp"
+)
+
+// CreateOpts are the inputs of `create` (and of the create half of `run`).
+type CreateOpts struct {
+	Root          string
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string   // path of the engine's console socket
+	Console       *os.File // an already connected console socket (foreground run -t)
+	NoPivot       bool
+	NoNewKeyring  bool
+	PreserveFds   int
+	Systemd       bool
+	Rootless      bool
+	Stdin         *os.File
+	Stdout        *os.File
+	Stderr        *os.File
+	Trace         *Trace
+}
+
+// Init is the container's init process as its creator sees it.
+type Init struct {
+	cmd *exec.Cmd
+	Pid int
+}
+
+// Create makes the container: state directory, cgroups, the init parked in
+// its namespaces before exec. On failure everything made is removed again.
+func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
+	tr := o.Trace
+	if err := ValidateID(o.ID); err != nil {
+		return nil, nil, err
+	}
+	b, err := LoadBundle(o.Bundle)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := b.Spec
+	ns, err := planNamespaces(s)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
+	}
+	if s.Process.Terminal && o.ConsoleSocket == "" && o.Console == nil {
+		return nil, nil, errors.New("process.terminal is true: a --console-socket is needed")
+	}
+	tr.Step("parse bundle")
+
+	if err := os.MkdirAll(o.Root, 0700); err != nil {
+		return nil, nil, fmt.Errorf("state root %s: %w", o.Root, err)
+	}
+	dir := filepath.Join(o.Root, o.ID)
+	if err := os.Mkdir(dir, 0711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, nil, fmt.Errorf("container %q already exists", o.ID)
+		}
+		return nil, nil, fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+			os.RemoveAll(dir)
+			lock.Close()
+		}
+	}()
+
+	fifo := filepath.Join(dir, fifoName)
+	if err := unix.Mkfifo(fifo, 0622); err != nil {
+		return nil, nil, fmt.Errorf("mkfifo %s: %w", fifo, err)
+	}
+	tr.Step("state dir")
+
+	mgr, err := cgroups.New(s.Linux.CgroupsPath, o.ID, cgroups.Options{Systemd: o.Systemd, Rootless: o.Rootless})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cgroup: %w", err)
+	}
+	if err := mgr.Create(); err != nil {
+		return nil, nil, fmt.Errorf("cgroup: %w", err)
+	}
+	undo = append(undo, func() { mgr.Destroy() })
+	if err := mgr.Set(containerResources(s)); err != nil {
+		return nil, nil, fmt.Errorf("cgroup: %w", err)
+	}
+	tr.Step("cgroup")
+
+	var filter *seccomp.Filter
+	if s.Linux.Seccomp != nil {
+		if filter, err = seccomp.Compile(s.Linux.Seccomp); err != nil {
+			return nil, nil, err
+		}
+		tr.Step("seccomp compile")
+	}
+
+	sp, err := newSpawn(o, s, dir, ns, mgr)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer sp.closeParentCopies()
+	tr.Step("prepare fds")
+	if err := sp.cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start init: %w", err)
+	}
+	sp.closeChildEnds()
+	init := &Init{cmd: sp.cmd, Pid: sp.cmd.Process.Pid}
+	undo = append(undo, func() { init.kill() })
+	tr.Step("clone init")
+
+	if sp.cgroupFD < 0 {
+		if err := mgr.Add(init.Pid); err != nil {
+			return nil, nil, fmt.Errorf("cgroup: %w", err)
+		}
+	}
+	if adj := s.Process.OOMScoreAdj; adj != nil {
+		if err := writeProcFile(fmt.Sprintf("/proc/%d/oom_score_adj", init.Pid), strconv.Itoa(*adj)); err != nil {
+			return nil, nil, fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
+		}
+	}
+
+	st := &State{
+		ID:          o.ID,
+		Pid:         init.Pid,
+		Bundle:      b.Path,
+		Rootfs:      b.Rootfs,
+		Annotations: s.Annotations,
+		CgroupPaths: mgr.Paths(),
+		Systemd:     o.Systemd,
+		Rootless:    o.Rootless,
+		Config:      s,
+	}
+	c = &Container{Dir: dir, State: st, lock: lock}
+	in := &planInput{
+		bundle:      b,
+		ns:          ns,
+		cgroupPaths: st.CgroupPaths,
+		noPivot:     o.NoPivot,
+		fds:         sp.fds,
+		filter:      filter,
+		state:       c.hookState,
+	}
+	if filter != nil && s.Linux.Seccomp.ListenerPath != "" {
+		if in.listenerMsg, err = listenerMessage(c, s.Linux.Seccomp.ListenerMetadata); err != nil {
+			return nil, nil, err
+		}
+	}
+	p, err := buildPlan(in)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
+	}
+	if _, err := sp.sync.Write(p.bytes()); err != nil {
+		return nil, nil, fmt.Errorf("send plan to init: %w", err)
+	}
+	tr.Step("send plan")
+	if err := c.followInit(sp, init, tr); err != nil {
+		return nil, nil, err
+	}
+
+	start, _, err := processStart(init.Pid)
+	if err != nil {
+		return nil, nil, fmt.Errorf("init process %d: %w", init.Pid, err)
+	}
+	st.PidStart = start
+	st.Created = time.Now().UTC()
+	if err := saveState(dir, st); err != nil {
+		return nil, nil, err
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, init.Pid); err != nil {
+			return nil, nil, err
+		}
+	}
+	tr.Step("save state")
+	return c, init, nil
+}
+
+// followInit answers the init until it reports ready (parked before exec)
+// or fails. The init's hooks checkpoint is where prestart and createRuntime
+// hooks run: namespaces and mounts exist, pivot_root has not happened.
+func (c *Container) followInit(sp *spawn, init *Init, tr *Trace) error {
+	for {
+		msg, err := readSync(sp.sync)
+		if err != nil {
+			return init.exitError(err)
+		}
+		switch msg.typ {
+		case syncError:
+			init.cmd.Wait()
+			return errors.New(string(msg.data))
+		case syncPid:
+			pid, err := strconv.Atoi(string(msg.data))
+			if err != nil {
+				return fmt.Errorf("init sent a bad pid %q", msg.data)
+			}
+			init.cmd.Wait() // the intermediate that joined the pid namespace
+			init.Pid, c.State.Pid = pid, pid
+		case syncHooks:
+			tr.Step("init: rootfs ready")
+			h := c.State.Config.Hooks
+			state := c.hookState(Creating)
+			if err := runHooks("prestart", h.Prestart, state); err != nil {
+				return err
+			}
+			if err := runHooks("createRuntime", h.CreateRuntime, state); err != nil {
+				return err
+			}
+			tr.Step("createRuntime hooks")
+			if err := writeSync(sp.sync, syncGo); err != nil {
+				return init.exitError(err)
+			}
+		case syncReady:
+			tr.Step("init: ready")
+			return nil
+		default:
+			return fmt.Errorf("init sent unknown message %q", msg.typ)
+		}
+	}
+}
+
+// exitError explains why the init stopped talking.
+func (in *Init) exitError(cause error) error {
+	if err := in.cmd.Wait(); err != nil {
+		return fmt.Errorf("container init exited before it was ready: %w", err)
+	}
+	return fmt.Errorf("container init stopped talking: %w", cause)
+}
+
+// kill ends the init (and with it its pid namespace) and reaps it.
+func (in *Init) kill() {
+	unix.Kill(in.Pid, unix.SIGKILL)
+	if in.cmd.ProcessState == nil {
+		in.cmd.Process.Kill()
+		in.cmd.Wait()
+	}
+}
+
+// Wait waits for the container's init to exit and returns its wait status.
+func (in *Init) Wait() (syscall.WaitStatus, error) {
+	if in.cmd.ProcessState == nil && in.cmd.Process.Pid == in.Pid {
+		err := in.cmd.Wait()
+		if in.cmd.ProcessState == nil {
+			return 0, err
+		}
+		return in.cmd.ProcessState.Sys().(syscall.WaitStatus), nil
+	}
+	// the init is our grandchild (pid namespace joined by path): we are its subreaper
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(in.Pid, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		return ws, err
+	}
+}
+
+func writeProcFile(path, value string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var sf unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &sf); err != nil || sf.Type != unix.PROC_SUPER_MAGIC {
+		return fmt.Errorf("%s is not on procfs", path)
+	}
+	_, err = f.WriteString(value)
+	return err
+}
+
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0644)
+}
+
+// listenerMessage is what the seccomp agent receives with the notify fd.
+func listenerMessage(c *Container, metadata string) (string, error) {
+	msg := specs.ContainerProcessState{
+		Version:  specs.Version,
+		Fds:      []string{specs.SeccompFdName},
+		Pid:      c.State.Pid,
+		Metadata: metadata,
+		State:    *c.hookState(Creating),
+	}
+	data, err := json.Marshal(msg)
+	return string(data), err
+}
+
+func dialUnix(path string) (*os.File, error) {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return conn.(*net.UnixConn).File()
+}
+
+// containerResources is linux.resources with the device allow-list every
+// container needs, and access to its own linux.devices, as runc gives them.
+func containerResources(s *specs.Spec) *specs.LinuxResources {
+	var r specs.LinuxResources
+	if s.Linux.Resources != nil {
+		r = *s.Linux.Resources
+	}
+	r.Devices = cgroups.DeviceRules(r.Devices)
+	for _, d := range s.Linux.Devices {
+		major, minor := d.Major, d.Minor
+		typ := d.Type
+		if typ == "u" {
+			typ = "c"
+		}
+		r.Devices = append(r.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: "rwm"})
+	}
+	return &r
+}

@@ -1,0 +1,54 @@
+package libcontainer
+
+import (
+	"sort"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
+
+)
+
+// Features says truthfully what this casco supports.
+func Features() *features.Features {
+	t := true
+	var opts []string
+	for o := range mountFlags {
+		opts = append(opts, o)
+	}
+	for o := range propagationFlags {
+		opts = append(opts, o)
+	}
+	sort.Strings(opts)
+	var ns []string
+	for t := range namespaceFlags {
+		ns = append(ns, string(t))
+	}
+	sort.Strings(ns)
+	return &features.Features{
+		OCIVersionMin: "1.0.0",
+		OCIVersionMax: specs.Version,
+		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
+		MountOptions:  opts,
+		Linux: &features.Linux{
+			Namespaces:   ns,
+			Capabilities: CapNames(),
+			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &t, SystemdUser: &t},
+			Seccomp:      seccompFeatures(),
+			Apparmor:     &features.Apparmor{Enabled: &t},
+			Selinux:      &features.Selinux{Enabled: new(bool)},
+			IntelRdt:     &features.IntelRdt{Enabled: new(bool)},
+			MountExtensions: &features.MountExtensions{
+				IDMap: &features.IDMap{Enabled: new(bool)},
+			},
+		},
+		Annotations: map[string]string{
+			"org.opencontainers.runc.checkpoint.enabled": "false",
+		},
+	}
+}
+
+// seccompFeatures is filled in by the seccomp package once it reports them.
+func seccompFeatures() *features.Seccomp {
+	t := true
+	return &features.Seccomp{Enabled: &t}
+}

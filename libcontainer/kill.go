@@ -1,0 +1,82 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotRunning is returned when signalling a container whose init is gone.
+var ErrNotRunning = errors.New("container not running")
+
+// Signal sends sig to the container's init, or with all to every process
+// in its cgroup.
+func (c *Container) Signal(sig unix.Signal, all bool) error {
+	if all {
+		m, err := c.cgroup()
+		if err != nil {
+			return err
+		}
+		return m.Kill(sig)
+	}
+	if !c.State.alive() {
+		return ErrNotRunning
+	}
+	// a pidfd pins the process: the pid can't be recycled between check and kill
+	pidfd, err := unix.PidfdOpen(c.State.Pid, 0)
+	if err != nil {
+		return fmt.Errorf("signal init %d: %w", c.State.Pid, err)
+	}
+	defer unix.Close(pidfd)
+	if !c.State.alive() {
+		return ErrNotRunning
+	}
+	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
+		return fmt.Errorf("signal init %d: %w", c.State.Pid, err)
+	}
+	return nil
+}
+
+// killAndWait kills every process of the container and waits until the
+// init is gone.
+func (c *Container) killAndWait() error {
+	if m, err := c.cgroup(); err == nil {
+		if !hasNamespace(c.State.Config, specs.PIDNamespace) || nsPath(c.State.Config, specs.PIDNamespace) != "" {
+			// without a pid namespace of its own, the init's death doesn't end the rest
+			m.Kill(unix.SIGKILL)
+		}
+		if paused, _ := m.State(); paused {
+			defer m.Thaw()
+		}
+	}
+	if !c.State.alive() {
+		return nil
+	}
+	pidfd, err := unix.PidfdOpen(c.State.Pid, 0)
+	if err != nil {
+		return nil // already gone
+	}
+	defer unix.Close(pidfd)
+	if !c.State.alive() {
+		return nil
+	}
+	if err := unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
+		return fmt.Errorf("kill init %d: %w", c.State.Pid, err)
+	}
+	if m, err := c.cgroup(); err == nil {
+		if paused, _ := m.State(); paused {
+			m.Thaw()
+		}
+	}
+	pfd := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if n, _ := unix.Poll(pfd, 100); n > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("init %d did not die after SIGKILL", c.State.Pid)
+}

@@ -1,0 +1,87 @@
+package libcontainer
+
+import (
+	"encoding/binary"
+)
+
+// Op codes of the plan, in step with nsenter/plan.h.
+const (
+	opSetns = iota + 1
+	opUnshare
+	opTimens
+	opFork
+	opMount
+	opRootfs
+	opMknod
+	opBindDev
+	opSymlink
+	opSyncHooks
+	opHook
+	opPivotRoot
+	opPropagation
+	opMask
+	opReadonly
+	opRemountRootRO
+	opSysctl
+	opHostname
+	opDomainname
+	opConsole
+	opRlimit
+	opChdir
+	opIdentity
+	opUmask
+	opNoNewPrivs
+	opAppArmor
+	opLookPath
+	opReady
+	opWaitFifo
+	opSeccomp
+	opCloseFds
+	opExec
+)
+
+// Mount kinds: what the init creates at a mount's destination.
+const (
+	mountDir  = 0
+	mountFile = 1
+)
+
+// Sync message types between the init and its parent.
+const (
+	syncError = 'E'
+	syncHooks = 'H'
+	syncReady = 'R'
+	syncPid   = 'P'
+	syncGo    = 'G'
+)
+
+// plan is the list of operations the container's init carries out, encoded
+// as nsenter reads it. The Go side makes every decision; the plan only says
+// what to do.
+type plan struct {
+	buf []byte
+}
+
+// add appends one operation with its integer and string arguments.
+func (p *plan) add(op uint32, ints []uint64, strs ...string) {
+	p.buf = binary.NativeEndian.AppendUint32(p.buf, op)
+	p.buf = binary.NativeEndian.AppendUint32(p.buf, uint32(len(ints)))
+	p.buf = binary.NativeEndian.AppendUint32(p.buf, uint32(len(strs)))
+	for _, v := range ints {
+		p.buf = binary.NativeEndian.AppendUint64(p.buf, v)
+	}
+	for _, s := range strs {
+		p.buf = binary.NativeEndian.AppendUint32(p.buf, uint32(len(s)+1))
+		p.buf = append(p.buf, s...)
+		p.buf = append(p.buf, 0)
+	}
+}
+
+// ints is a shorthand for building an operation's integer arguments.
+func ints(v ...uint64) []uint64 { return v }
+
+// bytes returns the plan framed with its length, ready to send.
+func (p *plan) bytes() []byte {
+	out := binary.NativeEndian.AppendUint32(make([]byte, 0, len(p.buf)+4), uint32(len(p.buf)))
+	return append(out, p.buf...)
+}

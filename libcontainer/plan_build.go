@@ -1,0 +1,217 @@
+package libcontainer
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/seccomp"
+)
+
+// defaultPath is used to find the executable when the process has no PATH.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// initFds are the numbers of the init's inherited descriptors, after the
+// preserved ones (which keep 3..3+N-1 for the user process).
+type initFds struct {
+	fifo     int // O_PATH of exec.fifo, -1 for none
+	console  int // connected console socket, -1 for none
+	listener int // connected seccomp listener, -1 for none
+	preserve int // --preserve-fds
+}
+
+// planInput is everything the plan is built from.
+type planInput struct {
+	bundle      *Bundle
+	ns          nsPlan
+	cgroupPaths map[string]string
+	noPivot     bool
+	fds         initFds
+	filter      *seccomp.Filter
+	listenerMsg string
+	state       func(status string) *specs.State
+}
+
+// buildPlan decides, in order, every step of the container's init: the
+// namespaces, the rootfs, the hooks, pivot_root, the process's identity,
+// the handshake with `start`, and the exec.
+func buildPlan(in *planInput) (*plan, error) {
+	s := in.bundle.Spec
+	p := &plan{}
+	for _, ns := range in.ns.joins {
+		p.add(opSetns, ints(uint64(namespaceFlags[ns.Type])), ns.Path)
+	}
+	if in.ns.unshare != 0 {
+		p.add(opUnshare, ints(uint64(in.ns.unshare)))
+	}
+	if in.ns.fork {
+		p.add(opFork, nil)
+	}
+	if in.ns.time {
+		p.add(opTimens, nil, timensOffsets(s))
+	}
+
+	err := p.rootfs(&rootfsPlan{
+		spec:        s,
+		bundle:      in.bundle.Path,
+		rootfs:      in.bundle.Rootfs,
+		newUserns:   hasNamespace(s, specs.UserNamespace),
+		cgroupns:    hasNamespace(s, specs.CgroupNamespace),
+		cgroupPaths: in.cgroupPaths,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if h := s.Hooks; h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0) {
+		p.add(opSyncHooks, nil)
+	}
+	if s.Hooks != nil {
+		if err := p.hooks("createContainer", s.Hooks.CreateContainer, in.state(Creating)); err != nil {
+			return nil, err
+		}
+	}
+	noPivot := uint64(0)
+	if in.noPivot {
+		noPivot = 1
+	}
+	p.add(opPivotRoot, ints(noPivot))
+	p.insideRoot(s, in)
+	if err := p.process(s, in); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// insideRoot adds what happens in the new root: propagation, console,
+// names, sysctls, masked and read-only paths, a read-only root.
+func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
+	if rp := s.Linux.RootfsPropagation; rp != "" {
+		p.add(opPropagation, ints(uint64(propagationFlags[rp])))
+	}
+	if in.fds.console >= 0 {
+		var rows, cols uint64
+		if cs := s.Process.ConsoleSize; cs != nil {
+			rows, cols = uint64(cs.Height), uint64(cs.Width)
+		}
+		p.add(opConsole, ints(uint64(in.fds.console), rows, cols))
+	}
+	if s.Hostname != "" {
+		p.add(opHostname, nil, s.Hostname)
+	}
+	if s.Domainname != "" {
+		p.add(opDomainname, nil, s.Domainname)
+	}
+	keys := make([]string, 0, len(s.Linux.Sysctl))
+	for k := range s.Linux.Sysctl {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p.add(opSysctl, nil, "/proc/sys/"+strings.ReplaceAll(k, ".", "/"), s.Linux.Sysctl[k])
+	}
+	for _, m := range s.Linux.MaskedPaths {
+		p.add(opMask, nil, m)
+	}
+	for _, r := range s.Linux.ReadonlyPaths {
+		p.add(opReadonly, nil, r)
+	}
+	// the tmpfs that holds v1 cgroup binds is made read-only once they are in
+	if _, v2 := in.cgroupPaths[""]; !(v2 && len(in.cgroupPaths) == 1) {
+		for _, m := range s.Mounts {
+			if flags, _, _, _ := parseMountOptions(m.Options); m.Type == "cgroup" && flags&unix.MS_RDONLY != 0 {
+				p.add(opReadonly, nil, filepath.Clean(m.Destination))
+			}
+		}
+	}
+	if s.Root.Readonly {
+		p.add(opRemountRootRO, nil)
+	}
+}
+
+// process adds the user process's limits, identity, the wait for `start`
+// and the exec. Seccomp goes as late as it can: before the identity change
+// when it needs CAP_SYS_ADMIN (no no_new_privs), otherwise right before exec.
+func (p *plan) process(s *specs.Spec, in *planInput) error {
+	proc := s.Process
+	for _, rl := range proc.Rlimits {
+		p.add(opRlimit, ints(uint64(rlimitNames[rl.Type]), rl.Soft, rl.Hard), rl.Type)
+	}
+	p.add(opChdir, nil, proc.Cwd)
+	umask := uint64(0022)
+	if proc.User.Umask != nil {
+		umask = uint64(*proc.User.Umask)
+	}
+	p.add(opUmask, ints(umask))
+	if in.filter != nil && !proc.NoNewPrivileges {
+		p.seccomp(in)
+	}
+	if err := p.identity(proc); err != nil {
+		return err
+	}
+	if proc.NoNewPrivileges {
+		p.add(opNoNewPrivs, nil)
+	}
+	if proc.ApparmorProfile != "" && apparmorEnabled() {
+		p.add(opAppArmor, nil, proc.ApparmorProfile)
+	}
+	path := defaultPath
+	for _, e := range proc.Env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	p.add(opLookPath, nil, path, proc.Args[0])
+	p.add(opCloseFds, ints(uint64(3+in.fds.preserve)))
+	p.add(opReady, nil)
+	if in.fds.fifo >= 0 {
+		p.add(opWaitFifo, ints(uint64(in.fds.fifo)))
+	}
+	if s.Hooks != nil {
+		if err := p.hooks("startContainer", s.Hooks.StartContainer, in.state(Created)); err != nil {
+			return err
+		}
+	}
+	if in.filter != nil && proc.NoNewPrivileges {
+		p.seccomp(in)
+	}
+	strs := append(append([]string{}, proc.Args...), proc.Env...)
+	p.add(opExec, ints(uint64(len(proc.Args)), uint64(len(proc.Env))), strs...)
+	return nil
+}
+
+func (p *plan) seccomp(in *planInput) {
+	listener := int64(in.fds.listener)
+	p.add(opSeccomp, ints(uint64(in.filter.Flags), uint64(listener)), string(in.filter.Program), in.listenerMsg)
+}
+
+// identity adds the switch to the configured user and capabilities.
+func (p *plan) identity(proc *specs.Process) error {
+	var sets [5]uint64
+	if c := proc.Capabilities; c != nil {
+		for i, names := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
+			m, err := capMask(names)
+			if err != nil {
+				return fmt.Errorf("process.capabilities: %w", err)
+			}
+			sets[i] = m
+		}
+	}
+	// the kernel refuses ambient capabilities that are not permitted and inheritable
+	if extra := sets[4] &^ (sets[2] & sets[3]); extra != 0 {
+		logrus.Warnf("ambient capabilities %#x are not both permitted and inheritable: not raised", extra)
+		sets[4] &^= extra
+	}
+	u := proc.User
+	v := ints(uint64(u.UID), uint64(u.GID), 1, uint64(len(u.AdditionalGids)))
+	for _, g := range u.AdditionalGids {
+		v = append(v, uint64(g))
+	}
+	v = append(v, sets[:]...)
+	p.add(opIdentity, v)
+	return nil
+}

@@ -1,0 +1,185 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/cgroups"
+)
+
+// rootfsPlan is what the rootfs part of the plan needs to know.
+type rootfsPlan struct {
+	spec        *specs.Spec
+	bundle      string
+	rootfs      string
+	newUserns   bool // devices can't be made with mknod: bind the host's
+	cgroupns    bool
+	cgroupPaths map[string]string
+}
+
+// defaultDevices are the nodes every container gets, as with runc.
+var defaultDevices = []specs.LinuxDevice{
+	{Path: "/dev/null", Type: "c", Major: 1, Minor: 3},
+	{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5},
+	{Path: "/dev/full", Type: "c", Major: 1, Minor: 7},
+	{Path: "/dev/random", Type: "c", Major: 1, Minor: 8},
+	{Path: "/dev/urandom", Type: "c", Major: 1, Minor: 9},
+	{Path: "/dev/tty", Type: "c", Major: 5, Minor: 0},
+}
+
+var defaultSymlinks = [][2]string{
+	{"/proc/self/fd", "/dev/fd"},
+	{"/proc/self/fd/0", "/dev/stdin"},
+	{"/proc/self/fd/1", "/dev/stdout"},
+	{"/proc/self/fd/2", "/dev/stderr"},
+}
+
+// rootfs adds everything from the root bind mount to the last device node:
+// the part of the plan that runs before pivot_root.
+func (p *plan) rootfs(r *rootfsPlan) error {
+	rootProp := uintptr(unix.MS_SLAVE | unix.MS_REC)
+	if rp := r.spec.Linux.RootfsPropagation; rp != "" {
+		f, ok := propagationFlags[rp]
+		if !ok {
+			return fmt.Errorf("linux.rootfsPropagation: unknown propagation %q", rp)
+		}
+		if f&unix.MS_PRIVATE != 0 {
+			rootProp = f
+		}
+	}
+	p.add(opRootfs, ints(uint64(rootProp)), r.rootfs)
+	devBound := false
+	for i, m := range r.spec.Mounts {
+		if err := p.mount(r, m); err != nil {
+			return fmt.Errorf("mounts[%d] (%s): %w", i, m.Destination, err)
+		}
+		if filepath.Clean(m.Destination) == "/dev" && m.Type != "tmpfs" && m.Type != "devtmpfs" {
+			devBound = true
+		}
+	}
+	if !devBound {
+		if err := p.devices(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
+	flags, prop, data, err := parseMountOptions(m.Options)
+	if err != nil {
+		return err
+	}
+	switch {
+	case m.Type == "cgroup" || m.Type == "cgroup2":
+		return p.cgroupMount(r, m, flags)
+	case flags&unix.MS_BIND != 0 || m.Type == "bind":
+		src := m.Source
+		if !filepath.IsAbs(src) {
+			src = filepath.Join(r.bundle, src)
+		}
+		st, err := os.Stat(src)
+		if err != nil {
+			return fmt.Errorf("bind source: %w", err)
+		}
+		kind := mountDir
+		if !st.IsDir() {
+			kind = mountFile
+		}
+		// MS_BIND ignores every other flag: those need a remount
+		remount := flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
+		p.add(opMount, ints(uint64(unix.MS_BIND|flags&unix.MS_REC), uint64(kind), uint64(remount), uint64(prop)), src, m.Destination, "", "")
+	default:
+		p.add(opMount, ints(uint64(flags), mountDir, 0, uint64(prop)), m.Source, m.Destination, m.Type, data)
+	}
+	return nil
+}
+
+// cgroupMount shows the container its own cgroups: a cgroup2 mount in a
+// cgroup namespace on v2, otherwise binds of the container's cgroup
+// directories (under a tmpfs on v1), read-only unless asked otherwise.
+func (p *plan) cgroupMount(r *rootfsPlan, m specs.Mount, flags uintptr) error {
+	if unified, ok := r.cgroupPaths[""]; ok && len(r.cgroupPaths) == 1 {
+		if r.cgroupns {
+			p.add(opMount, ints(uint64(flags), mountDir, 0, 0), "cgroup2", m.Destination, "cgroup2", "")
+			return nil
+		}
+		p.add(opMount, ints(unix.MS_BIND, mountDir, uint64(flags), 0), unified, m.Destination, "", "")
+		return nil
+	}
+	p.add(opMount, ints(uint64(flags&^unix.MS_RDONLY), mountDir, 0, 0), "tmpfs", m.Destination, "tmpfs", "mode=755")
+	names := make([]string, 0, len(r.cgroupPaths))
+	for _, dir := range r.cgroupPaths {
+		names = append(names, dir)
+	}
+	sort.Strings(names)
+	for _, dir := range names {
+		rel := strings.TrimPrefix(dir, cgroups.Root+"/")
+		name, _, _ := strings.Cut(rel, "/")
+		p.add(opMount, ints(unix.MS_BIND, mountDir, uint64(flags|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC), 0), dir, filepath.Join(m.Destination, name), "", "")
+	}
+	return nil
+}
+
+// devices adds the default device nodes, linux.devices and /dev's symlinks.
+func (p *plan) devices(r *rootfsPlan) error {
+	devs := append([]specs.LinuxDevice(nil), defaultDevices...)
+	for _, d := range r.spec.Linux.Devices {
+		devs = append(devs, d)
+	}
+	for _, d := range devs {
+		if err := p.device(r, d); err != nil {
+			return err
+		}
+	}
+	for _, l := range defaultSymlinks {
+		p.add(opSymlink, nil, l[0], l[1])
+	}
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		p.add(opSymlink, nil, "/proc/kcore", "/dev/core")
+	}
+	p.add(opSymlink, nil, "pts/ptmx", "/dev/ptmx")
+	return nil
+}
+
+func (p *plan) device(r *rootfsPlan, d specs.LinuxDevice) error {
+	if !filepath.IsAbs(d.Path) || !strings.HasPrefix(filepath.Clean(d.Path), "/dev/") {
+		return fmt.Errorf("linux.devices: path %q must be under /dev", d.Path)
+	}
+	if r.newUserns {
+		// mknod is not allowed in a user namespace: bind the host's node
+		p.add(opBindDev, nil, d.Path, d.Path)
+		return nil
+	}
+	var typ uint32
+	switch d.Type {
+	case "c", "u":
+		typ = unix.S_IFCHR
+	case "b":
+		typ = unix.S_IFBLK
+	case "p":
+		typ = unix.S_IFIFO
+	default:
+		return fmt.Errorf("linux.devices %s: unknown type %q", d.Path, d.Type)
+	}
+	mode := uint32(0666)
+	if d.FileMode != nil {
+		mode = uint32(*d.FileMode) & 07777
+	}
+	var uid, gid uint32
+	if d.UID != nil {
+		uid = *d.UID
+	}
+	if d.GID != nil {
+		gid = *d.GID
+	}
+	dev := unix.Mkdev(uint32(d.Major), uint32(d.Minor))
+	p.add(opMknod, ints(uint64(typ|mode), dev, uint64(uid), uint64(gid)), d.Path)
+	return nil
+}

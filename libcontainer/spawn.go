@@ -1,0 +1,132 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/cgroups"
+)
+
+// spawn is the init process about to be started and the descriptors it
+// inherits: the preserved fds first (3..3+N-1, where the user process
+// expects them), then the binary's read-only view, the sync socket, the
+// exec fifo, the console and seccomp listener sockets.
+type spawn struct {
+	cmd        *exec.Cmd
+	sync       *os.File // our end of the sync socket
+	fds        initFds
+	cgroupFD   int
+	childEnds  []*os.File // closed once the child has them
+	parentOnly []*os.File // closed when create returns
+}
+
+func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.Manager) (sp *spawn, err error) {
+	sp = &spawn{cgroupFD: -1, fds: initFds{fifo: -1, console: -1, listener: -1, preserve: o.PreserveFds}}
+	defer func() {
+		if err != nil {
+			sp.closeChildEnds()
+			sp.closeParentCopies()
+		}
+	}()
+	var extra []*os.File
+	for i := 0; i < o.PreserveFds; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), fmt.Sprintf("preserved-%d", 3+i)))
+	}
+	inherit := func(f *os.File) int {
+		extra = append(extra, f)
+		sp.childEnds = append(sp.childEnds, f)
+		return 2 + len(extra)
+	}
+
+	exe, err := exeView()
+	if err != nil {
+		return nil, err
+	}
+	exeFd := inherit(exe)
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("sync socketpair: %w", err)
+	}
+	sp.sync = os.NewFile(uintptr(pair[0]), "sync")
+	sp.parentOnly = append(sp.parentOnly, sp.sync)
+	syncFd := inherit(os.NewFile(uintptr(pair[1]), "sync-child"))
+
+	fifo, err := unix.Open(dir+"/"+fifoName, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open exec fifo: %w", err)
+	}
+	sp.fds.fifo = inherit(os.NewFile(uintptr(fifo), "exec.fifo"))
+
+	if s.Process.Terminal {
+		console := o.Console
+		if console == nil {
+			if console, err = dialUnix(o.ConsoleSocket); err != nil {
+				return nil, fmt.Errorf("console socket %s: %w", o.ConsoleSocket, err)
+			}
+		}
+		sp.fds.console = inherit(console)
+	} else if o.Console != nil {
+		o.Console.Close()
+	}
+	if sc := s.Linux.Seccomp; sc != nil && sc.ListenerPath != "" {
+		l, err := dialUnix(sc.ListenerPath)
+		if err != nil {
+			return nil, fmt.Errorf("seccomp listener %s: %w", sc.ListenerPath, err)
+		}
+		sp.fds.listener = inherit(l)
+	}
+
+	attr := &syscall.SysProcAttr{Cloneflags: ns.cloneFlags}
+	if ns.cloneFlags&unix.CLONE_NEWUSER != 0 {
+		attr.UidMappings = idMaps(s.Linux.UIDMappings)
+		attr.GidMappings = idMaps(s.Linux.GIDMappings)
+		attr.GidMappingsEnableSetgroups = true
+	}
+	if sp.cgroupFD, err = mgr.CloneFD(); err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	if sp.cgroupFD >= 0 {
+		// clone3(CLONE_INTO_CGROUP): born in its cgroup, no move afterwards
+		attr.UseCgroupFD, attr.CgroupFD = true, sp.cgroupFD
+		sp.parentOnly = append(sp.parentOnly, os.NewFile(uintptr(sp.cgroupFD), "cgroup"))
+	}
+	sp.cmd = &exec.Cmd{
+		Path:        fmt.Sprintf("/proc/self/fd/%d", exeFd),
+		Args:        []string{"casco", "init"},
+		Env:         []string{fmt.Sprintf("_CASCO_INIT=%d,%d", syncFd, exeFd)},
+		Stdin:       o.Stdin,
+		Stdout:      o.Stdout,
+		Stderr:      o.Stderr,
+		ExtraFiles:  extra,
+		SysProcAttr: attr,
+	}
+	return sp, nil
+}
+
+func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(m))
+	for i, x := range m {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(x.ContainerID), HostID: int(x.HostID), Size: int(x.Size)}
+	}
+	return out
+}
+
+// closeChildEnds drops our copies of what only the child needs.
+func (sp *spawn) closeChildEnds() {
+	for _, f := range sp.childEnds {
+		f.Close()
+	}
+	sp.childEnds = nil
+}
+
+func (sp *spawn) closeParentCopies() {
+	for _, f := range sp.parentOnly {
+		f.Close()
+	}
+	sp.parentOnly = nil
+}

@@ -1,0 +1,138 @@
+package libcontainer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// Status values, as runc reports them.
+const (
+	Creating = "creating"
+	Created  = "created"
+	Running  = "running"
+	Paused   = "paused"
+	Stopped  = "stopped"
+)
+
+// State is what casco keeps in <root>/<id>/state.json: enough to find the
+// container's processes and undo what create did.
+type State struct {
+	ID          string            `json:"id"`
+	Pid         int               `json:"init_process_pid"`
+	PidStart    uint64            `json:"init_process_start"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Owner       string            `json:"owner"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
+	Systemd     bool              `json:"systemd,omitempty"`
+	Rootless    bool              `json:"rootless,omitempty"`
+	Config      *specs.Spec       `json:"config"`
+}
+
+// OCIState is the JSON `casco state` prints: runc's shape.
+type OCIState struct {
+	Version     string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      string            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+}
+
+// saveState writes state.json atomically: a reader sees the old or the new
+// file, never half of one. No fsync: the state lives on tmpfs (/run) and is
+// meaningless after a reboot anyway.
+func saveState(dir string, s *State) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, stateFile), data, 0600)
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("rename %s: %w", path, err)
+	}
+	return nil
+}
+
+func loadState(dir string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return nil, err
+	}
+	var s State
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	return &s, nil
+}
+
+// lockDir takes an exclusive lock on the container's state directory so
+// that concurrent commands on one container take turns.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return f, nil
+}
+
+// processStart returns the start time of pid (field 22 of /proc/<pid>/stat)
+// and whether it is a zombie. With the pid it identifies a process for
+// good: a recycled pid has another start time.
+func processStart(pid int) (start uint64, zombie bool, err error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false, err
+	}
+	// the command name may hold spaces and parentheses: fields start after the last ')'
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, false, errors.New("malformed stat")
+	}
+	fields := bytes.Fields(data[i+1:])
+	if len(fields) < 20 {
+		return 0, false, errors.New("malformed stat")
+	}
+	start, err = strconv.ParseUint(string(fields[19]), 10, 64)
+	return start, string(fields[0]) == "Z" || string(fields[0]) == "X", err
+}
+
+// alive reports whether the container's init is still the process we started.
+func (s *State) alive() bool {
+	if s.Pid <= 0 {
+		return false
+	}
+	start, zombie, err := processStart(s.Pid)
+	return err == nil && !zombie && start == s.PidStart
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli"
+
+	"github.com/casco-runtime/casco/libcontainer"
+)
+
+var listCommand = cli.Command{
+	Name:  "list",
+	Usage: "list the containers under --root",
+	Flags: []cli.Flag{
+		cli.StringFlag{Name: "format, f", Value: "table", Usage: "table or json"},
+		cli.BoolFlag{Name: "quiet, q", Usage: "print only the IDs"},
+	},
+	Action: func(ctx *cli.Context) error {
+		root := ctx.GlobalString("root")
+		states, err := libcontainer.List(root)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", root, err)
+		}
+		for i := range states {
+			states[i].Owner = dirOwner(filepath.Join(root, states[i].ID))
+		}
+		if ctx.Bool("quiet") {
+			for _, s := range states {
+				fmt.Println(s.ID)
+			}
+			return nil
+		}
+		switch f := ctx.String("format"); f {
+		case "json":
+			if states == nil {
+				states = []libcontainer.OCIState{}
+			}
+			return json.NewEncoder(os.Stdout).Encode(states)
+		case "table":
+			w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+			fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+			for _, s := range states {
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle, s.Created.Format(time.RFC3339Nano), s.Owner)
+			}
+			return w.Flush()
+		default:
+			return fmt.Errorf("unknown --format %q: table or json", f)
+		}
+	},
+}
+
+// dirOwner names the owner of a container's state directory, as runc does.
+func dirOwner(dir string) string {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return ""
+	}
+	uid := st.Sys().(*syscall.Stat_t).Uid
+	if f, err := os.Open("/etc/passwd"); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			fields := strings.Split(sc.Text(), ":")
+			if len(fields) > 2 && fields[2] == strconv.Itoa(int(uid)) {
+				return fields[0]
+			}
+		}
+	}
+	return "#" + strconv.Itoa(int(uid))
+}

@@ -1,0 +1,125 @@
+// casco is an OCI container runtime: a drop-in for runc.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli"
+
+	"github.com/casco-runtime/casco/libcontainer"
+	_ "github.com/casco-runtime/casco/nsenter" // the container's init, a C constructor
+)
+
+// version and commit are set by the Makefile.
+var (
+	version = "0.1.0"
+	commit  = ""
+)
+
+const usage = `an OCI container runtime
+
+casco runs containers from OCI bundles (a config.json and a root
+filesystem), with runc's commands and flags.`
+
+func main() {
+	app := cli.NewApp()
+	app.Name = "casco"
+	app.Usage = usage
+	app.Version = version
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Printf("casco version %s\ncommit: %s\nspec: %s\n", version, commit, specVersion())
+	}
+	app.Flags = []cli.Flag{
+		cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
+		cli.StringFlag{Name: "log", Usage: "write logs to this file instead of stderr"},
+		cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+		cli.StringFlag{Name: "root", Value: "/run/casco", Usage: "directory for container state"},
+		cli.StringFlag{Name: "criu", Usage: "accepted for runc compatibility; ignored"},
+		cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath slice:prefix:name)"},
+		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless cgroup handling: true, false or auto"},
+		cli.BoolFlag{Name: "trace", Usage: "print where the time of create/start/run went, step by step", EnvVar: "CASCO_TRACE"},
+	}
+	app.Commands = []cli.Command{
+		createCommand, startCommand, runCommand, stateCommand, listCommand,
+		killCommand, deleteCommand, specCommand, featuresCommand,
+		pauseCommand, resumeCommand, psCommand,
+	}
+	app.Before = setupLogging
+	app.ExitErrHandler = func(*cli.Context, error) {} // errors are reported once, below
+	if err := app.Run(os.Args); err != nil {
+		var exit *exitCode
+		if errors.As(err, &exit) {
+			os.Exit(exit.code)
+		}
+		msg := strings.TrimSpace(err.Error())
+		if logToFile {
+			logrus.Error(msg) // engines read the last error from the log
+		}
+		fmt.Fprintln(os.Stderr, "casco: "+msg)
+		os.Exit(1)
+	}
+}
+
+// logToFile is set in Before, when --log sends logs to a file; main then
+// logs the final error there too.
+var logToFile bool
+
+func setupLogging(ctx *cli.Context) error {
+	if ctx.GlobalBool("debug") {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
+	switch f := ctx.GlobalString("log-format"); f {
+	case "text", "":
+		logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: !ctx.GlobalIsSet("log"), DisableQuote: true})
+	case "json":
+		logrus.SetFormatter(&logrus.JSONFormatter{})
+	default:
+		return fmt.Errorf("unknown --log-format %q: text or json", f)
+	}
+	if path := ctx.GlobalString("log"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0644)
+		if err != nil {
+			return fmt.Errorf("open log file %s: %w", path, err)
+		}
+		logrus.SetOutput(f)
+		logToFile = true
+	} else {
+		logrus.SetOutput(os.Stderr)
+	}
+	return nil
+}
+
+// exitCode makes casco exit with code without printing anything.
+type exitCode struct{ code int }
+
+func (e *exitCode) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// trace returns a step tracer when --trace (or CASCO_TRACE) asks for one.
+func trace(ctx *cli.Context) *libcontainer.Trace {
+	if ctx.GlobalBool("trace") {
+		return libcontainer.NewTrace(os.Stderr)
+	}
+	return nil
+}
+
+// idArg returns the one container ID a command takes.
+func idArg(ctx *cli.Context) (string, error) {
+	if ctx.NArg() != 1 {
+		return "", fmt.Errorf("%s: expects exactly one container ID, got %d arguments", ctx.Command.Name, ctx.NArg())
+	}
+	id := ctx.Args().First()
+	return id, libcontainer.ValidateID(id)
+}
+
+func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
+	id, err := idArg(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return libcontainer.Load(ctx.GlobalString("root"), id)
+}
+

@@ -1,0 +1,67 @@
+/*
+ * The plan: the list of plain operations the Go parent decided on and the
+ * container's init carries out before it execs the user process.
+ *
+ * Wire format (native endian), one record per operation:
+ *   u32 op, u32 nints, u32 nstrs, u64 ints[nints],
+ *   then nstrs times: u32 len, len bytes (the Go side ends every string
+ *   with a NUL that len counts, so strings can be used in place).
+ * The plan itself is preceded by its total length as a u32.
+ *
+ * Keep this list in step with libcontainer/plan.go.
+ */
+#ifndef CASCO_PLAN_H
+#define CASCO_PLAN_H
+
+enum casco_op {
+	OP_SETNS = 1,        /* ints: nstype            strs: path */
+	OP_UNSHARE,          /* ints: flags */
+	OP_TIMENS,           /* strs: timens_offsets content */
+	OP_FORK,             /* after joining a pid namespace: continue in a child */
+	OP_MOUNT,            /* ints: flags, kind, remount_flags, propagation  strs: src, dst (in rootfs), fstype, data */
+	OP_ROOTFS,           /* ints: root propagation  strs: rootfs path (bind it onto itself, open it) */
+	OP_MKNOD,            /* ints: mode, dev, uid, gid  strs: path in rootfs */
+	OP_BINDDEV,          /* strs: host device path, path in rootfs */
+	OP_SYMLINK,          /* strs: target, path in rootfs */
+	OP_SYNC_HOOKS,       /* tell the parent to run prestart/createRuntime hooks and wait */
+	OP_HOOK,             /* ints: timeout, nargs, nenv  strs: kind, path, args..., env..., state */
+	OP_PIVOT_ROOT,       /* ints: no_pivot */
+	OP_PROPAGATION,      /* ints: flags (applied to / after pivot_root) */
+	OP_MASK,             /* strs: path */
+	OP_READONLY,         /* strs: path */
+	OP_REMOUNT_ROOT_RO,
+	OP_SYSCTL,           /* strs: /proc/sys path, value */
+	OP_HOSTNAME,         /* strs: name */
+	OP_DOMAINNAME,       /* strs: name */
+	OP_CONSOLE,          /* ints: socket fd, rows, cols */
+	OP_RLIMIT,           /* ints: resource, soft, hard */
+	OP_CHDIR,            /* strs: dir */
+	OP_IDENTITY,         /* ints: uid, gid, set_groups, ngroups, groups..., bounding, effective, permitted, inheritable, ambient */
+	OP_UMASK,            /* ints: mask */
+	OP_NO_NEW_PRIVS,
+	OP_APPARMOR,         /* strs: profile */
+	OP_LOOKPATH,         /* strs: PATH, argv0 */
+	OP_READY,            /* tell the parent we are parked */
+	OP_WAIT_FIFO,        /* ints: fd of the exec fifo (O_PATH) */
+	OP_SECCOMP,          /* ints: flags, listener socket fd or -1  strs: program, listener message */
+	OP_CLOSE_FDS,        /* ints: first fd to close on exec */
+	OP_EXEC,             /* ints: nargs, nenv  strs: args..., env... */
+	OP_CGROUPNS_ANCHOR,  /* reserved */
+	OP_MAX
+};
+
+/* mount kinds: what to create at the destination before mounting */
+enum casco_mount_kind {
+	MNT_DIR = 0,
+	MNT_FILE = 1,
+};
+
+/* sync messages from init to parent: one type byte, u32 length, payload */
+#define SYNC_ERROR 'E'
+#define SYNC_HOOKS 'H'
+#define SYNC_READY 'R'
+#define SYNC_PID   'P'
+/* from parent to init */
+#define SYNC_GO    'G'
+
+#endif

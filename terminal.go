@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/containerd/console"
+	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/libcontainer"
+)
+
+// terminal is the pty of a foreground `run` with process.terminal: casco is
+// its own console socket, puts the caller's terminal in raw mode and copies
+// between the two.
+type terminal struct {
+	ours    *os.File // our end of the console socketpair
+	master  console.Console
+	current console.Console // the caller's terminal, when stdin is one
+	out     sync.WaitGroup
+}
+
+func newTerminal(opts *libcontainer.CreateOpts) (*terminal, error) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("console socketpair: %w", err)
+	}
+	t := &terminal{ours: os.NewFile(uintptr(pair[0]), "console")}
+	opts.Console = os.NewFile(uintptr(pair[1]), "console-child")
+	return t, nil
+}
+
+// attach receives the pty master and starts copying.
+func (t *terminal) attach() error {
+	master, err := recvFd(t.ours)
+	if err != nil {
+		return fmt.Errorf("receive pty master: %w", err)
+	}
+	if t.master, err = console.ConsoleFromFile(master); err != nil {
+		return err
+	}
+	if c, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		t.current = c
+		if err := c.SetRaw(); err != nil {
+			return err
+		}
+		t.resize()
+	}
+	go io.Copy(t.master, os.Stdin)
+	t.out.Add(1)
+	go func() {
+		defer t.out.Done()
+		io.Copy(os.Stdout, t.master)
+	}()
+	return nil
+}
+
+func (t *terminal) resize() {
+	if t.current != nil && t.master != nil {
+		t.master.ResizeFrom(t.current)
+	}
+}
+
+// drain lets the last output of the exited process reach our stdout.
+func (t *terminal) drain() {
+	if t.master != nil {
+		t.out.Wait()
+	}
+}
+
+func (t *terminal) close() {
+	if t.current != nil {
+		t.current.Reset()
+	}
+	if t.master != nil {
+		t.master.Close()
+	}
+	t.ours.Close()
+}
+
+// recvFd receives one fd sent with SCM_RIGHTS (runc's console protocol).
+func recvFd(sock *os.File) (*os.File, error) {
+	name := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), name, oob, 0)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, fmt.Errorf("expected one control message: %v", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, fmt.Errorf("expected one fd: %v", err)
+	}
+	return os.NewFile(uintptr(fds[0]), string(name[:n])), nil
+}
