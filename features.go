@@ -21,4 +21,3 @@ var featuresCommand = cli.Command{
 		return enc.Encode(libcontainer.Features())
 	},
 }
-

@@ -122,4 +122,3 @@ func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
 	}
 	return libcontainer.Load(ctx.GlobalString("root"), id)
 }
-

@@ -1,9 +1,7 @@
 package main
 
 import (
-
 	"github.com/urfave/cli"
-
 )
 
 var pauseCommand = cli.Command{
@@ -33,4 +31,3 @@ var resumeCommand = cli.Command{
 		return c.Resume()
 	},
 }
-

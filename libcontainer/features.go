@@ -5,7 +5,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
-
 )
 
 // Features says truthfully what this casco supports.

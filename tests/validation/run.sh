@@ -181,10 +181,10 @@ cleanup_round() {
 
 final_cleanup() {
 	cleanup_round end ""
-	rm -rf "$work" 2>/dev/null
+	rm -rf --one-file-system "$work" 2>/dev/null
 	if [[ -e $work ]]; then
 		unmount_ours >/dev/null
-		rm -rf "$work"
+		rm -rf --one-file-system "$work"
 	fi
 }
 trap 'final_cleanup; exit 3' INT TERM
@@ -217,7 +217,7 @@ for p in "${programs[@]}"; do
 	rm -f "$outdir/$p.rows"
 	[[ -s $outdir/$p.err ]] || rm -f "$outdir/$p.err"
 	# Leftover bundles of this program.
-	rm -rf "${work:?}"/tmp/* 2>/dev/null
+	rm -rf --one-file-system "${work:?}"/tmp/* 2>/dev/null
 done
 elapsed=$(($(date +%s) - start_all))
 
