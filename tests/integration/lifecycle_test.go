@@ -155,9 +155,6 @@ func cgroupDirs(t *testing.T, cgs map[string]string) []string {
 		if !ok || path == "/" {
 			continue
 		}
-		if ctrl == "" && !isCgroup2() && path == "/" {
-			continue
-		}
 		dirs = append(dirs, filepath.Join(mnt, path))
 	}
 	return dirs
