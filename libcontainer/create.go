@@ -95,6 +95,10 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	if err := unix.Mkfifo(fifo, 0622); err != nil {
 		return nil, nil, fmt.Errorf("mkfifo %s: %w", fifo, err)
 	}
+	// whatever the umask: the init may open it as a non-root user
+	if err := os.Chmod(fifo, 0622); err != nil {
+		return nil, nil, fmt.Errorf("chmod %s: %w", fifo, err)
+	}
 	tr.Step("state dir")
 
 	mgr, err := cgroups.New(s.Linux.CgroupsPath, o.ID, cgroups.Options{Systemd: o.Systemd, Rootless: o.Rootless})
@@ -163,6 +167,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		fds:         sp.fds,
 		filter:      filter,
 		state:       c.hookState,
+		innerState:  func(status string) *specs.State { return containerView(c.hookState(status), s, ns) },
 	}
 	if filter != nil && s.Linux.Seccomp.ListenerPath != "" {
 		if in.listenerMsg, err = listenerMessage(c, s.Linux.Seccomp.ListenerMetadata); err != nil {
@@ -340,4 +345,13 @@ func containerResources(s *specs.Spec) *specs.LinuxResources {
 		r.Devices = append(r.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: "rwm"})
 	}
 	return &r
+}
+
+// containerView is the state as hooks in the container's namespaces see
+// it: the runtime-spec wants the init's pid as the container sees it.
+func containerView(st *specs.State, s *specs.Spec, ns nsPlan) *specs.State {
+	if hasNamespace(s, specs.PIDNamespace) && nsPath(s, specs.PIDNamespace) == "" {
+		st.Pid = 1
+	}
+	return st
 }

@@ -34,7 +34,8 @@ type planInput struct {
 	fds         initFds
 	filter      *seccomp.Filter
 	listenerMsg string
-	state       func(status string) *specs.State
+	state       func(status string) *specs.State // as the runtime sees it
+	innerState  func(status string) *specs.State // as the container sees it
 }
 
 // buildPlan decides, in order, every step of the container's init: the
@@ -71,7 +72,7 @@ func buildPlan(in *planInput) (*plan, error) {
 		p.add(opSyncHooks, nil)
 	}
 	if s.Hooks != nil {
-		if err := p.hooks("createContainer", s.Hooks.CreateContainer, in.state(Creating)); err != nil {
+		if err := p.hooks("createContainer", s.Hooks.CreateContainer, in.innerState(Creating)); err != nil {
 			return nil, err
 		}
 	}
@@ -172,7 +173,7 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 		p.add(opWaitFifo, ints(uint64(in.fds.fifo)))
 	}
 	if s.Hooks != nil {
-		if err := p.hooks("startContainer", s.Hooks.StartContainer, in.state(Created)); err != nil {
+		if err := p.hooks("startContainer", s.Hooks.StartContainer, in.innerState(Created)); err != nil {
 			return err
 		}
 	}

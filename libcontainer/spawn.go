@@ -86,6 +86,8 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 		attr.UidMappings = idMaps(s.Linux.UIDMappings)
 		attr.GidMappings = idMaps(s.Linux.GIDMappings)
 		attr.GidMappingsEnableSetgroups = true
+		// become root of the new namespace before exec, or exec drops every capability
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
 	if sp.cgroupFD, err = mgr.CloneFD(); err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
