@@ -139,6 +139,8 @@ func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
 // when it needs CAP_SYS_ADMIN (no no_new_privs), otherwise right before exec.
 func (p *plan) process(s *specs.Spec, in *planInput) error {
 	proc := s.Process
+	// marked close-on-exec early, before a seccomp filter could refuse close_range
+	p.add(opCloseFds, ints(uint64(3+in.fds.preserve)))
 	for _, rl := range proc.Rlimits {
 		p.add(opRlimit, ints(uint64(rlimitNames[rl.Type]), rl.Soft, rl.Hard), rl.Type)
 	}
@@ -167,7 +169,6 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 		}
 	}
 	p.add(opLookPath, nil, path, proc.Args[0])
-	p.add(opCloseFds, ints(uint64(3+in.fds.preserve)))
 	p.add(opReady, nil)
 	if in.fds.fifo >= 0 {
 		p.add(opWaitFifo, ints(uint64(in.fds.fifo)))

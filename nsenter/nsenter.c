@@ -14,6 +14,7 @@
  * flags, which capabilities) was made by the Go side, where it is tested.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -463,6 +464,8 @@ static void op_hook(struct op *op)
 		fail(errno, "%s hook %s: fork", kind, path);
 	if (pid == 0) {
 		dup2(in[0], 0);
+		/* the hook gets the state on stdin, none of our descriptors */
+		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 		execve(path, argv, envp);
 		_exit(127);
 	}
@@ -802,6 +805,26 @@ static void op_seccomp(struct op *op)
 	free(insns);
 }
 
+/* op_close_fds marks every fd from the first on close-on-exec: no host fd reaches the user process. */
+static void op_close_fds(struct op *op)
+{
+	need(op, 1, 0);
+	unsigned int first = (unsigned int)op->ints[0];
+	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	/* kernels before 5.11: walk our fd table */
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		fail(errno, "close inherited fds: open /proc/self/fd");
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] != '.' && fd >= (int)first && fd != dirfd(d))
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
 static void op_exec(struct op *op)
 {
 	need(op, 2, 0);
@@ -871,11 +894,7 @@ static void run(struct op *op)
 	case OP_READY: send_msg(SYNC_READY, NULL, 0); break;
 	case OP_WAIT_FIFO: op_wait_fifo(op); break;
 	case OP_SECCOMP: op_seccomp(op); break;
-	case OP_CLOSE_FDS:
-		need(op, 1, 0);
-		if (syscall(SYS_close_range, (unsigned int)op->ints[0], ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-			fail(errno, "close inherited fds");
-		break;
+	case OP_CLOSE_FDS: op_close_fds(op); break;
 	case OP_EXEC: op_exec(op); break;
 	default: fail(0, "init: unknown plan operation %u", op->code);
 	}

@@ -1,0 +1,67 @@
+# casco: build, demo, test, bench.
+# Every target installs the Debian packages it needs, so a fresh Debian 12
+# machine (as root) needs nothing else.
+
+GO        ?= $(shell command -v go || echo /usr/local/go/bin/go)
+export PATH := $(PATH):/usr/local/go/bin
+VERSION   := 0.1.0
+COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+DEMO_DIR  ?= /var/tmp/casco-demo
+V2GUEST   ?= $(firstword $(wildcard ../shared/v2guest/run-in-v2-guest.sh) /work/shared/v2guest/run-in-v2-guest.sh)
+
+# name:package pairs installed on demand
+BUILD_PKGS := libseccomp-dev pkg-config gcc
+TEST_PKGS  := busybox-static runc golang-github-containers-common procps
+BENCH_PKGS := runc crun time gnuplot-nox
+
+.PHONY: all casco deps-build deps-test demo test unit integration validation v2 bench clean
+
+all: casco
+
+casco: deps-build
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o casco .
+
+# apt-get only when a package is missing: a machine that has them stays offline
+define install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null) \
+	  || { echo "apt-get install$$missing failed" >&2; exit 1; }; fi
+endef
+
+deps-build:
+	$(call install,$(BUILD_PKGS))
+
+deps-test: deps-build
+	$(call install,$(TEST_PKGS))
+
+demo: casco deps-test
+	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	@tests/mkbundle.sh $(DEMO_DIR) >/dev/null
+	@echo "== a busybox container: its own hostname, PID 1, a user namespace, its own mounts"
+	./casco --root $(DEMO_DIR)/state run --bundle $(DEMO_DIR) demo-$$$$
+	@rm -rf $(DEMO_DIR)
+
+test: casco deps-test unit integration validation v2
+	@echo "make test: all suites passed"
+
+unit:
+	$(GO) test ./cgroups/ ./seccomp/ ./libcontainer/
+
+integration: casco
+	RUNTIME=$(CURDIR)/casco $(GO) test -count=1 ./tests/integration/
+
+validation: casco
+	tests/validation/check.sh $(CURDIR)/casco
+
+# the cgroup v2 suites, for real, in a throw-away guest kernel
+v2:
+	V2GUEST=$(V2GUEST) cgroups/v2test.sh
+
+bench: casco
+	$(call install,$(BENCH_PKGS))
+	tests/bench/bench.sh $(CURDIR)/casco
+
+clean:
+	rm -f casco
