@@ -120,8 +120,8 @@ func List(root string) ([]OCIState, error) {
 	}
 	var out []OCIState
 	for _, e := range entries {
-		if !e.IsDir() {
-			continue
+		if !e.IsDir() || e.Name()[0] == '.' {
+			continue // .seccomp-cache and the like
 		}
 		c, err := Load(root, e.Name())
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
+
+	"github.com/casco-runtime/casco/seccomp"
 )
 
 // Features says truthfully what this casco supports.
@@ -32,7 +34,7 @@ func Features() *features.Features {
 			Namespaces:   ns,
 			Capabilities: CapNames(),
 			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &t, SystemdUser: &t},
-			Seccomp:      seccompFeatures(),
+			Seccomp:      seccomp.Features(),
 			Apparmor:     &features.Apparmor{Enabled: &t},
 			Selinux:      &features.Selinux{Enabled: new(bool)},
 			IntelRdt:     &features.IntelRdt{Enabled: new(bool)},
@@ -40,14 +42,14 @@ func Features() *features.Features {
 				IDMap: &features.IDMap{Enabled: new(bool)},
 			},
 		},
-		Annotations: map[string]string{
-			"org.opencontainers.runc.checkpoint.enabled": "false",
-		},
+		Annotations: featureAnnotations(),
 	}
 }
 
-// seccompFeatures is filled in by the seccomp package once it reports them.
-func seccompFeatures() *features.Seccomp {
-	t := true
-	return &features.Seccomp{Enabled: &t}
+func featureAnnotations() map[string]string {
+	a := map[string]string{"org.opencontainers.runc.checkpoint.enabled": "false"}
+	for k, v := range seccomp.Annotations() {
+		a[k] = v
+	}
+	return a
 }
