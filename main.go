@@ -45,7 +45,7 @@ func main() {
 	}
 	app.Commands = []cli.Command{
 		createCommand, startCommand, runCommand, stateCommand, listCommand,
-		killCommand, deleteCommand, specCommand, featuresCommand,
+		killCommand, deleteCommand, execCommand, specCommand, featuresCommand,
 		pauseCommand, resumeCommand, psCommand,
 	}
 	app.Before = setupLogging

@@ -47,7 +47,7 @@ func run(ctx *cli.Context, id string) (int, error) {
 		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 		if opts.ConsoleSocket == "" {
 			var err error
-			if tty, err = newTerminal(opts); err != nil {
+			if tty, opts.Console, err = newTerminal(); err != nil {
 				return 0, err
 			}
 			defer tty.close()

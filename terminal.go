@@ -8,8 +8,6 @@ import (
 
 	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
-
-	"github.com/casco-runtime/casco/libcontainer"
 )
 
 // terminal is the pty of a foreground `run` with process.terminal: casco is
@@ -22,14 +20,15 @@ type terminal struct {
 	out     sync.WaitGroup
 }
 
-func newTerminal(opts *libcontainer.CreateOpts) (*terminal, error) {
+// newTerminal returns the terminal and the socket end the container's
+// process gets as its console socket.
+func newTerminal() (*terminal, *os.File, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("console socketpair: %w", err)
+		return nil, nil, fmt.Errorf("console socketpair: %w", err)
 	}
 	t := &terminal{ours: os.NewFile(uintptr(pair[0]), "console")}
-	opts.Console = os.NewFile(uintptr(pair[1]), "console-child")
-	return t, nil
+	return t, os.NewFile(uintptr(pair[1]), "console-child"), nil
 }
 
 // attach receives the pty master and starts copying.

@@ -117,7 +117,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	var filter *seccomp.Filter
 	if s.Linux.Seccomp != nil {
 		// compiling a large profile costs tens of ms; the cache makes it a file read
-		if filter, err = seccomp.CompileCached(s.Linux.Seccomp, filepath.Join(o.Root, ".seccomp-cache")); err != nil {
+		if filter, err = seccomp.CompileCached(s.Linux.Seccomp, seccompCacheDir(dir)); err != nil {
 			return nil, nil, err
 		}
 		tr.Step("seccomp compile")
@@ -224,7 +224,10 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace) error {
 				return fmt.Errorf("init sent a bad pid %q", msg.data)
 			}
 			init.cmd.Wait() // the intermediate that joined the pid namespace
-			init.Pid, c.State.Pid = pid, pid
+			if c.State.Pid == init.Pid {
+				c.State.Pid = pid // the container's own init, not an exec'd process
+			}
+			init.Pid = pid
 		case syncHooks:
 			tr.Step("init: rootfs ready")
 			h := c.State.Config.Hooks
@@ -355,4 +358,10 @@ func containerView(st *specs.State, s *specs.Spec, ns nsPlan) *specs.State {
 		st.Pid = 1
 	}
 	return st
+}
+
+// seccompCacheDir is where compiled filters are kept: beside the containers'
+// state dirs, owned by root and private.
+func seccompCacheDir(containerDir string) string {
+	return filepath.Join(filepath.Dir(containerDir), ".seccomp-cache")
 }

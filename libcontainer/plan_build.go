@@ -94,13 +94,7 @@ func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
 	if rp := s.Linux.RootfsPropagation; rp != "" {
 		p.add(opPropagation, ints(uint64(propagationFlags[rp])))
 	}
-	if in.fds.console >= 0 {
-		var rows, cols uint64
-		if cs := s.Process.ConsoleSize; cs != nil {
-			rows, cols = uint64(cs.Height), uint64(cs.Width)
-		}
-		p.add(opConsole, ints(uint64(in.fds.console), rows, cols))
-	}
+	p.console(s.Process, in.fds.console, true)
 	if s.Hostname != "" {
 		p.add(opHostname, nil, s.Hostname)
 	}
@@ -184,6 +178,22 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 	strs := append(append([]string{}, proc.Args...), proc.Env...)
 	p.add(opExec, ints(uint64(len(proc.Args)), uint64(len(proc.Env))), strs...)
 	return nil
+}
+
+// console adds the pty set-up when the process has a terminal; only the
+// container's init binds it over /dev/console.
+func (p *plan) console(proc *specs.Process, fd int, devConsole bool) {
+	if fd < 0 {
+		return
+	}
+	var rows, cols, bind uint64
+	if cs := proc.ConsoleSize; cs != nil {
+		rows, cols = uint64(cs.Height), uint64(cs.Width)
+	}
+	if devConsole {
+		bind = 1
+	}
+	p.add(opConsole, ints(uint64(fd), rows, cols, bind))
 }
 
 func (p *plan) seccomp(in *planInput) {

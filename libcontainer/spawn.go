@@ -56,11 +56,13 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 	sp.parentOnly = append(sp.parentOnly, sp.sync)
 	syncFd := inherit(os.NewFile(uintptr(pair[1]), "sync-child"))
 
-	fifo, err := unix.Open(dir+"/"+fifoName, unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open exec fifo: %w", err)
+	if dir != "" { // exec has no fifo: it runs at once
+		fifo, err := unix.Open(dir+"/"+fifoName, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open exec fifo: %w", err)
+		}
+		sp.fds.fifo = inherit(os.NewFile(uintptr(fifo), "exec.fifo"))
 	}
-	sp.fds.fifo = inherit(os.NewFile(uintptr(fifo), "exec.fifo"))
 
 	if s.Process.Terminal {
 		console := o.Console

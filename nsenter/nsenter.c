@@ -308,12 +308,34 @@ static int remount(const char *target, int fd, unsigned long flags)
 
 /* ---- operations --------------------------------------------------------- */
 
+/*
+ * Namespace files are all opened before the first setns: once the mount
+ * namespace is joined, /proc/<pid>/ns of the target is out of sight.
+ */
+static int nsfds[64], nsfds_len, nsfds_next;
+
+static void open_namespaces(char *plan, uint32_t len)
+{
+	struct cursor c = { plan, plan + len };
+	struct op op;
+	while (c.p < c.end) {
+		next_op(&c, &op);
+		if (op.code != OP_SETNS)
+			continue;
+		need(&op, 1, 1);
+		if (nsfds_len == 64)
+			fail(0, "init: too many namespaces to join");
+		int fd = open(op.strs[0], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail(errno, "open namespace %s", op.strs[0]);
+		nsfds[nsfds_len++] = fd;
+	}
+}
+
 static void op_setns(struct op *op)
 {
 	need(op, 1, 1);
-	int fd = open(op->strs[0], O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		fail(errno, "open namespace %s", op->strs[0]);
+	int fd = nsfds[nsfds_next++];
 	if (setns(fd, (int)op->ints[0]) < 0)
 		fail(errno, "setns %s", op->strs[0]);
 	close(fd);
@@ -595,7 +617,7 @@ static void op_remount_root_ro(void)
 static void op_console(struct op *op)
 {
 	char name[64];
-	need(op, 3, 0);
+	need(op, 4, 0);
 	int sock = (int)op->ints[0];
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
@@ -637,6 +659,11 @@ static void op_console(struct op *op)
 	for (int i = 0; i < 3; i++)
 		if (dup2(slave, i) < 0)
 			fail(errno, "console: dup2");
+	if (!op->ints[3]) { /* exec: the container's /dev/console stays its init's */
+		if (slave > 2)
+			close(slave);
+		return;
+	}
 	char buf[64], sbuf[64];
 	int cfd = open("/dev/console", O_PATH | O_CLOEXEC | O_NOFOLLOW);
 	if (cfd < 0 && errno == ENOENT) {
@@ -926,6 +953,7 @@ __attribute__((constructor)) static void casco_init(void)
 		fail(ENOMEM, "init: plan of %u bytes", len);
 	read_full(st.sync, plan, len);
 
+	open_namespaces(plan, len);
 	struct cursor c = { plan, plan + len };
 	struct op op;
 	while (c.p < c.end) {

@@ -33,7 +33,7 @@ enum casco_op {
 	OP_SYSCTL,           /* strs: /proc/sys path, value */
 	OP_HOSTNAME,         /* strs: name */
 	OP_DOMAINNAME,       /* strs: name */
-	OP_CONSOLE,          /* ints: socket fd, rows, cols */
+	OP_CONSOLE,          /* ints: socket fd, rows, cols, bind /dev/console */
 	OP_RLIMIT,           /* ints: resource, soft, hard */
 	OP_CHDIR,            /* strs: dir */
 	OP_IDENTITY,         /* ints: uid, gid, set_groups, ngroups, groups..., bounding, effective, permitted, inheritable, ambient */

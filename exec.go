@@ -1,0 +1,193 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/libcontainer"
+)
+
+var execCommand = cli.Command{
+	Name:      "exec",
+	Usage:     "run another process in a running container",
+	ArgsUsage: "<container-id> <command> [args...]",
+	Flags: []cli.Flag{
+		cli.StringFlag{Name: "process, p", Usage: "a runtime-spec process JSON file (instead of the command line)"},
+		cli.BoolFlag{Name: "tty, t", Usage: "allocate a pseudo-TTY"},
+		cli.StringFlag{Name: "cwd", Usage: "working directory in the container"},
+		cli.StringSliceFlag{Name: "env, e", Usage: "add an environment variable"},
+		cli.StringFlag{Name: "user, u", Usage: "uid[:gid]"},
+		cli.IntSliceFlag{Name: "additional-gids, g", Usage: "additional group ids"},
+		cli.StringSliceFlag{Name: "cap, c", Usage: "add a capability (bounding, effective, permitted)"},
+		cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process"},
+		cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile for the process"},
+		cli.StringFlag{Name: "process-label", Usage: "SELinux label for the process"},
+		cli.BoolFlag{Name: "detach, d", Usage: "return once the process runs"},
+		cli.StringFlag{Name: "pid-file", Usage: "write the process's pid to this file"},
+		cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process"},
+		cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds after stdio to the process"},
+		cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
+		cli.StringFlag{Name: "cgroup", Usage: "a sub-cgroup to run the process in (not supported)"},
+	},
+	SkipArgReorder: true,
+	Action: func(ctx *cli.Context) error {
+		if ctx.NArg() < 1 {
+			return fmt.Errorf("exec: expects a container ID")
+		}
+		id := ctx.Args().First()
+		if ctx.String("cgroup") != "" {
+			return fmt.Errorf("exec %q: --cgroup is not supported", id)
+		}
+		code, err := execProcess(ctx, id)
+		if err != nil {
+			return fmt.Errorf("exec %q: %w", id, err)
+		}
+		if code != 0 {
+			return &exitCode{code}
+		}
+		return nil
+	},
+}
+
+func execProcess(ctx *cli.Context, id string) (int, error) {
+	c, err := libcontainer.Load(ctx.GlobalString("root"), id)
+	if err != nil {
+		return 0, err
+	}
+	proc, err := execSpec(ctx, c.State.Config.Process)
+	if err != nil {
+		c.Unlock()
+		return 0, err
+	}
+	detach := ctx.Bool("detach")
+	o := &libcontainer.ExecOpts{
+		Process:       proc,
+		PidFile:       ctx.String("pid-file"),
+		ConsoleSocket: ctx.String("console-socket"),
+		PidfdSocket:   ctx.String("pidfd-socket"),
+		PreserveFds:   ctx.Int("preserve-fds"),
+		IgnorePaused:  ctx.Bool("ignore-paused"),
+		Stdin:         os.Stdin,
+		Stdout:        os.Stdout,
+		Stderr:        os.Stderr,
+	}
+	var tty *terminal
+	if !detach {
+		// the process is our grandchild (forked into the pid namespace): we reap it
+		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+		if proc.Terminal && o.ConsoleSocket == "" {
+			if tty, o.Console, err = newTerminal(); err != nil {
+				c.Unlock()
+				return 0, err
+			}
+			defer tty.close()
+		}
+	}
+	sigs := make(chan os.Signal, 64)
+	if !detach {
+		signal.Notify(sigs)
+	}
+	p, err := c.Exec(o)
+	c.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	if detach {
+		return 0, nil
+	}
+	if tty != nil {
+		if err := tty.attach(); err != nil {
+			return 0, err
+		}
+	}
+	return waitForwarding(p, sigs, tty), nil
+}
+
+// execSpec builds the process from --process or from the flags, on top of
+// the container's own process (env, user, capabilities...).
+func execSpec(ctx *cli.Context, base *specs.Process) (*specs.Process, error) {
+	if path := ctx.String("process"); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read process file: %w", err)
+		}
+		var p specs.Process
+		if err := json.Unmarshal(data, &p); err != nil {
+			return nil, fmt.Errorf("parse process file %s: %w", path, err)
+		}
+		return withHome(&p), nil
+	}
+	p := *base
+	p.Args = ctx.Args().Tail()
+	if len(p.Args) == 0 {
+		return nil, fmt.Errorf("no command given")
+	}
+	p.Terminal = ctx.Bool("tty")
+	p.ConsoleSize = nil
+	if cwd := ctx.String("cwd"); cwd != "" {
+		p.Cwd = cwd
+	}
+	p.Env = append(append([]string{}, p.Env...), ctx.StringSlice("env")...)
+	if u := ctx.String("user"); u != "" {
+		uid, gid, hasGid := strings.Cut(u, ":")
+		n, err := strconv.ParseUint(uid, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("--user %q: want uid[:gid]", u)
+		}
+		p.User.UID = uint32(n)
+		if hasGid {
+			g, err := strconv.ParseUint(gid, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("--user %q: want uid[:gid]", u)
+			}
+			p.User.GID = uint32(g)
+		}
+	}
+	if gids := ctx.IntSlice("additional-gids"); len(gids) > 0 {
+		p.User.AdditionalGids = nil
+		for _, g := range gids {
+			p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
+		}
+	}
+	if caps := ctx.StringSlice("cap"); len(caps) > 0 {
+		// never inheritable or ambient: those would outlive the exec (CVE-2022-29162)
+		c := specs.LinuxCapabilities{}
+		if p.Capabilities != nil {
+			c = *p.Capabilities
+		}
+		c.Bounding = append(append([]string{}, c.Bounding...), caps...)
+		c.Effective = append(append([]string{}, c.Effective...), caps...)
+		c.Permitted = append(append([]string{}, c.Permitted...), caps...)
+		p.Capabilities = &c
+	}
+	if ctx.Bool("no-new-privs") {
+		p.NoNewPrivileges = true
+	}
+	if a := ctx.String("apparmor"); a != "" {
+		p.ApparmorProfile = a
+	}
+	if l := ctx.String("process-label"); l != "" {
+		p.SelinuxLabel = l
+	}
+	return withHome(&p), nil
+}
+
+// withHome adds HOME=/ when the environment has none, as runc does.
+func withHome(p *specs.Process) *specs.Process {
+	for _, e := range p.Env {
+		if strings.HasPrefix(e, "HOME=") {
+			return p
+		}
+	}
+	p.Env = append(p.Env, "HOME=/")
+	return p
+}

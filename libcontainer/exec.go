@@ -1,0 +1,166 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/seccomp"
+)
+
+// ExecOpts are the inputs of `exec`.
+type ExecOpts struct {
+	Process       *specs.Process
+	PidFile       string
+	ConsoleSocket string
+	Console       *os.File
+	PidfdSocket   string
+	PreserveFds   int
+	IgnorePaused  bool
+	Stdin         *os.File
+	Stdout        *os.File
+	Stderr        *os.File
+}
+
+// Exec starts another process in a running container: it joins every
+// namespace and the cgroup of the container's init, and gets its own
+// identity, capabilities, rlimits and the container's seccomp filter. It
+// returns once the process runs.
+func (c *Container) Exec(o *ExecOpts) (*Init, error) {
+	switch status := c.Status(); {
+	case status == Stopped:
+		return nil, errors.New("cannot exec in a stopped container")
+	case status == Paused && !o.IgnorePaused:
+		return nil, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
+	}
+	if o.Process.Terminal && o.ConsoleSocket == "" && o.Console == nil {
+		return nil, errors.New("process.terminal is true: a --console-socket is needed")
+	}
+	if err := validateProcess(o.Process); err != nil {
+		return nil, err
+	}
+	spec := *c.State.Config
+	spec.Process = o.Process
+	spec.Hooks = nil
+	ns := c.execNamespaces()
+
+	mgr, err := c.cgroup()
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	var filter *seccomp.Filter
+	if spec.Linux.Seccomp != nil {
+		if filter, err = seccomp.CompileCached(spec.Linux.Seccomp, seccompCacheDir(c.Dir)); err != nil {
+			return nil, err
+		}
+	}
+	sp, err := newSpawn(&CreateOpts{
+		ConsoleSocket: o.ConsoleSocket, Console: o.Console, PreserveFds: o.PreserveFds,
+		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr,
+	}, &spec, "", nsPlan{}, mgr)
+	if err != nil {
+		return nil, err
+	}
+	defer sp.closeParentCopies()
+	if err := sp.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start exec process: %w", err)
+	}
+	sp.closeChildEnds()
+	proc := &Init{cmd: sp.cmd, Pid: sp.cmd.Process.Pid}
+	fail := func(err error) (*Init, error) {
+		proc.kill()
+		return nil, err
+	}
+	// in the cgroup before it forks into the pid namespace: the child inherits it
+	if sp.cgroupFD < 0 {
+		if err := mgr.Add(proc.Pid); err != nil {
+			return fail(fmt.Errorf("cgroup: %w", err))
+		}
+	}
+	p := &plan{}
+	for _, n := range ns.joins {
+		p.add(opSetns, ints(uint64(namespaceFlags[n.Type])), n.Path)
+	}
+	if ns.fork {
+		p.add(opFork, nil)
+	}
+	in := &planInput{bundle: &Bundle{Spec: &spec}, fds: sp.fds, filter: filter, state: c.hookState, innerState: c.hookState}
+	p.console(o.Process, sp.fds.console, false)
+	if err := p.process(&spec, in); err != nil {
+		return fail(err)
+	}
+	if _, err := sp.sync.Write(p.bytes()); err != nil {
+		return fail(fmt.Errorf("send plan to exec process: %w", err))
+	}
+	if err := c.followInit(sp, proc, nil); err != nil {
+		return fail(err)
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, proc.Pid); err != nil {
+			return fail(err)
+		}
+	}
+	if o.PidfdSocket != "" {
+		if err := sendPidfd(o.PidfdSocket, proc.Pid); err != nil {
+			return fail(err)
+		}
+	}
+	return proc, nil
+}
+
+// execNamespaces joins every namespace of the container's init, the user
+// namespace first; the pid namespace takes a fork to enter.
+func (c *Container) execNamespaces() nsPlan {
+	var ns nsPlan
+	types := []specs.LinuxNamespaceType{specs.UserNamespace}
+	for _, n := range c.State.Config.Linux.Namespaces {
+		if n.Type != specs.UserNamespace {
+			types = append(types, n.Type)
+		}
+	}
+	for _, t := range types {
+		if !hasNamespace(c.State.Config, t) {
+			continue
+		}
+		path := "/proc/" + strconv.Itoa(c.State.Pid) + "/ns/" + nsProcName[t]
+		ns.joins = append(ns.joins, specs.LinuxNamespace{Type: t, Path: path})
+		if t == specs.PIDNamespace {
+			ns.fork = true
+		}
+	}
+	return ns
+}
+
+func validateProcess(p *specs.Process) error {
+	if len(p.Args) == 0 {
+		return errors.New("process.args must not be empty")
+	}
+	if p.Cwd == "" || p.Cwd[0] != '/' {
+		return fmt.Errorf("process.cwd %q must be an absolute path", p.Cwd)
+	}
+	for i, rl := range p.Rlimits {
+		if _, ok := rlimitNames[rl.Type]; !ok {
+			return fmt.Errorf("process.rlimits[%d]: unknown rlimit %q", i, rl.Type)
+		}
+	}
+	return nil
+}
+
+// sendPidfd hands a pidfd of the new process to the caller's socket.
+func sendPidfd(path string, pid int) error {
+	conn, err := dialUnix(path)
+	if err != nil {
+		return fmt.Errorf("pidfd socket %s: %w", path, err)
+	}
+	defer conn.Close()
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("pidfd_open %d: %w", pid, err)
+	}
+	defer unix.Close(fd)
+	return unix.Sendmsg(int(conn.Fd()), []byte("pidfd"), unix.UnixRights(fd), nil, 0)
+}
