@@ -63,6 +63,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	if s.Process.Terminal && o.ConsoleSocket == "" && o.Console == nil {
 		return nil, nil, errors.New("process.terminal is true: a --console-socket is needed")
 	}
+	addHome(s.Process, b.Rootfs)
 	tr.Step("parse bundle")
 
 	if err := os.MkdirAll(o.Root, 0700); err != nil {
@@ -165,6 +166,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		ns:          ns,
 		cgroupPaths: st.CgroupPaths,
 		noPivot:     o.NoPivot,
+		keyring:     sessionKeyring(o),
 		fds:         sp.fds,
 		filter:      filter,
 		state:       c.hookState,
@@ -364,4 +366,11 @@ func containerView(st *specs.State, s *specs.Spec, ns nsPlan) *specs.State {
 // state dirs, owned by root and private.
 func seccompCacheDir(containerDir string) string {
 	return filepath.Join(filepath.Dir(containerDir), ".seccomp-cache")
+}
+
+func sessionKeyring(o *CreateOpts) string {
+	if o.NoNewKeyring {
+		return ""
+	}
+	return "_ses." + o.ID
 }

@@ -38,6 +38,7 @@ const (
 	opSeccomp
 	opCloseFds
 	opExec
+	opKeyring
 )
 
 // Mount kinds: what the init creates at a mount's destination.

@@ -31,6 +31,7 @@ type planInput struct {
 	ns          nsPlan
 	cgroupPaths map[string]string
 	noPivot     bool
+	keyring     string // session keyring to join, "" for none (--no-new-keyring)
 	fds         initFds
 	filter      *seccomp.Filter
 	listenerMsg string
@@ -81,6 +82,9 @@ func buildPlan(in *planInput) (*plan, error) {
 		noPivot = 1
 	}
 	p.add(opPivotRoot, ints(noPivot))
+	if in.keyring != "" {
+		p.add(opKeyring, nil, in.keyring)
+	}
 	p.insideRoot(s, in)
 	if err := p.process(s, in); err != nil {
 		return nil, err

@@ -923,6 +923,12 @@ static void run(struct op *op)
 	case OP_SECCOMP: op_seccomp(op); break;
 	case OP_CLOSE_FDS: op_close_fds(op); break;
 	case OP_EXEC: op_exec(op); break;
+	case OP_KEYRING:
+		need(op, 0, 1);
+		/* a keyring of its own: the host's session keys stay out of reach */
+		if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, op->strs[0]) < 0 && errno != ENOSYS)
+			fail(errno, "join session keyring %s", op->strs[0]);
+		break;
 	default: fail(0, "init: unknown plan operation %u", op->code);
 	}
 }

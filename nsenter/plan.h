@@ -46,7 +46,7 @@ enum casco_op {
 	OP_SECCOMP,          /* ints: flags, listener socket fd or -1  strs: program, listener message */
 	OP_CLOSE_FDS,        /* ints: first fd to close on exec */
 	OP_EXEC,             /* ints: nargs, nenv  strs: args..., env... */
-	OP_CGROUPNS_ANCHOR,  /* reserved */
+	OP_KEYRING,          /* strs: session keyring name */
 	OP_MAX
 };
 

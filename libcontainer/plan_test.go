@@ -1,0 +1,175 @@
+package libcontainer
+
+import (
+	"encoding/binary"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/seccomp"
+)
+
+// decodedOp is one operation read back from the wire format nsenter parses.
+type decodedOp struct {
+	code uint32
+	ints []uint64
+	strs []string
+}
+
+// decode reads a plan the way nsenter.c does; it fails the test on any
+// framing error, so the encoder and the C parser agree on one format.
+func decode(t *testing.T, b []byte) []decodedOp {
+	t.Helper()
+	if len(b) < 4 || int(binary.NativeEndian.Uint32(b)) != len(b)-4 {
+		t.Fatalf("plan length header does not match body")
+	}
+	b = b[4:]
+	u32 := func() uint32 {
+		if len(b) < 4 {
+			t.Fatalf("plan truncated")
+		}
+		v := binary.NativeEndian.Uint32(b)
+		b = b[4:]
+		return v
+	}
+	var ops []decodedOp
+	for len(b) > 0 {
+		op := decodedOp{code: u32()}
+		ni, ns := u32(), u32()
+		for i := uint32(0); i < ni; i++ {
+			op.ints = append(op.ints, binary.NativeEndian.Uint64(b))
+			b = b[8:]
+		}
+		for i := uint32(0); i < ns; i++ {
+			n := u32()
+			if n == 0 || b[n-1] != 0 {
+				t.Fatalf("string not NUL-terminated")
+			}
+			op.strs = append(op.strs, string(b[:n-1]))
+			b = b[n:]
+		}
+		ops = append(ops, op)
+	}
+	return ops
+}
+
+func testSpec() *specs.Spec {
+	s := DefaultSpec()
+	s.Process.Terminal = false
+	return s
+}
+
+func testInput(s *specs.Spec) *planInput {
+	st := func(string) *specs.State { return &specs.State{ID: "t"} }
+	return &planInput{
+		bundle:      &Bundle{Path: "/b", Rootfs: "/b/rootfs", Spec: s},
+		cgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/casco/t"},
+		fds:         initFds{fifo: 5, console: -1, listener: -1},
+		state:       st,
+		innerState:  st,
+	}
+}
+
+func indexOf(ops []decodedOp, code uint32) int {
+	for i, op := range ops {
+		if op.code == code {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestPlanOrder(t *testing.T) {
+	p, err := buildPlan(testInput(testSpec()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := decode(t, p.bytes())
+	// the steps that must come in this order for the container to be safe and correct
+	order := []uint32{opRootfs, opMount, opPivotRoot, opMask, opReadonly, opRemountRootRO, opCloseFds, opIdentity, opNoNewPrivs, opLookPath, opReady, opWaitFifo, opExec}
+	last := -1
+	for _, code := range order {
+		i := indexOf(ops, code)
+		if i < 0 {
+			t.Fatalf("op %d missing from the plan", code)
+		}
+		if i < last {
+			t.Errorf("op %d at %d comes before the op expected before it (at %d)", code, i, last)
+		}
+		last = i
+	}
+	if ops[len(ops)-1].code != opExec {
+		t.Errorf("the plan must end with exec")
+	}
+	exec := ops[len(ops)-1]
+	if exec.ints[0] != 1 || exec.strs[0] != "sh" {
+		t.Errorf("exec op = %+v", exec)
+	}
+}
+
+// TestPlanSeccompPlacement: without no_new_privs the filter needs
+// CAP_SYS_ADMIN, so it is loaded before the identity change; with it, as
+// late as possible, after the wait for start.
+func TestPlanSeccompPlacement(t *testing.T) {
+	for _, nnp := range []bool{false, true} {
+		s := testSpec()
+		s.Process.NoNewPrivileges = nnp
+		in := testInput(s)
+		in.filter = &seccomp.Filter{Program: make([]byte, 8)}
+		p, err := buildPlan(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops := decode(t, p.bytes())
+		sc, id, fifo := indexOf(ops, opSeccomp), indexOf(ops, opIdentity), indexOf(ops, opWaitFifo)
+		if !nnp && sc > id {
+			t.Errorf("noNewPrivileges=false: seccomp at %d after identity at %d", sc, id)
+		}
+		if nnp && sc < fifo {
+			t.Errorf("noNewPrivileges=true: seccomp at %d before the fifo wait at %d", sc, fifo)
+		}
+	}
+}
+
+func TestPlanHooksCheckpoint(t *testing.T) {
+	s := testSpec()
+	if ops := decode(t, mustPlan(t, s).bytes()); indexOf(ops, opSyncHooks) >= 0 {
+		t.Errorf("no hooks: the plan must not pause for the parent")
+	}
+	s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/true"}}, CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
+	ops := decode(t, mustPlan(t, s).bytes())
+	sync, hook, pivot := indexOf(ops, opSyncHooks), indexOf(ops, opHook), indexOf(ops, opPivotRoot)
+	if sync < 0 || hook < sync || pivot < hook {
+		t.Errorf("want sync (%d) < createContainer hook (%d) < pivot_root (%d)", sync, hook, pivot)
+	}
+}
+
+func mustPlan(t *testing.T, s *specs.Spec) *plan {
+	t.Helper()
+	p, err := buildPlan(testInput(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPlanIdentity(t *testing.T) {
+	s := testSpec()
+	s.Process.User = specs.User{UID: 1000, GID: 100, AdditionalGids: []uint32{5, 6}}
+	s.Process.Capabilities = &specs.LinuxCapabilities{
+		Bounding: []string{"CAP_KILL", "CAP_CHOWN"}, Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"},
+		Ambient: []string{"CAP_KILL"}, // not inheritable: must be dropped
+	}
+	ops := decode(t, mustPlan(t, s).bytes())
+	id := ops[indexOf(ops, opIdentity)].ints
+	want := []uint64{1000, 100, 1, 2, 5, 6, 1<<5 | 1<<0, 1 << 5, 1 << 5, 0, 0}
+	if len(id) != len(want) {
+		t.Fatalf("identity ints = %v, want %v", id, want)
+	}
+	for i := range want {
+		if id[i] != want[i] {
+			t.Errorf("identity ints = %v, want %v", id, want)
+			break
+		}
+	}
+}
