@@ -45,6 +45,11 @@ func (t *terminal) attach() error {
 		if err := c.SetRaw(); err != nil {
 			return err
 		}
+		// the container's pty already turns \n into \r\n: ours must not do it again
+		if t, err := unix.IoctlGetTermios(int(os.Stdin.Fd()), unix.TCGETS); err == nil {
+			t.Oflag &^= unix.OPOST
+			unix.IoctlSetTermios(int(os.Stdin.Fd()), unix.TCSETS, t)
+		}
 		t.resize()
 	}
 	go io.Copy(t.master, os.Stdin)

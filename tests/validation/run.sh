@@ -13,10 +13,11 @@
 #
 # For every program OUTDIR gets PROG.tap (its TAP on stdout), PROG.err
 # (stderr, when not empty) and PROG.cmds (each runtime command line the
-# program ran), plus results.tsv (prog, number, pass/fail/skip, description,
-# detail; see tap-summary.awk), programs.tsv (prog, passed, failed, skipped,
-# exit status, seconds), cleanup.log (what had to be cleaned up after which
-# program, if anything) and summary.txt.
+# program ran). Also: results.tsv (prog, number, pass/fail/skip,
+# description, detail; see tap-summary.awk), programs.tsv (prog, passed,
+# failed, skipped, exit status, seconds, seconds spent cleaning up after
+# it), cleanup.log (what had to be cleaned up after which program, if
+# anything) and summary.txt.
 #
 # Exits 0 whatever the tests say; non-zero only when the suite cannot run.
 set -uo pipefail
@@ -47,7 +48,7 @@ else
 	programs=()
 	for f in "$bin"/*; do
 		p=$(basename "$f")
-		[[ $p == runtimetest || $p == rootfs-* || ! -x $f ]] && continue
+		[[ $p == runtimetest || $p == rootfs-* || ! -f $f || ! -x $f ]] && continue
 		programs+=("$p")
 	done
 fi
@@ -115,7 +116,8 @@ kill_tagged() {
 
 created_ids() {
 	# Last argument of every `create` that program $1 (default: any) ran.
-	cat "$outdir"/"${1:-*}".cmds 2>/dev/null | awk '$1 == "create" && NF > 1 { print $NF }' | sort -u
+	cat "$outdir"/"${1:-*}".cmds 2>/dev/null |
+		awk '$1 == "create" && NF > 1 && $NF !~ /^-|\// { print $NF }' | sort -u
 }
 
 ours() {
@@ -207,12 +209,14 @@ for p in "${programs[@]}"; do
 	t1=$(date +%s.%N)
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 	cleanup_round "$p" "$p"
+	t2=$(date +%s.%N)
+	csecs=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", b - a }')
 	awk -v prog="$p" -v rc="$rc" -v limit="$limit" -v errfile="$outdir/$p.err" -f "$here/tap-summary.awk" \
 		"$outdir/$p.tap" >"$outdir/$p.rows"
 	cat "$outdir/$p.rows" >>"$outdir/results.tsv"
-	awk -F'\t' -v prog="$p" -v rc="$rc" -v secs="$secs" '
+	awk -F'\t' -v prog="$p" -v rc="$rc" -v secs="$secs" -v csecs="$csecs" '
 		{ n[$3]++ }
-		END { printf "%s\t%d\t%d\t%d\t%s\t%s\n", prog, n["pass"], n["fail"], n["skip"], rc, secs }
+		END { printf "%s\t%d\t%d\t%d\t%s\t%s\t%s\n", prog, n["pass"], n["fail"], n["skip"], rc, secs, csecs }
 	' "$outdir/$p.rows" >>"$outdir/programs.tsv"
 	rm -f "$outdir/$p.rows"
 	[[ -s $outdir/$p.err ]] || rm -f "$outdir/$p.err"
@@ -244,8 +248,8 @@ left_cg=$(comm -13 <(printf '%s\n' "$cgroups_before") <(cgroup_dirs $(created_id
 	echo "runtime: $runtime"
 	echo "programs: ${#programs[@]}, timeout ${limit}s each, took ${elapsed}s"
 	echo
-	printf '%-34s %5s %5s %5s %5s %6s\n' PROGRAM PASS FAIL SKIP RC SECS
-	awk -F'\t' '{ printf "%-34s %5d %5d %5d %5s %6s\n", $1, $2, $3, $4, $5, $6 }' "$outdir/programs.tsv"
+	printf '%-34s %5s %5s %5s %5s %6s %6s\n' PROGRAM PASS FAIL SKIP RC SECS CLEAN
+	awk -F'\t' '{ printf "%-34s %5d %5d %5d %5s %6s %6s\n", $1, $2, $3, $4, $5, $6, $7 }' "$outdir/programs.tsv"
 	echo
 	fails=$(awk -F'\t' '$3 == "fail"' "$outdir/results.tsv")
 	if [[ -n $fails ]]; then

@@ -69,7 +69,10 @@ function read_errs(   l) {
 	if (errfile == "")
 		return
 	while ((getline l < errfile) > 0) {
-		if (l !~ /level=error/)
+		# Any line but the suite's own boilerplate and non-error logs.
+		if (l ~ /^[ \t]*$/ || l ~ /^(failed to (create|start|delete) the container|exit status [0-9]+)$/)
+			continue
+		if (l ~ /level=/ && l !~ /level=(error|fatal)/)
 			continue
 		if (match(l, /msg="/)) {
 			l = substr(l, RSTART + 5)
