@@ -153,9 +153,14 @@ func execSpec(ctx *cli.Context, base *specs.Process) (*specs.Process, error) {
 		}
 	}
 	if gids := ctx.IntSlice("additional-gids"); len(gids) > 0 {
+		// urfave/cli v1 may report a repeated slice flag twice: keep each gid once
 		p.User.AdditionalGids = nil
+		seen := map[int]bool{}
 		for _, g := range gids {
-			p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
+			if !seen[g] {
+				seen[g] = true
+				p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
+			}
 		}
 	}
 	if caps := ctx.StringSlice("cap"); len(caps) > 0 {
