@@ -142,6 +142,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		if err := mgr.Add(init.Pid); err != nil {
 			return nil, nil, fmt.Errorf("cgroup: %w", err)
 		}
+		tr.Step("cgroup: move init")
 	}
 	if adj := s.Process.OOMScoreAdj; adj != nil {
 		if err := writeProcFile(fmt.Sprintf("/proc/%d/oom_score_adj", init.Pid), strconv.Itoa(*adj)); err != nil {
@@ -181,6 +182,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
 	}
+	tr.Step("build plan")
 	if _, err := sp.sync.Write(p.bytes()); err != nil {
 		return nil, nil, fmt.Errorf("send plan to init: %w", err)
 	}
