@@ -178,6 +178,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 			return nil, nil, err
 		}
 	}
+	in.trace = tr.enabled()
 	p, err := buildPlan(in)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
@@ -246,6 +247,8 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace) error {
 			if err := writeSync(sp.sync, syncGo); err != nil {
 				return init.exitError(err)
 			}
+		case syncTrace:
+			tr.initSteps(msg.data)
 		case syncReady:
 			tr.Step("init: ready")
 			return nil

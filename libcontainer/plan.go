@@ -39,7 +39,22 @@ const (
 	opCloseFds
 	opExec
 	opKeyring
+	opTrace
+	opMax
 )
+
+// opNames name the operations in --trace output.
+var opNames = map[int]string{
+	opSetns: "setns", opUnshare: "unshare", opTimens: "time namespace", opFork: "fork into pid ns",
+	opMount: "mounts", opRootfs: "bind rootfs", opMknod: "device nodes", opBindDev: "device binds",
+	opSymlink: "symlinks", opSyncHooks: "wait for runtime hooks", opHook: "container hooks",
+	opPivotRoot: "pivot_root", opPropagation: "propagation", opMask: "masked paths",
+	opReadonly: "read-only paths", opRemountRootRO: "read-only root", opSysctl: "sysctls",
+	opHostname: "hostname", opDomainname: "domainname", opConsole: "console", opRlimit: "rlimits",
+	opChdir: "chdir", opIdentity: "user and capabilities", opUmask: "umask", opNoNewPrivs: "no_new_privs",
+	opAppArmor: "apparmor", opLookPath: "exec path lookup", opSeccomp: "seccomp load",
+	opCloseFds: "close fds", opKeyring: "session keyring",
+}
 
 // Mount kinds: what the init creates at a mount's destination.
 const (
@@ -53,6 +68,7 @@ const (
 	syncHooks = 'H'
 	syncReady = 'R'
 	syncPid   = 'P'
+	syncTrace = 'T'
 	syncGo    = 'G'
 )
 

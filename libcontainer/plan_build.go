@@ -32,6 +32,7 @@ type planInput struct {
 	cgroupPaths map[string]string
 	noPivot     bool
 	keyring     string // session keyring to join, "" for none (--no-new-keyring)
+	trace       bool   // the init times its steps
 	fds         initFds
 	filter      *seccomp.Filter
 	listenerMsg string
@@ -45,6 +46,9 @@ type planInput struct {
 func buildPlan(in *planInput) (*plan, error) {
 	s := in.bundle.Spec
 	p := &plan{}
+	if in.trace {
+		p.add(opTrace, nil)
+	}
 	for _, ns := range in.ns.joins {
 		p.add(opSetns, ints(uint64(namespaceFlags[ns.Type])), ns.Path)
 	}

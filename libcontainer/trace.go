@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"time"
@@ -29,3 +30,22 @@ func (t *Trace) Step(name string) {
 		float64(now.Sub(t.last).Microseconds())/1000, float64(now.Sub(t.start).Microseconds())/1000)
 	t.last = now
 }
+
+// initSteps prints the init's own timings: nanoseconds and calls per op
+// code, as nsenter measured them.
+func (t *Trace) initSteps(data []byte) {
+	if t == nil {
+		return
+	}
+	for code := 0; code < opMax && (code+1)*16 <= len(data); code++ {
+		ns := binary.NativeEndian.Uint64(data[code*16:])
+		n := binary.NativeEndian.Uint64(data[code*16+8:])
+		if n == 0 || opNames[code] == "" {
+			continue
+		}
+		fmt.Fprintf(t.w, "trace:   init %-18s %8.3f ms  (%d)\n", opNames[code], float64(ns)/1e6, n)
+	}
+}
+
+// enabled says whether the init should time its steps.
+func (t *Trace) enabled() bool { return t != nil }

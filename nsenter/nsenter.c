@@ -45,6 +45,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "plan.h"
@@ -74,6 +75,17 @@ struct init {
 };
 
 static struct init st = { .sync = -1, .rootfd = -1 };
+
+/* --trace: time spent and calls per op code, sent to the parent with READY */
+static int tracing;
+static uint64_t trace_ns[OP_MAX][2];
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 /* ---- talking to the parent ---------------------------------------------- */
 
@@ -918,7 +930,12 @@ static void run(struct op *op)
 		break;
 	}
 	case OP_LOOKPATH: op_lookpath(op); break;
-	case OP_READY: send_msg(SYNC_READY, NULL, 0); break;
+	case OP_READY:
+		if (tracing)
+			send_msg(SYNC_TRACE, trace_ns, sizeof(trace_ns));
+		send_msg(SYNC_READY, NULL, 0);
+		break;
+	case OP_TRACE: tracing = 1; break;
 	case OP_WAIT_FIFO: op_wait_fifo(op); break;
 	case OP_SECCOMP: op_seccomp(op); break;
 	case OP_CLOSE_FDS: op_close_fds(op); break;
@@ -964,7 +981,12 @@ __attribute__((constructor)) static void casco_init(void)
 	struct op op;
 	while (c.p < c.end) {
 		next_op(&c, &op);
+		uint64_t t0 = tracing ? now_ns() : 0;
 		run(&op);
+		if (tracing && op.code < OP_MAX) {
+			trace_ns[op.code][0] += now_ns() - t0;
+			trace_ns[op.code][1]++;
+		}
 	}
 	fail(0, "init: the plan ended without exec");
 }

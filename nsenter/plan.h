@@ -47,6 +47,7 @@ enum casco_op {
 	OP_CLOSE_FDS,        /* ints: first fd to close on exec */
 	OP_EXEC,             /* ints: nargs, nenv  strs: args..., env... */
 	OP_KEYRING,          /* strs: session keyring name */
+	OP_TRACE,            /* time every operation; the totals go to the parent with READY */
 	OP_MAX
 };
 
@@ -61,6 +62,7 @@ enum casco_mount_kind {
 #define SYNC_HOOKS 'H'
 #define SYNC_READY 'R'
 #define SYNC_PID   'P'
+#define SYNC_TRACE 'T'  /* u64 nanoseconds and count per op code */
 /* from parent to init */
 #define SYNC_GO    'G'
 
