@@ -145,6 +145,8 @@ BEGIN {
 		sub(/^[ \t]+/, "", post)
 		line = (pre == "" ? post : pre " (" post ")")
 	}
+	if (line == "")
+		line = "(unnamed test)"
 	ran++
 	# Diagnostics normally follow their test; RuntimeInsideValidate alone
 	# prints its YAML (the container's stdout and stderr) before it.
