@@ -1,0 +1,65 @@
+#!/bin/sh
+# bench.sh CASCO_BINARY: casco against runc and crun, side by side.
+#
+# Every round runs each scenario for casco, then runc, then crun, so the
+# three share the machine's state of the moment; ratios are taken within a
+# round. Scenarios: sequential `run` of /bin/true (default spec, and without
+# a network namespace), create/start/wait/delete split, exec into a running
+# container, parallel runs, peak RSS, and `run` with podman's seccomp
+# profile. One config.json (runc's `spec`, edited by the driver) serves all
+# three runtimes.
+#
+# Environment: BENCH_ROUNDS (5), BENCH_N (100 iterations per scenario and
+# round), BENCH_STEPS (comma list, default all: run,nonet,phases,exec,
+# parallel,rss,seccomp), BENCH_RESULTS (output directory, default
+# tests/bench/results).
+#
+# Output: RESULTS/latest.md and latest.png, and timestamped copies.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 1 ] || die "usage: bench.sh CASCO_BINARY"
+[ "$(id -u)" -eq 0 ] || die "must run as root"
+casco=$(readlink -f "$1")
+[ -x "$casco" ] || die "$1: not an executable"
+rounds=${BENCH_ROUNDS:-5}
+n=${BENCH_N:-100}
+results=${BENCH_RESULTS:-$BENCH_DIR/results}
+
+need_pkgs runc crun time gnuplot-nox busybox-static golang-github-containers-common
+
+tag=casco-bench-$$
+work=$(mktemp -d /tmp/casco-bench.XXXXXX)
+trap 'cleanup_leftovers "$work" "$tag"' EXIT
+trap 'exit 130' INT TERM
+
+echo "bench: load average at start: $(cut -d' ' -f1-3 /proc/loadavg)  (nproc $(nproc), kernel $(uname -r))"
+build_tools "$work"
+# a private copy: a concurrent `make casco` cannot swap the binary mid-run
+cp "$casco" "$work/bin/casco"
+make_bundles "$work"
+seccomp_note=""
+[ -f "$work/seccomp-note" ] && seccomp_note="/usr/share/containers/seccomp.json converted by tests/bench/seccompconv: $(sed 's/^seccompconv: //' "$work/seccomp-note")"
+
+mkdir -p "$results"
+stamp=$(date -u +%Y%m%d-%H%M%S)
+"$work/bin/driver" bench -casco "$work/bin/casco" -runc "$(command -v runc)" -crun "$(command -v crun)" \
+	-work "$work" -rounds "$rounds" -n "$n" -tag "$tag" -steps "${BENCH_STEPS:-}" \
+	-seccomp-note "$seccomp_note" -md "$work/report.md" -dat "$work/chart.dat"
+
+title="median ms per container operation — $(nproc) CPUs, kernel $(uname -r), $rounds rounds x $n"
+gnuplot -e "datafile='$work/chart.dat'; outfile='$work/chart.png'; charttitle='$title'" "$BENCH_DIR/chart.gp" ||
+	echo "bench: gnuplot failed; no chart" >&2
+{
+	cat "$work/report.md"
+	[ -f "$work/chart.png" ] && printf '\n![median ms per runtime per scenario](bench-%s.png)\n' "$stamp"
+} >"$results/bench-$stamp.md"
+sed "s/(bench-$stamp.png)/(latest.png)/" "$results/bench-$stamp.md" >"$results/latest.md"
+if [ -f "$work/chart.png" ]; then
+	cp "$work/chart.png" "$results/bench-$stamp.png"
+	cp "$work/chart.png" "$results/latest.png"
+fi
+cat "$results/latest.md"
+echo
+echo "bench: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench: wrote $results/latest.md, latest.png and bench-$stamp.*"
