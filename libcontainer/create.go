@@ -173,7 +173,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		state:       c.hookState,
 		innerState:  func(status string) *specs.State { return containerView(c.hookState(status), s, ns) },
 	}
-	if filter != nil && s.Linux.Seccomp.ListenerPath != "" {
+	if filter != nil && s.Linux.Seccomp.ListenerPath != "" && usesNotify(s.Linux.Seccomp) {
 		if in.listenerMsg, err = listenerMessage(c, s.Linux.Seccomp.ListenerMetadata); err != nil {
 			return nil, nil, err
 		}
@@ -348,6 +348,9 @@ func containerResources(s *specs.Spec) *specs.LinuxResources {
 	}
 	r.Devices = cgroups.DeviceRules(r.Devices)
 	for _, d := range s.Linux.Devices {
+		if d.Type == "p" {
+			continue // a fifo is no device: the device cgroup has no say
+		}
 		major, minor := d.Major, d.Minor
 		typ := d.Type
 		if typ == "u" {

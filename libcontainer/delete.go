@@ -3,8 +3,6 @@ package libcontainer
 import (
 	"fmt"
 	"os"
-
-	"github.com/sirupsen/logrus"
 )
 
 // Delete removes a stopped (or created) container: its processes, cgroups
@@ -32,9 +30,7 @@ func (c *Container) destroy() error {
 		firstErr = fmt.Errorf("remove state: %w", err)
 	}
 	if h := c.State.Config.Hooks; h != nil {
-		if err := runHooks("poststop", h.Poststop, c.hookState(Stopped)); err != nil {
-			logrus.Warn(err)
-		}
+		warnHooks("poststop", h.Poststop, c.hookState(Stopped))
 	}
 	c.Unlock()
 	return firstErr

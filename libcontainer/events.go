@@ -95,6 +95,10 @@ func (c *Container) Watch(interval time.Duration, emit func(Event) error) error 
 		return nil
 	}
 	next := time.Now().Add(interval)
+	// The v1 notification comes when the OOM starts, before the killer
+	// has picked a victim (and v2's memory.events changes at both steps):
+	// after one, keep re-reading the count briefly.
+	var recheckUntil time.Time
 	buf := make([]byte, 4096)
 	for {
 		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
@@ -102,6 +106,9 @@ func (c *Container) Watch(interval time.Duration, emit func(Event) error) error 
 			fds = append(fds, unix.PollFd{Fd: int32(notify), Events: unix.POLLIN})
 		}
 		wait := time.Until(next)
+		if time.Now().Before(recheckUntil) && wait > recheckEvery {
+			wait = recheckEvery
+		}
 		if wait < 0 {
 			wait = 0
 		}
@@ -119,9 +126,10 @@ func (c *Container) Watch(interval time.Duration, emit func(Event) error) error 
 			} else {
 				unix.Read(notify, buf) // drain: eventfd counter or inotify records
 			}
-			if err := checkOOM(); err != nil {
-				return err
-			}
+			recheckUntil = time.Now().Add(recheckFor)
+		}
+		if err := checkOOM(); err != nil {
+			return err
 		}
 		if now := time.Now(); !now.Before(next) {
 			if next = next.Add(interval); next.Before(now) {
@@ -138,12 +146,16 @@ func (c *Container) Watch(interval time.Duration, emit func(Event) error) error 
 			if err := emit(Event{Type: "stats", ID: id, Data: s}); err != nil {
 				return err
 			}
-			if err := checkOOM(); err != nil {
-				return err
-			}
 		}
 	}
 }
+
+// After an OOM notification the kill count is re-read every recheckEvery
+// for recheckFor: the killer may take a while to choose and kill.
+const (
+	recheckEvery = 20 * time.Millisecond
+	recheckFor   = 2 * time.Second
+)
 
 // oomNotifier returns a non-blocking fd that becomes readable when the
 // OOM killer acts in the container's memory cgroup, or -1 when the kernel

@@ -10,10 +10,14 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 )
 
 // runHooks runs hooks of one kind in order, each with the state on stdin.
 // The first failure stops the list and is returned.
+//
+// For poststart and poststop the runtime-spec wants a warning and the rest
+// of the hooks run: use warnHooks.
 func runHooks(kind string, hooks []specs.Hook, state *specs.State) error {
 	if len(hooks) == 0 {
 		return nil
@@ -28,6 +32,20 @@ func runHooks(kind string, hooks []specs.Hook, state *specs.State) error {
 		}
 	}
 	return nil
+}
+
+// warnHooks runs every hook of one kind and logs each failure as a warning.
+func warnHooks(kind string, hooks []specs.Hook, state *specs.State) {
+	data, err := json.Marshal(state)
+	if err != nil {
+		logrus.Warnf("%s hooks: %v", kind, err)
+		return
+	}
+	for i, h := range hooks {
+		if err := runHook(h, data); err != nil {
+			logrus.Warnf("%s hook #%d (%s): %v", kind, i, h.Path, err)
+		}
+	}
 }
 
 func runHook(h specs.Hook, state []byte) error {

@@ -96,9 +96,6 @@ func planNamespaces(s *specs.Spec) (nsPlan, error) {
 			p.cloneFlags |= flag
 		}
 	}
-	if !hasNamespace(s, specs.MountNamespace) {
-		return p, fmt.Errorf("linux.namespaces: a mount namespace is required")
-	}
 	return p, nil
 }
 

@@ -40,6 +40,8 @@ const (
 	opExec
 	opKeyring
 	opTrace
+	opChroot
+	opCaps
 	opMax
 )
 
@@ -51,9 +53,9 @@ var opNames = map[int]string{
 	opPivotRoot: "pivot_root", opPropagation: "propagation", opMask: "masked paths",
 	opReadonly: "read-only paths", opRemountRootRO: "read-only root", opSysctl: "sysctls",
 	opHostname: "hostname", opDomainname: "domainname", opConsole: "console", opRlimit: "rlimits",
-	opChdir: "chdir", opIdentity: "user and capabilities", opUmask: "umask", opNoNewPrivs: "no_new_privs",
+	opChdir: "chdir", opIdentity: "user", opUmask: "umask", opNoNewPrivs: "no_new_privs",
 	opAppArmor: "apparmor", opLookPath: "exec path lookup", opSeccomp: "seccomp load",
-	opCloseFds: "close fds", opKeyring: "session keyring",
+	opCloseFds: "close fds", opKeyring: "session keyring", opChroot: "chroot", opCaps: "capabilities",
 }
 
 // Mount kinds: what the init creates at a mount's destination.

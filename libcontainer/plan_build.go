@@ -62,16 +62,21 @@ func buildPlan(in *planInput) (*plan, error) {
 		p.add(opTimens, nil, timensOffsets(s))
 	}
 
-	err := p.rootfs(&rootfsPlan{
-		spec:        s,
-		bundle:      in.bundle.Path,
-		rootfs:      in.bundle.Rootfs,
-		newUserns:   hasNamespace(s, specs.UserNamespace),
-		cgroupns:    hasNamespace(s, specs.CgroupNamespace),
-		cgroupPaths: in.cgroupPaths,
-	})
-	if err != nil {
-		return nil, err
+	// without a mount namespace of its own the container shares the host's
+	// mount table: nothing may be mounted, the process is only chrooted
+	ownMounts := hasNamespace(s, specs.MountNamespace)
+	if ownMounts {
+		err := p.rootfs(&rootfsPlan{
+			spec:        s,
+			bundle:      in.bundle.Path,
+			rootfs:      in.bundle.Rootfs,
+			newUserns:   hasNamespace(s, specs.UserNamespace),
+			cgroupns:    hasNamespace(s, specs.CgroupNamespace),
+			cgroupPaths: in.cgroupPaths,
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if h := s.Hooks; h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0) {
 		p.add(opSyncHooks, nil)
@@ -80,6 +85,17 @@ func buildPlan(in *planInput) (*plan, error) {
 		if err := p.hooks("createContainer", s.Hooks.CreateContainer, in.innerState(Creating)); err != nil {
 			return nil, err
 		}
+	}
+	if !ownMounts {
+		p.add(opChroot, nil, in.bundle.Rootfs)
+		if in.keyring != "" {
+			p.add(opKeyring, nil, in.keyring)
+		}
+		p.names(s)
+		if err := p.process(s, in); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	noPivot := uint64(0)
 	if in.noPivot {
@@ -103,12 +119,7 @@ func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
 		p.add(opPropagation, ints(uint64(propagationFlags[rp])))
 	}
 	p.console(s.Process, in.fds.console, true)
-	if s.Hostname != "" {
-		p.add(opHostname, nil, s.Hostname)
-	}
-	if s.Domainname != "" {
-		p.add(opDomainname, nil, s.Domainname)
-	}
+	p.names(s)
 	keys := make([]string, 0, len(s.Linux.Sysctl))
 	for k := range s.Linux.Sysctl {
 		keys = append(keys, k)
@@ -136,6 +147,17 @@ func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
 	}
 }
 
+// names sets the host and domain name (validation made sure the container
+// has a uts namespace of its own).
+func (p *plan) names(s *specs.Spec) {
+	if s.Hostname != "" {
+		p.add(opHostname, nil, s.Hostname)
+	}
+	if s.Domainname != "" {
+		p.add(opDomainname, nil, s.Domainname)
+	}
+}
+
 // process adds the user process's limits, identity, the wait for `start`
 // and the exec. Seccomp goes as late as it can: before the identity change
 // when it needs CAP_SYS_ADMIN (no no_new_privs), otherwise right before exec.
@@ -152,12 +174,15 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 		umask = uint64(*proc.User.Umask)
 	}
 	p.add(opUmask, ints(umask))
-	if in.filter != nil && !proc.NoNewPrivileges {
-		p.seccomp(in)
-	}
-	if err := p.identity(proc); err != nil {
+	caps, err := p.identity(proc)
+	if err != nil {
 		return err
 	}
+	if in.filter != nil && !proc.NoNewPrivileges {
+		// needs CAP_SYS_ADMIN, which the final capability sets may lack
+		p.seccomp(in)
+	}
+	p.add(opCaps, caps)
 	if proc.NoNewPrivileges {
 		p.add(opNoNewPrivs, nil)
 	}
@@ -209,14 +234,15 @@ func (p *plan) seccomp(in *planInput) {
 	p.add(opSeccomp, ints(uint64(in.filter.Flags), uint64(listener)), string(in.filter.Program), in.listenerMsg)
 }
 
-// identity adds the switch to the configured user and capabilities.
-func (p *plan) identity(proc *specs.Process) error {
+// identity adds the switch to the configured user and returns the final
+// capability sets (effective, permitted, inheritable, ambient) for opCaps.
+func (p *plan) identity(proc *specs.Process) ([]uint64, error) {
 	var sets [5]uint64
 	if c := proc.Capabilities; c != nil {
 		for i, names := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
 			m, err := capMask(names)
 			if err != nil {
-				return fmt.Errorf("process.capabilities: %w", err)
+				return nil, fmt.Errorf("process.capabilities: %w", err)
 			}
 			sets[i] = m
 		}
@@ -231,7 +257,6 @@ func (p *plan) identity(proc *specs.Process) error {
 	for _, g := range u.AdditionalGids {
 		v = append(v, uint64(g))
 	}
-	v = append(v, sets[:]...)
-	p.add(opIdentity, v)
-	return nil
+	p.add(opIdentity, append(v, sets[0]))
+	return sets[1:], nil
 }

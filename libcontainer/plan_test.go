@@ -122,8 +122,9 @@ func TestPlanSeccompPlacement(t *testing.T) {
 		}
 		ops := decode(t, p.bytes())
 		sc, id, fifo := indexOf(ops, opSeccomp), indexOf(ops, opIdentity), indexOf(ops, opWaitFifo)
-		if !nnp && sc > id {
-			t.Errorf("noNewPrivileges=false: seccomp at %d after identity at %d", sc, id)
+		caps := indexOf(ops, opCaps)
+		if !nnp && (sc < id || sc > caps) {
+			t.Errorf("noNewPrivileges=false: seccomp at %d must sit between identity (%d) and the final capabilities (%d)", sc, id, caps)
 		}
 		if nnp && sc < fifo {
 			t.Errorf("noNewPrivileges=true: seccomp at %d before the fifo wait at %d", sc, fifo)
@@ -162,7 +163,7 @@ func TestPlanIdentity(t *testing.T) {
 	}
 	ops := decode(t, mustPlan(t, s).bytes())
 	id := ops[indexOf(ops, opIdentity)].ints
-	want := []uint64{1000, 100, 1, 2, 5, 6, 1<<5 | 1<<0, 1 << 5, 1 << 5, 0, 0}
+	want := []uint64{1000, 100, 1, 2, 5, 6, 1<<5 | 1<<0}
 	if len(id) != len(want) {
 		t.Fatalf("identity ints = %v, want %v", id, want)
 	}
@@ -171,5 +172,25 @@ func TestPlanIdentity(t *testing.T) {
 			t.Errorf("identity ints = %v, want %v", id, want)
 			break
 		}
+	}
+	caps := ops[indexOf(ops, opCaps)].ints
+	if len(caps) != 4 || caps[0] != 1<<5 || caps[1] != 1<<5 || caps[2] != 0 || caps[3] != 0 {
+		t.Errorf("caps ints = %v, want [32 32 0 0]", caps)
+	}
+}
+
+// TestPlanNoMountNamespace: without a mount namespace of its own the
+// container must not mount anything: that would change the host's mounts.
+func TestPlanNoMountNamespace(t *testing.T) {
+	s := testSpec()
+	s.Linux.Namespaces = []specs.LinuxNamespace{{Type: "pid"}, {Type: "uts"}}
+	ops := decode(t, mustPlan(t, s).bytes())
+	for _, code := range []uint32{opRootfs, opMount, opMknod, opPivotRoot, opMask, opReadonly, opRemountRootRO} {
+		if i := indexOf(ops, code); i >= 0 {
+			t.Errorf("op %d in a plan without a mount namespace", code)
+		}
+	}
+	if indexOf(ops, opChroot) < 0 {
+		t.Errorf("no chroot into the rootfs")
 	}
 }

@@ -25,8 +25,8 @@ type spawn struct {
 	parentOnly []*os.File // closed when create returns
 }
 
-func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.Manager) (sp *spawn, err error) {
-	sp = &spawn{cgroupFD: -1, fds: initFds{fifo: -1, console: -1, listener: -1, preserve: o.PreserveFds}}
+func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.Manager) (_ *spawn, err error) {
+	sp := &spawn{cgroupFD: -1, fds: initFds{fifo: -1, console: -1, listener: -1, preserve: o.PreserveFds}}
 	defer func() {
 		if err != nil {
 			sp.closeChildEnds()
@@ -75,7 +75,7 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 	} else if o.Console != nil {
 		o.Console.Close()
 	}
-	if sc := s.Linux.Seccomp; sc != nil && sc.ListenerPath != "" {
+	if sc := s.Linux.Seccomp; sc != nil && sc.ListenerPath != "" && usesNotify(sc) {
 		l, err := dialUnix(sc.ListenerPath)
 		if err != nil {
 			return nil, fmt.Errorf("seccomp listener %s: %w", sc.ListenerPath, err)
@@ -133,4 +133,15 @@ func (sp *spawn) closeParentCopies() {
 		f.Close()
 	}
 	sp.parentOnly = nil
+}
+
+// usesNotify says whether a profile has a SCMP_ACT_NOTIFY rule: without one
+// runc ignores listenerPath, and so does casco.
+func usesNotify(sc *specs.LinuxSeccomp) bool {
+	for _, r := range sc.Syscalls {
+		if r.Action == specs.ActNotify {
+			return true
+		}
+	}
+	return sc.DefaultAction == specs.ActNotify
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -51,9 +50,7 @@ func (c *Container) Start(tr *Trace) error {
 	}
 	tr.Step("start: init released")
 	if h := c.State.Config.Hooks; h != nil {
-		if err := runHooks("poststart", h.Poststart, c.hookState(Running)); err != nil {
-			logrus.Warn(err)
-		}
+		warnHooks("poststart", h.Poststart, c.hookState(Running))
 	}
 	return nil
 }

@@ -42,6 +42,9 @@ func validateSpec(s *specs.Spec) error {
 	if seen[specs.UserNamespace] && nsPath(s, specs.UserNamespace) == "" && (len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0) {
 		return fmt.Errorf("a new user namespace needs linux.uidMappings and linux.gidMappings")
 	}
+	if (s.Hostname != "" || s.Domainname != "") && !seen[specs.UTSNamespace] {
+		return fmt.Errorf("hostname and domainname need a uts namespace: setting them would rename the host")
+	}
 	for i, m := range s.Mounts {
 		if !filepath.IsAbs(m.Destination) {
 			return fmt.Errorf("mounts[%d]: destination %q is not absolute", i, m.Destination)

@@ -73,13 +73,15 @@ func TestValidateSpec(t *testing.T) {
 		"would change the host": func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"vm.swappiness": "1"} },
 		"needs a network": func(s *specs.Spec) {
 			s.Linux.Namespaces = s.Linux.Namespaces[:1]
+			s.Hostname = ""
 			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
 		},
 		"uidMappings/gidMappings": func(s *specs.Spec) { s.Linux.UIDMappings = []specs.LinuxIDMapping{{Size: 1}} },
 		"needs linux.uidMappings": func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "user"})
 		},
-		"soft limit": func(s *specs.Spec) { s.Process.Rlimits[0].Soft = 2048 },
+		"soft limit":           func(s *specs.Spec) { s.Process.Rlimits[0].Soft = 2048 },
+		"need a uts namespace": func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:1] },
 	}
 	for want, mutate := range cases {
 		s := DefaultSpec()

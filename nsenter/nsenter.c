@@ -91,14 +91,16 @@ static uint64_t now_ns(void)
 
 static void send_msg(char type, const void *data, uint32_t len)
 {
-	char hdr[5];
-	struct iovec iov[2] = { { hdr, 5 }, { (void *)data, len } };
-	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
-
-	hdr[0] = type;
-	memcpy(hdr + 1, &len, 4);
+	/* one send(2): a seccomp profile may refuse sendmsg to the container's process */
+	char buf[5 + 8192];
+	if (len > sizeof(buf) - 5)
+		len = sizeof(buf) - 5;
+	buf[0] = type;
+	memcpy(buf + 1, &len, 4);
+	if (len)
+		memcpy(buf + 5, data, len);
 	/* MSG_NOSIGNAL: after `create` returned nobody listens any more */
-	sendmsg(st.sync, &msg, MSG_NOSIGNAL);
+	send(st.sync, buf, 5 + len, MSG_NOSIGNAL);
 }
 
 /* fail reports one line to the parent (and stderr once nobody listens) and exits. */
@@ -722,7 +724,11 @@ static int capset_all(uint64_t eff, uint64_t perm, uint64_t inh)
 	return syscall(SYS_capset, &h, d);
 }
 
-/* op_identity becomes the configured user with exactly the configured capabilities. */
+/*
+ * op_identity becomes the configured user, keeping every permitted
+ * capability effective: a seccomp filter loaded next (without
+ * no_new_privs) needs CAP_SYS_ADMIN. op_caps then sets the final sets.
+ */
 static void op_identity(struct op *op)
 {
 	need(op, 4, 0);
@@ -730,9 +736,8 @@ static void op_identity(struct op *op)
 	gid_t gid = op->ints[1];
 	int set_groups = (int)op->ints[2];
 	uint32_t ngroups = op->ints[3];
-	need(op, 4 + ngroups + 5, 0);
-	uint64_t *caps = op->ints + 4 + ngroups;
-	uint64_t bounding = caps[0], eff = caps[1], perm = caps[2], inh = caps[3], amb = caps[4];
+	need(op, 4 + ngroups + 1, 0);
+	uint64_t bounding = op->ints[4 + ngroups];
 
 	for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
 		if (!(bounding & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
@@ -753,6 +758,22 @@ static void op_identity(struct op *op)
 		fail(errno, "setuid %u", uid);
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		fail(errno, "prctl keepcaps");
+	/* a uid change cleared the effective set: raise it again until op_caps */
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		fail(errno, "capget");
+	if (capset_all(d[0].permitted | (uint64_t)d[1].permitted << 32,
+		       d[0].permitted | (uint64_t)d[1].permitted << 32,
+		       d[0].inheritable | (uint64_t)d[1].inheritable << 32) < 0)
+		fail(errno, "capset");
+}
+
+/* op_caps sets the final effective, permitted, inheritable and ambient sets. */
+static void op_caps(struct op *op)
+{
+	need(op, 4, 0);
+	uint64_t eff = op->ints[0], perm = op->ints[1], inh = op->ints[2], amb = op->ints[3];
 	if (capset_all(eff, perm, inh) < 0)
 		fail(errno, "capset");
 	for (int c = 0; c < 64; c++)
@@ -917,6 +938,7 @@ static void run(struct op *op)
 	case OP_RLIMIT: op_rlimit(op); break;
 	case OP_CHDIR: op_chdir(op); break;
 	case OP_IDENTITY: op_identity(op); break;
+	case OP_CAPS: op_caps(op); break;
 	case OP_UMASK: need(op, 1, 0); umask((mode_t)op->ints[0]); break;
 	case OP_NO_NEW_PRIVS:
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -936,6 +958,11 @@ static void run(struct op *op)
 		send_msg(SYNC_READY, NULL, 0);
 		break;
 	case OP_TRACE: tracing = 1; break;
+	case OP_CHROOT:
+		need(op, 0, 1);
+		if (chroot(op->strs[0]) < 0 || chdir("/") < 0)
+			fail(errno, "chroot %s", op->strs[0]);
+		break;
 	case OP_WAIT_FIFO: op_wait_fifo(op); break;
 	case OP_SECCOMP: op_seccomp(op); break;
 	case OP_CLOSE_FDS: op_close_fds(op); break;

@@ -36,7 +36,7 @@ enum casco_op {
 	OP_CONSOLE,          /* ints: socket fd, rows, cols, bind /dev/console */
 	OP_RLIMIT,           /* ints: resource, soft, hard */
 	OP_CHDIR,            /* strs: dir */
-	OP_IDENTITY,         /* ints: uid, gid, set_groups, ngroups, groups..., bounding, effective, permitted, inheritable, ambient */
+	OP_IDENTITY,         /* ints: uid, gid, set_groups, ngroups, groups..., bounding */
 	OP_UMASK,            /* ints: mask */
 	OP_NO_NEW_PRIVS,
 	OP_APPARMOR,         /* strs: profile */
@@ -48,6 +48,8 @@ enum casco_op {
 	OP_EXEC,             /* ints: nargs, nenv  strs: args..., env... */
 	OP_KEYRING,          /* strs: session keyring name */
 	OP_TRACE,            /* time every operation; the totals go to the parent with READY */
+	OP_CHROOT,           /* strs: rootfs (no mount namespace: nothing is mounted) */
+	OP_CAPS,             /* ints: effective, permitted, inheritable, ambient */
 	OP_MAX
 };
 
