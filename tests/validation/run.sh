@@ -36,6 +36,14 @@ rtname=$(basename "$runtime")
 outdir=${2:-$here/out/$rtname}
 limit=${VALIDATION_TIMEOUT:-60}
 
+# The programs use fixed cgroup names (/cgrouptest, testdir/...), so two
+# runs at once would trip over each other: take turns.
+exec 9>/run/lock/casco-validation.lock 2>/dev/null || exec 9>/tmp/casco-validation.lock
+if ! flock -n 9; then
+	echo "run.sh: another validation run is going on; waiting for it" >&2
+	flock 9
+fi
+
 "$here/build.sh" || die "build failed"
 arch=$(PATH=$PATH:/usr/local/go/bin && cd "$here" && go env GOARCH)
 
@@ -80,6 +88,7 @@ chmod +x "$work/runtime"
 tag=CASCO_VALIDATION_TAG=$work
 
 mounts_tmp_before=$(grep -c /tmp /proc/self/mountinfo)
+mounts_tmp_list_before=$(awk '$5 ~ /^\/tmp\// { print $5 }' /proc/self/mountinfo | sort)
 list_ids() {
 	# First column of `RUNTIME list`, without the header.
 	timeout 10 "$runtime" list 2>/dev/null | awk 'NR > 1 || $1 != "ID" { print $1 }' | sort -u
@@ -102,14 +111,12 @@ cgroups_before=$(cgroup_dirs)
 kill_tagged() {
 	# Processes started by the suite carry $tag in their environment
 	# (containers get the environment from config.json and do not).
-	local e pid left=0
-	for e in /proc/[0-9]*/environ; do
-		pid=${e#/proc/}
+	local f pid
+	for f in $(grep -lxzF "$tag" /proc/[0-9]*/environ 2>/dev/null); do
+		pid=${f#/proc/}
 		pid=${pid%/environ}
 		[[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-		if tr '\0' '\n' 2>/dev/null <"$e" | grep -qxF "$tag"; then
-			kill -KILL "$pid" 2>/dev/null && left=$((left + 1))
-		fi
+		kill -KILL "$pid" 2>/dev/null
 	done
 	return 0
 }
@@ -203,7 +210,7 @@ for p in "${programs[@]}"; do
 		cd "$work" || exit 2
 		export TMPDIR=$work/tmp RUNTIME=$work/runtime
 		export CASCO_VALIDATION_CMDLOG=$outdir/$p.cmds "$tag"
-		exec timeout -k 5 "$limit" "$bin/$p" >"$outdir/$p.tap" 2>"$outdir/$p.err" </dev/null
+		exec timeout -k 5 "$limit" "$bin/$p" >"$outdir/$p.tap" 2>"$outdir/$p.err" </dev/null 9>&-
 	)
 	rc=$?
 	t1=$(date +%s.%N)
@@ -232,9 +239,20 @@ trap - INT TERM
 # Leak check.
 
 leaks=()
+notes=()
 mounts_tmp_after=$(grep -c /tmp /proc/self/mountinfo)
-((mounts_tmp_after > mounts_tmp_before)) &&
-	leaks+=("mounts under /tmp: $mounts_tmp_before before, $mounts_tmp_after after")
+if ((mounts_tmp_after != mounts_tmp_before)); then
+	# Other work on the machine may mount under /tmp too: only mounts
+	# in the scratch dir or in a bundle (ocitest*) are the suite's.
+	new_mounts=$(comm -13 <(printf '%s\n' "$mounts_tmp_list_before") \
+		<(awk '$5 ~ /^\/tmp\// { print $5 }' /proc/self/mountinfo | sort))
+	ours_left=$(grep -e "^$work" -e '/ocitest' <<<"$new_mounts")
+	if [[ -n $ours_left ]]; then
+		leaks+=("mounts under /tmp: $mounts_tmp_before before, $mounts_tmp_after after: $(echo $ours_left)")
+	else
+		notes+=("mounts under /tmp: $mounts_tmp_before before, $mounts_tmp_after after, none of them the suite's${new_mounts:+: $(echo $new_mounts)}")
+	fi
+fi
 left_ids=$(our_listed_ids)
 [[ -n $left_ids ]] && leaks+=("containers still listed: $(echo $left_ids)")
 left_cg=$(comm -13 <(printf '%s\n' "$cgroups_before") <(cgroup_dirs $(created_ids)))
@@ -261,6 +279,7 @@ left_cg=$(comm -13 <(printf '%s\n' "$cgroups_before") <(cgroup_dirs $(created_id
 		}' "$outdir/results.tsv"
 		echo
 	fi
+	for l in "${notes[@]}"; do echo "note: $l"; done
 	if ((${#leaks[@]})); then
 		for l in "${leaks[@]}"; do echo "LEAK: $l"; done
 	else
