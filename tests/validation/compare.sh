@@ -133,9 +133,23 @@ report=$(awk -F'\t' '
 			if (rs[k] == "fail" && (k in cs) && cs[k] == "pass")
 				print name(k) "\t" cd[k] (cd[k] == rd[k] ? "" : " (runc'"'"'s test: " rd[k] ")")
 		}
+		# Tests only casco'"'"'s run got to (runc'"'"'s program stopped early):
+		# one line per program.
 		for (i = 1; i <= m; i++) {
 			k = extra[i]
-			if (!(k in rs) && cs[k] == "pass") print name(k) "\t" cd[k] " (not in the runc run)"
+			split(k, f, SUBSEP)
+			if (!(k in rs) && cs[k] == "pass") { onlyc[f[1]]++; lastc[f[1]] = k }
+		}
+		for (i = 1; i <= m; i++) {
+			k = extra[i]
+			split(k, f, SUBSEP)
+			p = f[1]
+			if (!(p in onlyc) || (p in said)) continue
+			said[p] = 1
+			if (onlyc[p] == 1)
+				print name(lastc[p]) "\t" cd[lastc[p]] " (not in the runc run)"
+			else
+				print p " (" onlyc[p] " tests)\tpass with casco, not in the runc run"
 		}
 		print "@@ runcfail"
 		for (i = 1; i <= n; i++) {
