@@ -47,6 +47,7 @@ func main() {
 		createCommand, startCommand, runCommand, stateCommand, listCommand,
 		killCommand, deleteCommand, execCommand, specCommand, featuresCommand,
 		pauseCommand, resumeCommand, psCommand,
+		updateCommand, eventsCommand,
 	}
 	app.Before = setupLogging
 	app.ExitErrHandler = func(*cli.Context, error) {} // errors are reported once, below

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli"
+)
+
+var updateCommand = cli.Command{
+	Name:      "update",
+	Usage:     "update container resource constraints",
+	ArgsUsage: "<container-id>",
+	Description: `Changes the cgroup limits of a created, running or paused container and
+records them in its state. Either --resources gives a runtime-spec
+LinuxResources JSON (zero values mean "leave as it is", as engines send
+them), or the flags below give single values.`,
+	Flags: []cli.Flag{
+		cli.StringFlag{Name: "resources, r", Usage: "path to a file with the linux.resources JSON to apply, or '-' for stdin"},
+		cli.StringFlag{Name: "blkio-weight", Usage: "per-cgroup block IO weight, 10 to 1000"},
+		cli.StringFlag{Name: "cpu-period", Usage: "CPU CFS period in microseconds"},
+		cli.StringFlag{Name: "cpu-quota", Usage: "CPU CFS quota in microseconds per period (-1: no limit)"},
+		cli.StringFlag{Name: "cpu-burst", Usage: "CPU CFS burst in microseconds"},
+		cli.StringFlag{Name: "cpu-share", Usage: "CPU shares (relative weight)"},
+		cli.StringFlag{Name: "cpu-rt-period", Usage: "CPU realtime period in microseconds"},
+		cli.StringFlag{Name: "cpu-rt-runtime", Usage: "CPU realtime runtime in microseconds"},
+		cli.StringFlag{Name: "cpu-idle", Usage: "1 makes the cgroup SCHED_IDLE, 0 undoes it"},
+		cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs to allow (0-3, 0,1)"},
+		cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes to allow (0-3, 0,1)"},
+		cli.StringFlag{Name: "memory", Usage: "memory limit (in bytes, or 64m, 1g; -1: no limit)"},
+		cli.StringFlag{Name: "memory-reservation", Usage: "memory soft limit (in bytes, or 64m, 1g)"},
+		cli.StringFlag{Name: "memory-swap", Usage: "memory plus swap limit (in bytes, or 64m, 1g; -1: no limit)"},
+		cli.StringFlag{Name: "kernel-memory", Usage: "ignored: the kernel no longer supports kernel memory limits"},
+		cli.StringFlag{Name: "kernel-memory-tcp", Usage: "kernel TCP buffer memory limit (cgroup v1 only)"},
+		cli.IntFlag{Name: "pids-limit", Usage: "maximum number of processes (-1: no limit)"},
+		cli.StringFlag{Name: "l3-cache-schema", Usage: "Intel RDT L3 cache schema (not supported)"},
+		cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT memory bandwidth schema (not supported)"},
+	},
+	Action: func(ctx *cli.Context) error {
+		id, err := idArg(ctx)
+		if err != nil {
+			return err
+		}
+		if ctx.String("l3-cache-schema") != "" {
+			return errors.New("update: --l3-cache-schema: Intel RDT is not supported by casco")
+		}
+		if ctx.String("mem-bw-schema") != "" {
+			return errors.New("update: --mem-bw-schema: Intel RDT is not supported by casco")
+		}
+		r, err := updateResources(ctx)
+		if err != nil {
+			return err
+		}
+		c, err := loadContainer(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Unlock()
+		if err := c.Update(r); err != nil {
+			return err
+		}
+		logrus.Debugf("updated %s", id)
+		return nil
+	},
+}
+
+// updateResources builds the update from --resources or from the flags.
+func updateResources(ctx *cli.Context) (*specs.LinuxResources, error) {
+	if in := ctx.String("resources"); in != "" {
+		for _, f := range ctx.FlagNames() {
+			if f != "resources" && ctx.IsSet(f) {
+				return nil, fmt.Errorf("update: --resources and --%s cannot be used together", f)
+			}
+		}
+		return readResources(in)
+	}
+	r := &specs.LinuxResources{}
+	cpu := func() *specs.LinuxCPU {
+		if r.CPU == nil {
+			r.CPU = &specs.LinuxCPU{}
+		}
+		return r.CPU
+	}
+	mem := func() *specs.LinuxMemory {
+		if r.Memory == nil {
+			r.Memory = &specs.LinuxMemory{}
+		}
+		return r.Memory
+	}
+	given := func(name string) (string, bool) {
+		v := ctx.String(name)
+		return v, ctx.IsSet(name) && v != ""
+	}
+	if v, ok := given("blkio-weight"); ok {
+		w, err := strconv.ParseUint(v, 10, 16)
+		if err != nil {
+			return nil, fmt.Errorf("update: invalid --blkio-weight %q: %w", v, numErr(err))
+		}
+		u := uint16(w)
+		r.BlockIO = &specs.LinuxBlockIO{Weight: &u}
+	}
+	for _, f := range []struct {
+		name string
+		dst  func() **uint64
+	}{
+		{"cpu-period", func() **uint64 { return &cpu().Period }},
+		{"cpu-burst", func() **uint64 { return &cpu().Burst }},
+		{"cpu-share", func() **uint64 { return &cpu().Shares }},
+		{"cpu-rt-period", func() **uint64 { return &cpu().RealtimePeriod }},
+	} {
+		if v, ok := given(f.name); ok {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("update: invalid --%s %q: %w", f.name, v, numErr(err))
+			}
+			*f.dst() = &n
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  func() **int64
+	}{
+		{"cpu-quota", func() **int64 { return &cpu().Quota }},
+		{"cpu-rt-runtime", func() **int64 { return &cpu().RealtimeRuntime }},
+		{"cpu-idle", func() **int64 { return &cpu().Idle }},
+	} {
+		if v, ok := given(f.name); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("update: invalid --%s %q: %w", f.name, v, numErr(err))
+			}
+			*f.dst() = &n
+		}
+	}
+	if v, ok := given("cpuset-cpus"); ok {
+		cpu().Cpus = v
+	}
+	if v, ok := given("cpuset-mems"); ok {
+		cpu().Mems = v
+	}
+	for _, f := range []struct {
+		name string
+		dst  func() **int64
+	}{
+		{"memory", func() **int64 { return &mem().Limit }},
+		{"memory-reservation", func() **int64 { return &mem().Reservation }},
+		{"memory-swap", func() **int64 { return &mem().Swap }},
+		{"kernel-memory-tcp", func() **int64 { return &mem().KernelTCP }},
+	} {
+		if v, ok := given(f.name); ok {
+			n, err := ramInBytes(v)
+			if err != nil {
+				return nil, fmt.Errorf("update: invalid --%s %q: %w", f.name, v, err)
+			}
+			*f.dst() = &n
+		}
+	}
+	if _, ok := given("kernel-memory"); ok {
+		logrus.Warn("update: --kernel-memory is ignored: the kernel no longer supports kernel memory limits")
+	}
+	if ctx.IsSet("pids-limit") {
+		n := int64(ctx.Int("pids-limit"))
+		r.Pids = &specs.LinuxPids{Limit: &n}
+	}
+	return r, nil
+}
+
+// readResources decodes a LinuxResources JSON from a file or stdin ("-").
+func readResources(in string) (*specs.LinuxResources, error) {
+	var src io.Reader = os.Stdin
+	name := "stdin"
+	if in != "-" {
+		f, err := os.Open(in)
+		if err != nil {
+			return nil, fmt.Errorf("update: --resources: %w", err)
+		}
+		defer f.Close()
+		src, name = f, in
+	}
+	var r specs.LinuxResources
+	dec := json.NewDecoder(src)
+	if err := dec.Decode(&r); err != nil {
+		if err == io.EOF {
+			return nil, fmt.Errorf("update: --resources %s: no JSON given", name)
+		}
+		return nil, fmt.Errorf("update: --resources %s: not a linux.resources JSON object: %w", name, err)
+	}
+	return &r, nil
+}
+
+func numErr(err error) error {
+	var ne *strconv.NumError
+	if errors.As(err, &ne) {
+		return ne.Err
+	}
+	return err
+}
+
+var ramRE = regexp.MustCompile(`^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
+
+// ramInBytes parses a size as docker/go-units' RAMInBytes does (the parser
+// runc uses): a decimal number with an optional binary unit suffix
+// (k, m, g, t, p; "b", "ib" allowed after it). "-1" means no limit.
+func ramInBytes(s string) (int64, error) {
+	if s == "-1" {
+		return -1, nil
+	}
+	m := ramRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, errors.New("want a size such as 1048576, 64m or 1g (or -1)")
+	}
+	n, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, numErr(err)
+	}
+	mult := 1.0
+	if m[2] != "" {
+		mult = math.Pow(1024, float64(strings.Index("kmgtp", strings.ToLower(m[2]))+1))
+	}
+	v := n * mult
+	if v >= math.MaxInt64 {
+		return 0, errors.New("value out of range")
+	}
+	return int64(v), nil
+}
