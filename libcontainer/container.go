@@ -18,9 +18,10 @@ var ErrNotExist = errors.New("container does not exist")
 // Container is a container as found in the state root, locked for the
 // duration of one command.
 type Container struct {
-	Dir   string
-	State *State
-	lock  *os.File
+	Dir      string
+	State    *State
+	lock     *os.File
+	listener *os.File // the seccomp agent's socket, connected before the init starts
 }
 
 // Load finds and locks container id under root. Unlock it when done.

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -124,6 +125,11 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		tr.Step("seccomp compile")
 	}
 
+	c = &Container{Dir: dir, lock: lock}
+	if err := c.connectListener(s, filter); err != nil {
+		return nil, nil, err
+	}
+	defer c.closeListener()
 	sp, err := newSpawn(o, s, dir, ns, mgr)
 	if err != nil {
 		return nil, nil, err
@@ -161,7 +167,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		Rootless:    o.Rootless,
 		Config:      s,
 	}
-	c = &Container{Dir: dir, State: st, lock: lock}
+	c.State = st
 	in := &planInput{
 		bundle:      b,
 		ns:          ns,
@@ -172,11 +178,6 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		filter:      filter,
 		state:       c.hookState,
 		innerState:  func(status string) *specs.State { return containerView(c.hookState(status), s, ns) },
-	}
-	if filter != nil && s.Linux.Seccomp.ListenerPath != "" && usesNotify(s.Linux.Seccomp) {
-		if in.listenerMsg, err = listenerMessage(c, s.Linux.Seccomp.ListenerMetadata); err != nil {
-			return nil, nil, err
-		}
 	}
 	in.trace = tr.enabled()
 	p, err := buildPlan(in)
@@ -244,6 +245,13 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace) error {
 				return err
 			}
 			tr.Step("createRuntime hooks")
+			if err := writeSync(sp.sync, syncGo); err != nil {
+				return init.exitError(err)
+			}
+		case syncSeccomp:
+			if err := c.handOverNotifyFd(init.Pid, msg.data); err != nil {
+				return err
+			}
 			if err := writeSync(sp.sync, syncGo); err != nil {
 				return init.exitError(err)
 			}
@@ -317,17 +325,42 @@ func writePidFile(path string, pid int) error {
 	return writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0644)
 }
 
-// listenerMessage is what the seccomp agent receives with the notify fd.
-func listenerMessage(c *Container, metadata string) (string, error) {
-	msg := specs.ContainerProcessState{
+// handOverNotifyFd takes the seccomp notify fd out of the init with
+// pidfd_getfd and sends it to the agent at listenerPath, with the state, in
+// one SCM_RIGHTS message as the runtime-spec says.
+func (c *Container) handOverNotifyFd(pid int, data []byte) error {
+	sc := c.State.Config.Linux.Seccomp
+	if len(data) != 4 || sc == nil || sc.ListenerPath == "" {
+		return fmt.Errorf("seccomp notify: no listenerPath for the notify fd")
+	}
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("seccomp notify: pidfd_open %d: %w", pid, err)
+	}
+	defer unix.Close(pidfd)
+	fd, err := unix.PidfdGetfd(pidfd, int(int32(binary.NativeEndian.Uint32(data))), 0)
+	if err != nil {
+		return fmt.Errorf("seccomp notify: pidfd_getfd: %w", err)
+	}
+	defer unix.Close(fd)
+	msg, err := json.Marshal(specs.ContainerProcessState{
 		Version:  specs.Version,
 		Fds:      []string{specs.SeccompFdName},
-		Pid:      c.State.Pid,
-		Metadata: metadata,
+		Pid:      pid,
+		Metadata: sc.ListenerMetadata,
 		State:    *c.hookState(Creating),
+	})
+	if err != nil {
+		return err
 	}
-	data, err := json.Marshal(msg)
-	return string(data), err
+	conn := c.listener
+	if conn == nil {
+		return fmt.Errorf("seccomp listener %s: not connected", sc.ListenerPath)
+	}
+	if err := unix.Sendmsg(int(conn.Fd()), msg, unix.UnixRights(fd), nil, 0); err != nil {
+		return fmt.Errorf("seccomp listener %s: send: %w", sc.ListenerPath, err)
+	}
+	return nil
 }
 
 func dialUnix(path string) (*os.File, error) {
@@ -381,4 +414,29 @@ func sessionKeyring(o *CreateOpts) string {
 		return ""
 	}
 	return "_ses." + o.ID
+}
+
+// connectListener connects to the seccomp agent before anything is started,
+// so an agent that isn't there fails the create early and cleanly.
+func (c *Container) connectListener(s *specs.Spec, f *seccomp.Filter) error {
+	sc := s.Linux.Seccomp
+	if f == nil || !f.Notify {
+		return nil
+	}
+	if sc.ListenerPath == "" {
+		return errors.New("seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath")
+	}
+	conn, err := dialUnix(sc.ListenerPath)
+	if err != nil {
+		return fmt.Errorf("seccomp listener %s: %w", sc.ListenerPath, err)
+	}
+	c.listener = conn
+	return nil
+}
+
+func (c *Container) closeListener() {
+	if c.listener != nil {
+		c.listener.Close()
+		c.listener = nil
+	}
 }

@@ -58,6 +58,10 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 			return nil, err
 		}
 	}
+	if err := c.connectListener(&spec, filter); err != nil {
+		return nil, err
+	}
+	defer c.closeListener()
 	sp, err := newSpawn(&CreateOpts{
 		ConsoleSocket: o.ConsoleSocket, Console: o.Console, PreserveFds: o.PreserveFds,
 		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr,

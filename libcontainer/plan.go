@@ -66,12 +66,13 @@ const (
 
 // Sync message types between the init and its parent.
 const (
-	syncError = 'E'
-	syncHooks = 'H'
-	syncReady = 'R'
-	syncPid   = 'P'
-	syncTrace = 'T'
-	syncGo    = 'G'
+	syncError   = 'E'
+	syncHooks   = 'H'
+	syncReady   = 'R'
+	syncPid     = 'P'
+	syncTrace   = 'T'
+	syncSeccomp = 'S'
+	syncGo      = 'G'
 )
 
 // plan is the list of operations the container's init carries out, encoded

@@ -21,7 +21,6 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 type initFds struct {
 	fifo     int // O_PATH of exec.fifo, -1 for none
 	console  int // connected console socket, -1 for none
-	listener int // connected seccomp listener, -1 for none
 	preserve int // --preserve-fds
 }
 
@@ -35,7 +34,6 @@ type planInput struct {
 	trace       bool   // the init times its steps
 	fds         initFds
 	filter      *seccomp.Filter
-	listenerMsg string
 	state       func(status string) *specs.State // as the runtime sees it
 	innerState  func(status string) *specs.State // as the container sees it
 }
@@ -185,6 +183,10 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 	p.add(opCaps, caps)
 	if proc.NoNewPrivileges {
 		p.add(opNoNewPrivs, nil)
+		if in.filter != nil && in.filter.Notify {
+			// the agent gets the fd while the runtime still listens: before ready
+			p.seccomp(in)
+		}
 	}
 	if proc.ApparmorProfile != "" && apparmorEnabled() {
 		p.add(opAppArmor, nil, proc.ApparmorProfile)
@@ -205,7 +207,7 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 			return err
 		}
 	}
-	if in.filter != nil && proc.NoNewPrivileges {
+	if in.filter != nil && proc.NoNewPrivileges && !in.filter.Notify {
 		p.seccomp(in)
 	}
 	strs := append(append([]string{}, proc.Args...), proc.Env...)
@@ -230,8 +232,11 @@ func (p *plan) console(proc *specs.Process, fd int, devConsole bool) {
 }
 
 func (p *plan) seccomp(in *planInput) {
-	listener := int64(in.fds.listener)
-	p.add(opSeccomp, ints(uint64(in.filter.Flags), uint64(listener)), string(in.filter.Program), in.listenerMsg)
+	notify := uint64(0)
+	if in.filter.Notify {
+		notify = 1
+	}
+	p.add(opSeccomp, ints(uint64(in.filter.Flags), notify), string(in.filter.Program))
 }
 
 // identity adds the switch to the configured user and returns the final

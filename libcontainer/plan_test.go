@@ -64,7 +64,7 @@ func testInput(s *specs.Spec) *planInput {
 	return &planInput{
 		bundle:      &Bundle{Path: "/b", Rootfs: "/b/rootfs", Spec: s},
 		cgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/casco/t"},
-		fds:         initFds{fifo: 5, console: -1, listener: -1},
+		fds:         initFds{fifo: 5, console: -1},
 		state:       st,
 		innerState:  st,
 	}

@@ -15,7 +15,7 @@ import (
 // spawn is the init process about to be started and the descriptors it
 // inherits: the preserved fds first (3..3+N-1, where the user process
 // expects them), then the binary's read-only view, the sync socket, the
-// exec fifo, the console and seccomp listener sockets.
+// exec fifo and the console socket.
 type spawn struct {
 	cmd        *exec.Cmd
 	sync       *os.File // our end of the sync socket
@@ -26,7 +26,7 @@ type spawn struct {
 }
 
 func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.Manager) (_ *spawn, err error) {
-	sp := &spawn{cgroupFD: -1, fds: initFds{fifo: -1, console: -1, listener: -1, preserve: o.PreserveFds}}
+	sp := &spawn{cgroupFD: -1, fds: initFds{fifo: -1, console: -1, preserve: o.PreserveFds}}
 	defer func() {
 		if err != nil {
 			sp.closeChildEnds()
@@ -75,14 +75,6 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 	} else if o.Console != nil {
 		o.Console.Close()
 	}
-	if sc := s.Linux.Seccomp; sc != nil && sc.ListenerPath != "" && usesNotify(sc) {
-		l, err := dialUnix(sc.ListenerPath)
-		if err != nil {
-			return nil, fmt.Errorf("seccomp listener %s: %w", sc.ListenerPath, err)
-		}
-		sp.fds.listener = inherit(l)
-	}
-
 	attr := &syscall.SysProcAttr{Cloneflags: ns.cloneFlags}
 	if ns.cloneFlags&unix.CLONE_NEWUSER != 0 {
 		attr.UidMappings = idMaps(s.Linux.UIDMappings)
@@ -133,15 +125,4 @@ func (sp *spawn) closeParentCopies() {
 		f.Close()
 	}
 	sp.parentOnly = nil
-}
-
-// usesNotify says whether a profile has a SCMP_ACT_NOTIFY rule: without one
-// runc ignores listenerPath, and so does casco.
-func usesNotify(sc *specs.LinuxSeccomp) bool {
-	for _, r := range sc.Syscalls {
-		if r.Action == specs.ActNotify {
-			return true
-		}
-	}
-	return sc.DefaultAction == specs.ActNotify
 }

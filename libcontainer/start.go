@@ -25,32 +25,57 @@ func (c *Container) Start(tr *Trace) error {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer unix.Close(fd)
+	// The init writes one byte, runs the startContainer hooks and execs; its
+	// end of the fifo is close-on-exec, so EOF means the user process runs.
+	// A failing init writes "E" before it exits.
+	got, failed := 0, false
 	for {
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(pfd, 100)
-		if err == unix.EINTR {
+		var b [1]byte
+		n, err := unix.Read(fd, b[:])
+		switch {
+		case n == 1:
+			got++
+			failed = failed || b[0] == 'E'
 			continue
+		case n == 0 && got > 0:
+			if err := os.Remove(fifo); err != nil {
+				return fmt.Errorf("remove exec fifo: %w", err)
+			}
+			if failed {
+				return fmt.Errorf("container process failed to start (its error is on the container's stderr)")
+			}
+		case err == unix.EAGAIN || err == unix.EINTR || n == 0:
+			// nothing yet (n == 0: the init has not opened its end yet);
+			// a short-lived process may already be gone, so read first and
+			// only blame a dead init when there is nothing to read
+			data, err := waitReadable(fd)
+			if err != nil {
+				return err
+			}
+			// once the byte came, a hang-up is the exec: only a silent init is suspect
+			if !data && got == 0 && !c.State.alive() {
+				return fmt.Errorf("container init exited before start")
+			}
+			continue
+		default:
+			return fmt.Errorf("read exec fifo: %w", err)
 		}
-		if err != nil {
-			return fmt.Errorf("wait on exec fifo: %w", err)
-		}
-		if n > 0 {
-			break
-		}
-		if !c.State.alive() {
-			return fmt.Errorf("container init exited before start")
-		}
-	}
-	var b [1]byte
-	if n, err := unix.Read(fd, b[:]); n != 1 {
-		return fmt.Errorf("read exec fifo: got %d bytes: %v", n, err)
-	}
-	if err := os.Remove(fifo); err != nil {
-		return fmt.Errorf("remove exec fifo: %w", err)
+		break
 	}
 	tr.Step("start: init released")
 	if h := c.State.Config.Hooks; h != nil {
 		warnHooks("poststart", h.Poststart, c.hookState(Running))
 	}
 	return nil
+}
+
+// waitReadable waits up to 100ms for fd to have data; it reports whether
+// there is some to read.
+func waitReadable(fd int) (bool, error) {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(pfd, 100)
+	if err != nil && err != unix.EINTR {
+		return false, fmt.Errorf("wait on exec fifo: %w", err)
+	}
+	return n > 0 && pfd[0].Revents&unix.POLLIN != 0, nil
 }

@@ -72,9 +72,11 @@ struct init {
 	int rootfd;          /* the container's rootfs, before pivot_root */
 	char *rootfs;        /* its host path */
 	char exe[PATH_MAX];  /* resolved user executable (OP_LOOKPATH) */
+	int fifo;            /* our end of exec.fifo once `start` opened it */
+	int procfd;          /* /proc/self/fd kept across a bare chroot, which has no /proc */
 };
 
-static struct init st = { .sync = -1, .rootfd = -1 };
+static struct init st = { .sync = -1, .rootfd = -1, .fifo = -1, .procfd = -1 };
 
 /* --trace: time spent and calls per op code, sent to the parent with READY */
 static int tracing;
@@ -91,7 +93,12 @@ static uint64_t now_ns(void)
 
 static void send_msg(char type, const void *data, uint32_t len)
 {
-	/* one send(2): a seccomp profile may refuse sendmsg to the container's process */
+	/*
+	 * One write(2) on the stream socket: a seccomp profile may refuse
+	 * sendmsg/sendto to the container's process but never write. If even
+	 * that fails, say so on stderr and exit: the parent sees EOF instead of
+	 * waiting forever.
+	 */
 	char buf[5 + 8192];
 	if (len > sizeof(buf) - 5)
 		len = sizeof(buf) - 5;
@@ -99,8 +106,10 @@ static void send_msg(char type, const void *data, uint32_t len)
 	memcpy(buf + 1, &len, 4);
 	if (len)
 		memcpy(buf + 5, data, len);
-	/* MSG_NOSIGNAL: after `create` returned nobody listens any more */
-	send(st.sync, buf, 5 + len, MSG_NOSIGNAL);
+	if (write(st.sync, buf, 5 + len) != (ssize_t)(5 + len) && type != SYNC_ERROR) {
+		dprintf(2, "casco init: cannot report to the runtime: %s\n", strerror(errno));
+		_exit(1);
+	}
 }
 
 /* fail reports one line to the parent (and stderr once nobody listens) and exits. */
@@ -127,7 +136,14 @@ static void __attribute__((noreturn, format(printf, 2, 3))) fail(int err, const 
 		if (n >= (int)sizeof(buf))
 			n = sizeof(buf) - 1;
 	}
+	signal(SIGPIPE, SIG_IGN); /* `create` may be gone: the message is lost, not the exit status */
+	if (st.fifo >= 0)
+		(void)!write(st.fifo, "E", 1); /* `start` waits on the fifo: tell it we failed */
 	send_msg(SYNC_ERROR, buf, n);
+	if (n < (int)sizeof(buf) - 1) {
+		buf[n++] = '\n';
+		(void)!write(2, buf, n);
+	}
 	_exit(err == ENOENT ? 127 : (err == EACCES ? 126 : 1));
 }
 
@@ -387,6 +403,9 @@ static void op_timens(struct op *op)
 static void op_fork(void)
 {
 	/* joining a pid namespace takes effect for children only */
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		fail(errno, "fork into pid namespace: pipe");
 	pid_t pid = fork();
 	if (pid < 0)
 		fail(errno, "fork into pid namespace");
@@ -394,8 +413,15 @@ static void op_fork(void)
 		char buf[32];
 		int n = snprintf(buf, sizeof(buf), "%d", pid);
 		send_msg(SYNC_PID, buf, n);
+		/* only now may the child talk: the parent must learn its pid first */
+		(void)!write(go[1], "1", 1);
 		_exit(0);
 	}
+	char c;
+	close(go[1]);
+	if (read(go[0], &c, 1) != 1)
+		_exit(1);
+	close(go[0]);
 }
 
 static void op_rootfs(struct op *op)
@@ -823,46 +849,48 @@ static void op_wait_fifo(struct op *op)
 	if (geteuid() != 0)
 		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	/* blocks until `start` opens the fifo for reading */
-	int fd = open(fdpath((int)op->ints[0], buf), O_WRONLY | O_CLOEXEC);
+	int fd;
+	if (st.procfd >= 0) {
+		snprintf(buf, sizeof(buf), "%d", (int)op->ints[0]);
+		fd = openat(st.procfd, buf, O_WRONLY | O_CLOEXEC);
+		close(st.procfd);
+		st.procfd = -1;
+	} else {
+		fd = open(fdpath((int)op->ints[0], buf), O_WRONLY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		fail(errno, "open exec fifo");
 	if (write(fd, "0", 1) != 1)
 		fail(errno, "write exec fifo");
-	close(fd);
+	/* fd stays open, close-on-exec: `start` reads EOF when the user process is exec'd */
+	st.fifo = fd;
 	close((int)op->ints[0]);
 }
 
 static void op_seccomp(struct op *op)
 {
-	need(op, 2, 2);
-	struct sock_fprog prog = {
-		.len = (unsigned short)((op->lens[0] - 1) / sizeof(struct sock_filter)),
-		.filter = (struct sock_filter *)op->strs[0],
-	};
+	need(op, 2, 1);
 	/* the program sits in the plan unaligned; copy it into place */
 	struct sock_filter *insns = malloc(op->lens[0]);
 	memcpy(insns, op->strs[0], op->lens[0] - 1);
-	prog.filter = insns;
+	struct sock_fprog prog = {
+		.len = (unsigned short)((op->lens[0] - 1) / sizeof(struct sock_filter)),
+		.filter = insns,
+	};
 	int fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned int)op->ints[0], &prog);
 	if (fd < 0)
 		fail(errno, "load seccomp filter");
-	int listener = (int)(int64_t)op->ints[1];
-	if (listener >= 0) {
-		/* hand the notify fd to the agent with the container's state, as runtime-spec says */
-		char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-		struct iovec iov = { op->strs[1], op->lens[1] - 1 };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		if (sendmsg(listener, &msg, MSG_NOSIGNAL) < 0)
-			fail(errno, "send seccomp notify fd to the listener");
-		close(fd);
-		close(listener);
-	}
 	free(insns);
+	if (op->ints[1]) {
+		/*
+		 * The parent takes the notify fd with pidfd_getfd and hands it to
+		 * the agent: nothing but a write happens here under the filter.
+		 */
+		int32_t n = fd;
+		send_msg(SYNC_SECCOMP, &n, sizeof(n));
+		wait_parent();
+		close(fd);
+	}
 }
 
 /* op_close_fds marks every fd from the first on close-on-exec: no host fd reaches the user process. */
@@ -960,6 +988,8 @@ static void run(struct op *op)
 	case OP_TRACE: tracing = 1; break;
 	case OP_CHROOT:
 		need(op, 0, 1);
+		/* without a mount namespace nothing mounts /proc inside: keep a way to the fifo */
+		st.procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (chroot(op->strs[0]) < 0 || chdir("/") < 0)
 			fail(errno, "chroot %s", op->strs[0]);
 		break;

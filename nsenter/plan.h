@@ -43,7 +43,7 @@ enum casco_op {
 	OP_LOOKPATH,         /* strs: PATH, argv0 */
 	OP_READY,            /* tell the parent we are parked */
 	OP_WAIT_FIFO,        /* ints: fd of the exec fifo (O_PATH) */
-	OP_SECCOMP,          /* ints: flags, listener socket fd or -1  strs: program, listener message */
+	OP_SECCOMP,          /* ints: flags, notify (hand the fd to the parent)  strs: program */
 	OP_CLOSE_FDS,        /* ints: first fd to close on exec */
 	OP_EXEC,             /* ints: nargs, nenv  strs: args..., env... */
 	OP_KEYRING,          /* strs: session keyring name */
@@ -65,6 +65,7 @@ enum casco_mount_kind {
 #define SYNC_READY 'R'
 #define SYNC_PID   'P'
 #define SYNC_TRACE 'T'  /* u64 nanoseconds and count per op code */
+#define SYNC_SECCOMP 'S' /* i32 notify fd number: the parent fetches it with pidfd_getfd */
 /* from parent to init */
 #define SYNC_GO    'G'
 
