@@ -254,7 +254,7 @@ func (p *plan) identity(proc *specs.Process) ([]uint64, error) {
 	}
 	// the kernel refuses ambient capabilities that are not permitted and inheritable
 	if extra := sets[4] &^ (sets[2] & sets[3]); extra != 0 {
-		logrus.Warnf("ambient capabilities %#x are not both permitted and inheritable: not raised", extra)
+		logrus.Debugf("ambient capabilities %#x are not both permitted and inheritable: not raised", extra)
 		sets[4] &^= extra
 	}
 	u := proc.User
