@@ -63,7 +63,12 @@ func execProcess(ctx *cli.Context, id string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	proc, err := execSpec(ctx, c.State.Config.Process)
+	config, err := c.Spec()
+	if err != nil {
+		c.Unlock()
+		return 0, err
+	}
+	proc, err := execSpec(ctx, config.Process)
 	if err != nil {
 		c.Unlock()
 		return 0, err

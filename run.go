@@ -70,7 +70,7 @@ func run(ctx *cli.Context, id string) (int, error) {
 		c.Unlock()
 		return 0, nil
 	}
-	if tty != nil && !c.State.Config.Process.Terminal {
+	if s, _ := c.Spec(); tty != nil && (s == nil || !s.Process.Terminal) {
 		tty.close()
 		tty = nil
 	}

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -22,6 +23,61 @@ type Container struct {
 	State    *State
 	lock     *os.File
 	listener *os.File // the seccomp agent's socket, connected before the init starts
+	spec     *specs.Spec
+}
+
+// Spec is the container's config, decoded on first use.
+func (c *Container) Spec() (*specs.Spec, error) {
+	if c.spec == nil {
+		var s specs.Spec
+		if err := json.Unmarshal(c.State.Config, &s); err != nil {
+			return nil, fmt.Errorf("container %q: config in state.json: %w", c.State.ID, err)
+		}
+		if s.Linux == nil {
+			s.Linux = &specs.Linux{}
+		}
+		if s.Process == nil {
+			s.Process = &specs.Process{}
+		}
+		c.spec = &s
+	}
+	return c.spec, nil
+}
+
+// setSpec records s as the container's config, for state.json.
+func (c *Container) setSpec(s *specs.Spec) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	c.State.Config, c.spec = data, s
+	return nil
+}
+
+// hooks decodes only the config's hooks.
+func (c *Container) hooks() *specs.Hooks {
+	if c.spec != nil {
+		return c.spec.Hooks
+	}
+	var part struct {
+		Hooks *specs.Hooks `json:"hooks"`
+	}
+	json.Unmarshal(c.State.Config, &part)
+	return part.Hooks
+}
+
+// namespaces decodes only the config's linux.namespaces.
+func (c *Container) namespaces() []specs.LinuxNamespace {
+	if c.spec != nil {
+		return c.spec.Linux.Namespaces
+	}
+	var part struct {
+		Linux struct {
+			Namespaces []specs.LinuxNamespace `json:"namespaces"`
+		} `json:"linux"`
+	}
+	json.Unmarshal(c.State.Config, &part)
+	return part.Linux.Namespaces
 }
 
 // Load finds and locks container id under root. Unlock it when done.

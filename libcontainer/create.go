@@ -165,9 +165,11 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		CgroupPaths: mgr.Paths(),
 		Systemd:     o.Systemd,
 		Rootless:    o.Rootless,
-		Config:      s,
 	}
 	c.State = st
+	if err := c.setSpec(s); err != nil {
+		return nil, nil, err
+	}
 	in := &planInput{
 		bundle:      b,
 		ns:          ns,
@@ -236,7 +238,7 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace) error {
 			init.Pid = pid
 		case syncHooks:
 			tr.Step("init: rootfs ready")
-			h := c.State.Config.Hooks
+			h := c.hooks()
 			state := c.hookState(Creating)
 			if err := runHooks("prestart", h.Prestart, state); err != nil {
 				return err
@@ -329,7 +331,11 @@ func writePidFile(path string, pid int) error {
 // pidfd_getfd and sends it to the agent at listenerPath, with the state, in
 // one SCM_RIGHTS message as the runtime-spec says.
 func (c *Container) handOverNotifyFd(pid int, data []byte) error {
-	sc := c.State.Config.Linux.Seccomp
+	s, err := c.Spec()
+	if err != nil {
+		return err
+	}
+	sc := s.Linux.Seccomp
 	if len(data) != 4 || sc == nil || sc.ListenerPath == "" {
 		return fmt.Errorf("seccomp notify: no listenerPath for the notify fd")
 	}

@@ -29,7 +29,7 @@ func (c *Container) destroy() error {
 	if err := os.RemoveAll(c.Dir); err != nil && firstErr == nil {
 		firstErr = fmt.Errorf("remove state: %w", err)
 	}
-	if h := c.State.Config.Hooks; h != nil {
+	if h := c.hooks(); h != nil {
 		warnHooks("poststop", h.Poststop, c.hookState(Stopped))
 	}
 	c.Unlock()

@@ -43,10 +43,14 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if err := validateProcess(o.Process); err != nil {
 		return nil, err
 	}
-	spec := *c.State.Config
+	config, err := c.Spec()
+	if err != nil {
+		return nil, err
+	}
+	spec := *config
 	spec.Process = o.Process
 	spec.Hooks = nil
-	ns := c.execNamespaces()
+	ns := c.execNamespaces(config)
 
 	mgr, err := c.cgroup()
 	if err != nil {
@@ -118,16 +122,16 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 
 // execNamespaces joins every namespace of the container's init, the user
 // namespace first; the pid namespace takes a fork to enter.
-func (c *Container) execNamespaces() nsPlan {
+func (c *Container) execNamespaces(config *specs.Spec) nsPlan {
 	var ns nsPlan
 	types := []specs.LinuxNamespaceType{specs.UserNamespace}
-	for _, n := range c.State.Config.Linux.Namespaces {
+	for _, n := range config.Linux.Namespaces {
 		if n.Type != specs.UserNamespace {
 			types = append(types, n.Type)
 		}
 	}
 	for _, t := range types {
-		if !hasNamespace(c.State.Config, t) {
+		if !hasNamespace(config, t) {
 			continue
 		}
 		path := "/proc/" + strconv.Itoa(c.State.Pid) + "/ns/" + nsProcName[t]

@@ -44,7 +44,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 // init is gone.
 func (c *Container) killAndWait() error {
 	if m, err := c.cgroup(); err == nil {
-		if !hasNamespace(c.State.Config, specs.PIDNamespace) || nsPath(c.State.Config, specs.PIDNamespace) != "" {
+		if pid, ok := findNamespace(c.namespaces(), specs.PIDNamespace); !ok || pid.Path != "" {
 			// without a pid namespace of its own, the init's death doesn't end the rest
 			m.Kill(unix.SIGKILL)
 		}

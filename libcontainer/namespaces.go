@@ -109,3 +109,12 @@ func timensOffsets(s *specs.Spec) string {
 	}
 	return b.String()
 }
+
+func findNamespace(list []specs.LinuxNamespace, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool) {
+	for _, ns := range list {
+		if ns.Type == t {
+			return ns, true
+		}
+	}
+	return specs.LinuxNamespace{}, false
+}

@@ -63,7 +63,7 @@ func (c *Container) Start(tr *Trace) error {
 		break
 	}
 	tr.Step("start: init released")
-	if h := c.State.Config.Hooks; h != nil {
+	if h := c.hooks(); h != nil {
 		warnHooks("poststart", h.Poststart, c.hookState(Running))
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,7 +41,10 @@ type State struct {
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 	Systemd     bool              `json:"systemd,omitempty"`
 	Rootless    bool              `json:"rootless,omitempty"`
-	Config      *specs.Spec       `json:"config"`
+	// Config is config.json as it was at create, kept undecoded: most
+	// commands need a small part of it or nothing, and decoding the whole
+	// spec is the largest fixed cost of a short-lived command.
+	Config json.RawMessage `json:"config"`
 }
 
 // OCIState is the JSON `casco state` prints: runc's shape.

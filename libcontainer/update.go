@@ -30,12 +30,13 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if c.Status() == Stopped {
 		return fmt.Errorf("update %s: %w", c.State.ID, ErrNotRunning)
 	}
-	if c.State.Config == nil || c.State.Config.Linux == nil {
-		return fmt.Errorf("update %s: state.json has no linux config", c.State.ID)
+	config, err := c.Spec()
+	if err != nil {
+		return fmt.Errorf("update %s: %w", c.State.ID, err)
 	}
 	upd := copyResources(r)
 	upd.Devices = nil
-	old := c.State.Config.Linux.Resources
+	old := config.Linux.Resources
 	if old == nil {
 		old = &specs.LinuxResources{}
 	}
@@ -49,7 +50,10 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		}
 		return fmt.Errorf("update %s: %w", c.State.ID, err)
 	}
-	c.State.Config.Linux.Resources = mergeResources(old, upd)
+	config.Linux.Resources = mergeResources(old, upd)
+	if err := c.setSpec(config); err != nil {
+		return fmt.Errorf("update %s: %w", c.State.ID, err)
+	}
 	if err := saveState(c.Dir, c.State); err != nil {
 		return fmt.Errorf("update %s: limits applied, but recording them failed: %w", c.State.ID, err)
 	}
