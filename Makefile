@@ -55,9 +55,10 @@ integration: casco
 validation: casco
 	tests/validation/check.sh $(CURDIR)/casco
 
-# the cgroup v2 suites, for real, in a throw-away guest kernel
-v2:
-	V2GUEST=$(V2GUEST) cgroups/v2test.sh
+# the cgroup v2 suites (the cgroups tests and the whole integration suite),
+# for real, in one boot of a throw-away cgroup v2 guest kernel
+v2: deps-test
+	V2GUEST=$(V2GUEST) GO=$(GO) tests/v2/run.sh
 
 bench: casco
 	$(call install,$(BENCH_PKGS))

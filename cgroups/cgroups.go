@@ -98,9 +98,10 @@ const DefaultParent = "casco"
 //
 // cgroupsPath is the spec's linux.cgroupsPath:
 //   - absolute ("/a/b"): relative to each hierarchy's root;
-//   - relative ("a/b"): relative to the caller's own cgroup in each
-//     hierarchy (from /proc/self/cgroup), never above it;
-//   - empty: "<caller's cgroup>/casco/<id>".
+//   - relative ("a/b"): relative to the caller's own cgroup in each v1
+//     hierarchy (from /proc/self/cgroup), never above it; on v2 relative to
+//     the parent of the caller's cgroup, which has processes (us);
+//   - empty: "<base>/casco/<id>", base as for a relative path.
 //
 // With opts.Systemd it is "slice:prefix:name" and systemd creates the unit.
 func New(cgroupsPath, id string, opts Options) (Manager, error) {
@@ -123,7 +124,10 @@ func New(cgroupsPath, id string, opts Options) (Manager, error) {
 		}
 	}
 	if mode == Unified {
-		inner, err := innerPath(cgroupsPath, id, own[""])
+		// On v2 a cgroup with processes can't also have children using
+		// controllers ("no internal processes"): our own cgroup holds at
+		// least us, so containers go beside it, under its parent, as runc does.
+		inner, err := innerPath(cgroupsPath, id, path.Dir(path.Join("/", own[""])))
 		if err != nil {
 			return nil, err
 		}

@@ -87,7 +87,8 @@ func v1Paths(mode Mode, cgroupsPath, id string, own ownCgroups) (map[string]stri
 		paths[ctrl] = mnt + inner
 	}
 	if mode == Hybrid {
-		inner, err := innerPath(cgroupsPath, id, own[""])
+		// the cgroup2 side follows v2's rule: beside our own cgroup, not in it
+		inner, err := innerPath(cgroupsPath, id, path.Dir(path.Join("/", own[""])))
 		if err != nil {
 			return nil, err
 		}

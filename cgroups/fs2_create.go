@@ -19,6 +19,11 @@ func createV2(root, dir string) (existed bool, err error) {
 	parts := strings.Split(strings.Trim(rel, "/"), "/")
 	cur := root
 	for _, p := range parts {
+		if cur != root && hasProcesses(cur) {
+			// enabling controllers here would leave the new child "domain
+			// invalid" and change a cgroup that isn't ours: refuse clearly
+			return false, fmt.Errorf("cgroup %s has processes, so %s below it cannot get controllers (cgroup v2 has no internal processes): choose a linux.cgroupsPath beside it", cur, dir)
+		}
 		if err := enableSubtree(cur); err != nil {
 			return false, err
 		}
@@ -65,4 +70,10 @@ func enableSubtree(dir string) error {
 		_ = writeFile(dir, "cgroup.subtree_control", c)
 	}
 	return nil
+}
+
+// hasProcesses reports whether dir's cgroup.procs lists any process.
+func hasProcesses(dir string) bool {
+	procs, err := readFile(dir, "cgroup.procs")
+	return err == nil && strings.TrimSpace(procs) != ""
 }

@@ -398,6 +398,11 @@ static void op_timens(struct op *op)
 	if (unshare(CLONE_NEWTIME) < 0)
 		fail(errno, "unshare time namespace");
 	write_file("/proc/self/timens_offsets", op->strs[0], op->lens[0] - 1);
+	/* before ~6.3 exec does not move us into it: join it ourselves */
+	int fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWTIME) < 0)
+		fail(errno, "enter time namespace");
+	close(fd);
 }
 
 static void op_fork(void)

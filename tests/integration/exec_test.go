@@ -80,7 +80,8 @@ func TestExecStopped(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)
 	b := newBundle(t, "true")
-	c, _ := r.createStart(b)
+	c := r.create(b)
+	r.mustRun("start", c.ID) // `true` is gone at once: no wait for its exec
 	r.waitStatus(c.ID, "stopped")
 	r.mustFail([]string{"stopped"}, "exec", c.ID, "true")
 	r.mustFail([]string{"not exist"}, "exec", "no-such-container", "true")

@@ -114,7 +114,8 @@ func TestRootfs(t *testing.T) {
 			if v != "0" {
 				t.Errorf("reading masked %s inside gave %s bytes, want 0", f, v)
 			}
-			if data, _ := os.ReadFile(f); len(data) > 0 {
+			// one byte is enough: /proc/kcore can report the whole address space
+			if hasContent(f) {
 				maskedSeen = true
 			}
 		}
@@ -438,4 +439,16 @@ func TestSymlinkEscape(t *testing.T) {
 	if _, ok := topMount(ms, filepath.Join(target2, "sub")); !ok {
 		t.Errorf("no tmpfs at %s/sub inside the container", target2)
 	}
+}
+
+// hasContent reports whether reading f yields at least one byte.
+func hasContent(f string) bool {
+	fh, err := os.Open(f)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	var b [1]byte
+	n, _ := fh.Read(b[:])
+	return n == 1
 }

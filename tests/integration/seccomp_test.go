@@ -31,6 +31,10 @@ import (
 // seccompHelper builds testdata/seccompagent once per run (static, so it runs
 // in the busybox rootfs) and returns its path.
 var seccompHelper = sync.OnceValues(func() (string, error) {
+	// a prebuilt one, where there is no Go toolchain (the v2 guest)
+	if p := os.Getenv("SECCOMPAGENT"); p != "" {
+		return p, nil
+	}
 	out := filepath.Join(topDir, "seccompagent")
 	// `go test` puts its own toolchain first in PATH
 	goBin, err := exec.LookPath("go")
