@@ -43,6 +43,7 @@ type rt struct {
 	failed   map[string]string // step -> first error
 	runNote  string            // what a successful `run` printed
 	coldSecc float64           // the first seccomp run (compile, cache empty)
+	notes    []string          // what went wrong outside the timed commands
 }
 
 // idTag starts every container id: "casco-bench-<pid>" unless -tag says
@@ -398,10 +399,13 @@ func (b *bench) execLoop(r *rt, round int) (map[string][]float64, error) {
 			return
 		}
 		defer func() {
-			if _, derr := r.w.cmd("delete", "--force", id); derr != nil && err == nil {
-				err = derr
+			if serr := r.w.stop(id, pidfd); serr != nil {
+				if err == nil {
+					// the samples stand; the teardown failure is a finding of its own
+					r.notes = append(r.notes, fmt.Sprintf("round %d, exec: tearing the container down failed: %v", round+1, serr))
+				}
+				r.w.cleanup()
 			}
-			waitExit(pidfd)
 			unix.Close(pidfd)
 		}()
 		if _, err = r.w.cmd("start", id); err != nil {

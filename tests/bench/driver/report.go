@@ -207,6 +207,13 @@ func (b *bench) markdown() string {
 		p("- the first `run` with the seccomp profile (warm-up, before round 1; a runtime with a filter cache compiles here): %s\n", strings.Join(cold, ", "))
 	}
 	for _, n := range names {
+		if r := b.rt(n); r != nil {
+			for _, note := range r.notes {
+				p("- %s: %s\n", n, oneLine(note))
+			}
+		}
+	}
+	for _, n := range names {
 		if r := b.rt(n); r != nil && r.runNote != "" {
 			p("- a successful `%s run` printed: `%s`\n", n, oneLine(r.runNote))
 		}
@@ -310,8 +317,8 @@ func distro() string {
 func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\n", " ")
 	s = strings.ReplaceAll(s, "|", "\\|")
-	if len(s) > 300 {
-		s = s[:300] + "…"
+	if len(s) > 1200 {
+		s = s[:1200] + "…"
 	}
 	return s
 }

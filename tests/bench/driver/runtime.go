@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -139,25 +140,92 @@ func (w *worker) output() string {
 	return strings.Join(lines, " | ")
 }
 
-// cleanup force-deletes whatever containers are left under the runtime's
-// root (after a failure or an interrupt).
+// cleanup removes whatever containers are left under the runtime's root
+// (after a failure or an interrupt): SIGKILL, reap (the driver is the
+// subreaper, so the init may be ours to reap), delete --force.
 func (w *worker) cleanup() {
 	entries, _ := os.ReadDir(w.rt.Root)
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		w.do(func() { w.exec(w.rt.Bin, "--root", w.rt.Root, "delete", "--force", e.Name()) })
+		w.do(func() {
+			pidfd := -1
+			if _, err := w.exec(w.rt.Bin, "--root", w.rt.Root, "state", e.Name()); err == nil {
+				var st struct{ Pid int }
+				if b, err := os.ReadFile(w.out.Name()); err == nil && json.Unmarshal(b, &st) == nil && st.Pid > 0 {
+					pidfd, _ = unix.PidfdOpen(st.Pid, 0)
+				}
+			}
+			if pidfd >= 0 {
+				unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+				waitExitWithin(pidfd, 10*time.Second)
+				unix.Close(pidfd)
+			}
+			w.exec(w.rt.Bin, "--root", w.rt.Root, "delete", "--force", e.Name())
+		})
 	}
+}
+
+// stop ends a running container the way engines do: kill it, wait for
+// its init to exit (reaping it, as a shim would), delete it.
+func (w *worker) stop(id string, pidfd int) error {
+	if _, err := w.cmd("kill", id, "KILL"); err != nil {
+		return err
+	}
+	if err := waitExitWithin(pidfd, 10*time.Second); err != nil {
+		return fmt.Errorf("%s kill %s KILL: %w; %s", w.rt.Name, id, err, pidNamespaceProcs(pidfd))
+	}
+	_, err := w.cmd("delete", id)
+	return err
+}
+
+// pidNamespaceProcs lists the processes that share the pid namespace of
+// the process behind pidfd, for a diagnosis of an init that cannot exit.
+func pidNamespaceProcs(pidfd int) string {
+	pid := pidOf(pidfd)
+	if pid <= 0 {
+		return "init pid unknown"
+	}
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid_for_children", pid))
+	if err != nil {
+		return fmt.Sprintf("init %d: %v", pid, err)
+	}
+	var out []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if l, err := os.Readlink("/proc/" + e.Name() + "/ns/pid"); err == nil && l == ns {
+			stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+			out = append(out, strings.TrimSpace(string(stat)))
+		}
+	}
+	return fmt.Sprintf("processes in its pid namespace (pid, comm, state, ppid): %s", strings.Join(out, "; "))
+}
+
+func pidOf(pidfd int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", pidfd))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Pid:"); ok {
+			var pid int
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &pid)
+			return pid
+		}
+	}
+	return -1
 }
 
 // waitExit waits for a process that is not our child by the time it exits
 // (a container's init after `create` returned) and reaps it: the driver is
 // a child subreaper, so orphaned inits come to it.
-func waitExit(pidfd int) error {
+func waitExit(pidfd int) error { return waitExitWithin(pidfd, 60*time.Second) }
+
+func waitExitWithin(pidfd int, limit time.Duration) error {
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {
-		_, err := unix.Poll(fds, 60_000)
+		_, err := unix.Poll(fds, int(limit.Milliseconds()))
 		if err == unix.EINTR {
 			continue
 		}
@@ -165,7 +233,7 @@ func waitExit(pidfd int) error {
 			return fmt.Errorf("poll pidfd: %w", err)
 		}
 		if fds[0].Revents&unix.POLLIN == 0 {
-			return fmt.Errorf("container init did not exit within 60s")
+			return fmt.Errorf("container init did not exit within %s", limit)
 		}
 		break
 	}
