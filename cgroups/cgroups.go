@@ -32,6 +32,7 @@ package cgroups
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"strings"
 
@@ -61,10 +62,17 @@ type Manager interface {
 	Set(r *specs.LinuxResources) error
 	// Add moves pid into the container's cgroup(s).
 	Add(pid int) error
-	// CloneFD opens the v2 cgroup directory (O_PATH|O_DIRECTORY) for
-	// clone3(CLONE_INTO_CGROUP). It returns -1, nil when that is not
-	// possible (v1, hybrid) and the caller must use Add instead.
+	// CloneFD opens the cgroup2 directory (O_PATH|O_DIRECTORY) for
+	// clone3(CLONE_INTO_CGROUP): on v2, and for the cgroup2 side of a
+	// hybrid host. It returns -1, nil when there is none.
 	CloneFD() (int, error)
+	// JoinFiles opens the v1 hierarchies' "tasks" files for writing, for
+	// the new process to write "0" to them itself, first thing and while
+	// single-threaded. A thread moving itself skips the kernel's global
+	// threadgroup lock, whose RCU grace period makes a write of another
+	// pid to cgroup.procs cost milliseconds per container. It returns nil
+	// when there are no v1 hierarchies; on any error the caller uses Add.
+	JoinFiles() ([]*os.File, error)
 	// Pids lists every process in the cgroup and its descendants.
 	Pids() ([]int, error)
 	// Freeze and Thaw return once the kernel reports the cgroup

@@ -226,9 +226,40 @@ func (m *fsManager) Add(pid int) error {
 	return nil
 }
 
-// CloneFD: CLONE_INTO_CGROUP places a child in one cgroup2 cgroup only,
-// which cannot cover the v1 hierarchies, so v1/hybrid callers use Add.
-func (m *fsManager) CloneFD() (int, error) { return -1, nil }
+// CloneFD opens the cgroup2 side of a hybrid host for CLONE_INTO_CGROUP;
+// the v1 hierarchies are joined through JoinFiles.
+func (m *fsManager) CloneFD() (int, error) {
+	dir := m.unified()
+	if dir == "" {
+		return -1, nil
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open cgroup %s: %w", dir, err)
+	}
+	return fd, nil
+}
+
+// JoinFiles opens the tasks file of every v1 hierarchy, once per directory.
+func (m *fsManager) JoinFiles() ([]*os.File, error) {
+	var files []*os.File
+	done := map[string]bool{}
+	for ctrl, dir := range m.paths {
+		if ctrl == "" || done[dir] {
+			continue
+		}
+		done[dir] = true
+		f, err := os.OpenFile(dir+"/tasks", os.O_WRONLY, 0)
+		if err != nil {
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, fmt.Errorf("open %s/tasks: %w", dir, err)
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
 
 // pidsDir picks the hierarchy to list processes from: any v1 hierarchy
 // sees every process of the container; prefer the ones always mounted.

@@ -3,6 +3,7 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -43,6 +44,9 @@ func (m *fs2Manager) Add(pid int) error {
 // CloneFD opens the directory for clone3(CLONE_INTO_CGROUP): the child is
 // born inside the cgroup, which saves the cgroup.procs write and closes
 // the window in which it could fork outside its limits.
+// JoinFiles: cgroup v2 has no v1 hierarchies; CloneFD covers it.
+func (m *fs2Manager) JoinFiles() ([]*os.File, error) { return nil, nil }
+
 func (m *fs2Manager) CloneFD() (int, error) {
 	fd, err := unix.Open(m.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -2,12 +2,15 @@ package cgroups
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -269,15 +272,65 @@ func TestCloneFD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mode(t) != Unified {
+	if mode(t) == Legacy {
 		if fd != -1 {
 			t.Fatalf("CloneFD on %v = %d, want -1", mode(t), fd)
 		}
 		return
 	}
 	defer unix.Close(fd)
+	if mode(t) == Hybrid {
+		return // the cgroup2 side only: TestJoinFiles checks the whole placement
+	}
 	h := startHelper(t, "sleep", &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd})
 	inCgroup(t, h.cmd.Process.Pid, m)
+}
+
+// TestJoinFiles: a process born into the cgroup2 side (CloneFD) that writes
+// "0" to every file of JoinFiles is in every cgroup of the container.
+func TestJoinFiles(t *testing.T) {
+	m := newCreated(t)
+	files, err := m.JoinFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode(t) == Unified {
+		if files != nil {
+			t.Fatalf("JoinFiles on v2 = %d files, want none", len(files))
+		}
+		return
+	}
+	attr := &syscall.SysProcAttr{}
+	if fd, err := m.CloneFD(); err != nil {
+		t.Fatal(err)
+	} else if fd >= 0 {
+		defer unix.Close(fd)
+		attr.UseCgroupFD, attr.CgroupFD = true, fd
+	}
+	script := ""
+	for i := range files {
+		// dash takes single-digit fds only after >&: reach higher ones by name
+		script += fmt.Sprintf("echo 0 > /proc/self/fd/%d || exit 1; ", 3+i)
+	}
+	cmd := exec.Command("/bin/sh", "-c", script+"exec sleep 30")
+	cmd.ExtraFiles = files
+	cmd.SysProcAttr = attr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for _, f := range files {
+		f.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cmd.Process.Pid))
+		if strings.TrimSpace(string(data)) == "sleep" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	inCgroup(t, cmd.Process.Pid, m)
 }
 
 // The device rules must really stop a process in the cgroup from opening

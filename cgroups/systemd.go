@@ -353,15 +353,16 @@ func loadSystemd(paths map[string]string, inner Manager) Manager {
 	}
 }
 
-func (m *systemdManager) CloneFD() (int, error)         { return -1, nil }
-func (m *systemdManager) Pids() ([]int, error)          { return m.inner.Pids() }
-func (m *systemdManager) Freeze() error                 { return m.inner.Freeze() }
-func (m *systemdManager) Thaw() error                   { return m.inner.Thaw() }
-func (m *systemdManager) State() (bool, error)          { return m.inner.State() }
-func (m *systemdManager) Kill(sig unix.Signal) error    { return m.inner.Kill(sig) }
-func (m *systemdManager) Paths() map[string]string      { return m.inner.Paths() }
-func (m *systemdManager) Stats() (*Stats, error)        { return m.inner.Stats() }
-func (m *systemdManager) OOMKillCount() (uint64, error) { return m.inner.OOMKillCount() }
+func (m *systemdManager) CloneFD() (int, error)          { return -1, nil }
+func (m *systemdManager) JoinFiles() ([]*os.File, error) { return nil, nil }
+func (m *systemdManager) Pids() ([]int, error)           { return m.inner.Pids() }
+func (m *systemdManager) Freeze() error                  { return m.inner.Freeze() }
+func (m *systemdManager) Thaw() error                    { return m.inner.Thaw() }
+func (m *systemdManager) State() (bool, error)           { return m.inner.State() }
+func (m *systemdManager) Kill(sig unix.Signal) error     { return m.inner.Kill(sig) }
+func (m *systemdManager) Paths() map[string]string       { return m.inner.Paths() }
+func (m *systemdManager) Stats() (*Stats, error)         { return m.inner.Stats() }
+func (m *systemdManager) OOMKillCount() (uint64, error)  { return m.inner.OOMKillCount() }
 
 // Unit is the systemd unit name, for the runtime's state and messages.
 func (m *systemdManager) Unit() string { return m.unit }

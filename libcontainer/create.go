@@ -144,7 +144,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	undo = append(undo, func() { init.kill() })
 	tr.Step("clone init")
 
-	if sp.cgroupFD < 0 {
+	if sp.needAdd {
 		if err := mgr.Add(init.Pid); err != nil {
 			return nil, nil, fmt.Errorf("cgroup: %w", err)
 		}

@@ -84,12 +84,13 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		return nil, err
 	}
 	// in the cgroup before it forks into the pid namespace: the child inherits it
-	if sp.cgroupFD < 0 {
+	if sp.needAdd {
 		if err := mgr.Add(proc.Pid); err != nil {
 			return fail(fmt.Errorf("cgroup: %w", err))
 		}
 	}
 	p := &plan{}
+	p.cgroupJoin(sp.fds.cgroupJoin)
 	for _, n := range ns.joins {
 		p.add(opSetns, ints(uint64(namespaceFlags[n.Type])), n.Path)
 	}

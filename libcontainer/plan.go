@@ -42,6 +42,7 @@ const (
 	opTrace
 	opChroot
 	opCaps
+	opCgroupJoin
 	opMax
 )
 
@@ -55,7 +56,7 @@ var opNames = map[int]string{
 	opHostname: "hostname", opDomainname: "domainname", opConsole: "console", opRlimit: "rlimits",
 	opChdir: "chdir", opIdentity: "user", opUmask: "umask", opNoNewPrivs: "no_new_privs",
 	opAppArmor: "apparmor", opLookPath: "exec path lookup", opSeccomp: "seccomp load",
-	opCloseFds: "close fds", opKeyring: "session keyring", opChroot: "chroot", opCaps: "capabilities",
+	opCloseFds: "close fds", opKeyring: "session keyring", opChroot: "chroot", opCaps: "capabilities", opCgroupJoin: "join v1 cgroups",
 }
 
 // Mount kinds: what the init creates at a mount's destination.

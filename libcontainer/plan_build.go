@@ -22,6 +22,8 @@ type initFds struct {
 	fifo     int // O_PATH of exec.fifo, -1 for none
 	console  int // connected console socket, -1 for none
 	preserve int // --preserve-fds
+	// v1 tasks files the init writes "0" to, before anything else
+	cgroupJoin []int
 }
 
 // planInput is everything the plan is built from.
@@ -47,6 +49,7 @@ func buildPlan(in *planInput) (*plan, error) {
 	if in.trace {
 		p.add(opTrace, nil)
 	}
+	p.cgroupJoin(in.fds.cgroupJoin)
 	for _, ns := range in.ns.joins {
 		p.add(opSetns, ints(uint64(namespaceFlags[ns.Type])), ns.Path)
 	}
@@ -143,6 +146,19 @@ func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
 	if s.Root.Readonly {
 		p.add(opRemountRootRO, nil)
 	}
+}
+
+// cgroupJoin has the init write "0" to each v1 tasks file: while it is one
+// thread, before it unshares its cgroup namespace or forks.
+func (p *plan) cgroupJoin(fds []int) {
+	if len(fds) == 0 {
+		return
+	}
+	v := make([]uint64, len(fds))
+	for i, fd := range fds {
+		v[i] = uint64(fd)
+	}
+	p.add(opCgroupJoin, v)
 }
 
 // names sets the host and domain name (validation made sure the container

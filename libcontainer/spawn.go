@@ -21,6 +21,7 @@ type spawn struct {
 	sync       *os.File // our end of the sync socket
 	fds        initFds
 	cgroupFD   int
+	needAdd    bool       // the parent must move the child into its cgroups (mgr.Add)
 	childEnds  []*os.File // closed once the child has them
 	parentOnly []*os.File // closed when create returns
 }
@@ -85,6 +86,17 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 	}
 	if sp.cgroupFD, err = mgr.CloneFD(); err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	// v1 hierarchies: the init joins them itself, first thing (see JoinFiles)
+	files, err := mgr.JoinFiles()
+	if err != nil {
+		sp.needAdd = true
+	}
+	for _, f := range files {
+		sp.fds.cgroupJoin = append(sp.fds.cgroupJoin, inherit(f))
+	}
+	if sp.cgroupFD < 0 && len(files) == 0 {
+		sp.needAdd = true
 	}
 	if sp.cgroupFD >= 0 {
 		// clone3(CLONE_INTO_CGROUP): born in its cgroup, no move afterwards

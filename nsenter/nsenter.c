@@ -972,6 +972,14 @@ static void run(struct op *op)
 	case OP_CHDIR: op_chdir(op); break;
 	case OP_IDENTITY: op_identity(op); break;
 	case OP_CAPS: op_caps(op); break;
+	case OP_CGROUP_JOIN:
+		/* a thread moving itself skips the kernel's global threadgroup lock */
+		for (uint32_t i = 0; i < op->nints; i++) {
+			if (write((int)op->ints[i], "0", 1) != 1)
+				fail(errno, "join cgroup (tasks fd %d)", (int)op->ints[i]);
+			close((int)op->ints[i]);
+		}
+		break;
 	case OP_UMASK: need(op, 1, 0); umask((mode_t)op->ints[0]); break;
 	case OP_NO_NEW_PRIVS:
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -50,6 +50,7 @@ enum casco_op {
 	OP_TRACE,            /* time every operation; the totals go to the parent with READY */
 	OP_CHROOT,           /* strs: rootfs (no mount namespace: nothing is mounted) */
 	OP_CAPS,             /* ints: effective, permitted, inheritable, ambient */
+	OP_CGROUP_JOIN,      /* ints: fds of v1 "tasks" files to write "0" to */
 	OP_MAX
 };
 
