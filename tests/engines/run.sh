@@ -326,6 +326,12 @@ pty_check() { # NAME EXIT_CODE
 		pty_send "$s" 'echo "now: $(stty size)"' || return 1
 		pty_expect "$s" 'now: 25 100' 10 || return 1
 	fi
+	# the pty is the controlling terminal of the process: ^C interrupts the foreground job
+	pty_send "$s" 'sleep 1000' || return 1
+	sleep 0.5
+	tmx send-keys -t "$s" C-c || return 1
+	pty_send "$s" 'echo "interrupted: $?"' || return 1
+	pty_expect "$s" 'interrupted: 130' 10 || return 1
 	pty_send "$s" "exit $code" || return 1
 	local rc
 	rc=$(pty_rc "$s" 30)
@@ -548,6 +554,7 @@ podman_cases() {
 		runcase podman run-it "$l" pm_run_it "$l"
 		runcase podman exec-it "$l" pm_exec_it "$l"
 		podman_extra_cases "$l"
+		podman_found_cases "$l"
 		runcase podman leftovers "$l" leftovers podman "$l"
 	done
 }
@@ -763,6 +770,7 @@ containerd_cases() {
 		runcase containerd run-tty "$l" ct_run_tty "$l"
 		runcase containerd exec-tty "$l" ct_exec_tty "$l"
 		containerd_extra_cases "$l"
+		containerd_found_cases "$l"
 		runcase containerd leftovers "$l" leftovers containerd "$l"
 	done
 }
@@ -785,6 +793,7 @@ docker_setup() {
 	pids_to_stop+=("dockerd $dpid")
 	cleanups+=(docker_cleanup)
 	export DOCKER_CONFIG=$DK/cli DOCKER_HOST=unix://$DK/docker.sock
+	echo '{}' >"$DK/cli/config.json"   # podman reads $DOCKER_CONFIG too
 	for ((n = 0; n < 300; n++)); do
 		docker version >/dev/null 2>&1 && break
 		kill -0 "$dpid" 2>/dev/null || break
@@ -948,6 +957,7 @@ docker_cases() {
 		runcase docker run-it "$l" dk_run_it "$l"
 		runcase docker exec-it "$l" dk_exec_it "$l"
 		docker_extra_cases "$l"
+		docker_found_cases "$l"
 		runcase docker leftovers "$l" leftovers docker "$l"
 	done
 }
@@ -1226,6 +1236,137 @@ docker_extra_cases() {
 	runcase docker init "$1" dk_init "$1"
 	runcase docker security-limits "$1" dk_security_limits "$1"
 	runcase docker exec-options "$1" dk_exec_options "$1"
+}
+
+# --- found by this suite: each of these once failed with casco and passed with runc
+
+# SIGKILL to a paused container: runc thaws the freezer so the kill lands
+pm_kill_paused() {
+	local c=pmkp-$1 code
+	pm "$1" rm -f -t 0 "$c" >/dev/null 2>&1
+	pm "$1" run -d --name "$c" "${pmrun[@]}" "$IMG" sleep 1000 || return 1
+	wait_for 10 pm_is "$1" "$c" running || return 1
+	pm "$1" pause "$c" || return 1
+	pm "$1" kill "$c" || { pm "$1" unpause "$c"; pm "$1" rm -f -t 0 "$c"; return 1; }
+	wait_for 10 pm_is "$1" "$c" exited || fail "status $(pm_status "$1" "$c") after kill of the paused container, want exited" ||
+		{ pm "$1" unpause "$c"; pm "$1" rm -f -t 0 "$c"; return 1; }
+	code=$(pm "$1" inspect -f '{{.State.ExitCode}}' "$c" | tail -n1)
+	pm "$1" rm -f -t 0 "$c" >/dev/null
+	want_eq "$code" 137 "exit code after kill of the paused container"
+}
+ct_kill_paused() {
+	local id=ckp-$1 o
+	ct_rmf "$id"
+	mapfile -t o < <(ctopts "$1" "$id")
+	ct run -d --null-io "${o[@]}" "$IMG" "$id" sleep 1000 || return 1
+	wait_for 10 ct_is "$id" RUNNING || return 1
+	ct tasks pause "$id" || return 1
+	ct tasks kill -s KILL "$id" || { ct tasks resume "$id"; ct_rmf "$id"; return 1; }
+	if ! wait_for 10 ct_is "$id" STOPPED; then
+		fail "status $(ct_status "$id") after SIGKILL of the paused task, want STOPPED"
+		ct tasks resume "$id"; ct_rmf "$id"; return 1
+	fi
+	ct_rmf "$id"
+}
+dk_kill_paused() {
+	local c=dkkp-$1 out
+	docker rm -f "$c" >/dev/null 2>&1
+	run docker run -d --name "$c" --runtime "eng-$1" --network none "$IMG" sleep 1000 || return 1
+	run docker pause "$c" || return 1
+	run docker kill "$c" || { docker unpause "$c"; docker rm -f "$c"; return 1; }
+	wait_for 10 dk_is "$c" exited || fail "status $(dk_status "$c") after kill of the paused container" || { docker unpause "$c"; docker rm -f "$c"; return 1; }
+	out=$(docker inspect -f '{{.State.ExitCode}}' "$c")
+	run docker rm -f "$c" >/dev/null
+	want_eq "$out" 137 "exit code after kill of the paused container"
+}
+
+# an exec'd process gets the container's oom_score_adj (not the engine's)
+pm_exec_oom() {
+	local c=pmo-$1 out
+	pm "$1" rm -f -t 0 "$c" >/dev/null 2>&1
+	pm "$1" run -d --name "$c" "${pmrun[@]}" --oom-score-adj 500 "$IMG" sleep 1000 || return 1
+	out=$(pm "$1" exec "$c" sh -c 'echo "init=$(cat /proc/1/oom_score_adj) exec=$(cat /proc/self/oom_score_adj)"' 2>&1)
+	echo "$out"
+	pm "$1" rm -f -t 0 "$c" >/dev/null
+	want_eq "$(tail -n1 <<<"$out")" "init=500 exec=500" "oom_score_adj of init and exec"
+}
+dk_exec_oom() {
+	local c=dko2-$1 out
+	docker rm -f "$c" >/dev/null 2>&1
+	run docker run -d --name "$c" --runtime "eng-$1" --network none --oom-score-adj 500 "$IMG" sleep 1000 || return 1
+	out=$(run docker exec "$c" sh -c 'echo "init=$(cat /proc/1/oom_score_adj) exec=$(cat /proc/self/oom_score_adj)"' 2>&1)
+	echo "$out"
+	run docker rm -f "$c" >/dev/null
+	want_eq "$(tail -n1 <<<"$out")" "init=500 exec=500" "oom_score_adj of init and exec"
+}
+
+# -v SRC:DST:rshared (docker, podman; Kubernetes' Bidirectional): a mount
+# made in the container shows on the host
+propagation_check() { # engine label command...: the command runs the container
+	local e=$1 l=$2 dir=$T/prop-$1-$2 out rc; shift 2
+	mkdir -p "$dir" && mount --bind "$dir" "$dir" && mount --make-shared "$dir" || return 1
+	mkdir -p "$dir/sub"
+	out=$("$@" "$dir" 2>&1)
+	rc=$?
+	echo "$out"
+	local seen=no
+	findmnt -rn -o TARGET | grep -qx "$dir/sub" && seen=yes
+	umount "$dir/sub" 2>/dev/null; umount "$dir/sub" 2>/dev/null; umount "$dir"
+	want_eq "$rc" 0 "exit code" || return 1
+	want_eq "$seen" yes "the container's mount under an rshared volume reached the host"
+}
+pm_prop_run() { # label dir
+	pm "$1" run --rm "${pmrun[@]}" --cap-add SYS_ADMIN --security-opt seccomp=unconfined -v "$2:/prop:rshared" "$IMG" \
+		sh -c 'mount -t tmpfs tmpfs /prop/sub && grep " /prop" /proc/self/mountinfo'
+}
+dk_prop_run() { # label dir
+	run docker run --rm --runtime "eng-$1" --network none --cap-add SYS_ADMIN --security-opt seccomp=unconfined \
+		--security-opt apparmor=unconfined -v "$2:/prop:rshared" "$IMG" \
+		sh -c 'mount -t tmpfs tmpfs /prop/sub && grep " /prop" /proc/self/mountinfo'
+}
+pm_propagation() { propagation_check podman "$1" pm_prop_run "$1"; }
+dk_propagation() { propagation_check docker "$1" dk_prop_run "$1"; }
+
+rm_cgroup() { # path below every hierarchy: true once it is gone everywhere
+	local h ok=0
+	for h in /sys/fs/cgroup/*/; do
+		[[ -d $h$1 ]] || continue
+		find "$h$1" -depth -type d -exec rmdir {} \; 2>/dev/null
+		[[ -d $h$1 ]] && ok=1
+	done
+	return $ok
+}
+# several containers started at once (state dir locks, cgroup parents made concurrently)
+pm_parallel() {
+	local i pids=() rc=0
+	for i in 1 2 3 4 5 6; do
+		pm "$1" run --rm "${pmrun[@]}" --cgroup-parent "/$CGP/podman/par-$1" "$IMG" sh -c "exit $i" >"$T/logs/par.$1.$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in 1 2 3 4 5 6; do
+		wait "${pids[i - 1]}"
+		local got=$?
+		[[ $got == "$i" ]] || { echo "container $i: exit $got"; cat "$T/logs/par.$1.$i"; rc=1; }
+	done
+	# the parent cgroup (and podman's conmon cgroup in it) is the engine's to
+	# remove: runtimes remove their leaf
+	wait_for 5 rm_cgroup "$CGP/podman/par-$1" >/dev/null 2>&1
+	((rc == 0)) || fail "parallel runs"
+}
+
+podman_found_cases() {
+	runcase podman kill-paused "$1" pm_kill_paused "$1"
+	runcase podman exec-oom-score-adj "$1" pm_exec_oom "$1"
+	runcase podman rshared-propagation "$1" pm_propagation "$1"
+	runcase podman parallel-runs "$1" pm_parallel "$1"
+}
+containerd_found_cases() {
+	runcase containerd kill-paused "$1" ct_kill_paused "$1"
+}
+docker_found_cases() {
+	runcase docker kill-paused "$1" dk_kill_paused "$1"
+	runcase docker exec-oom-score-adj "$1" dk_exec_oom "$1"
+	runcase docker rshared-propagation "$1" dk_propagation "$1"
 }
 
 # ================================================================ main
