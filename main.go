@@ -116,6 +116,16 @@ func idArg(ctx *cli.Context) (string, error) {
 	return id, libcontainer.ValidateID(id)
 }
 
+// withContainer runs fn on the locked container the one argument names.
+func withContainer(ctx *cli.Context, fn func(*libcontainer.Container) error) error {
+	c, err := loadContainer(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Unlock()
+	return fn(c)
+}
+
 func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
 	id, err := idArg(ctx)
 	if err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/urfave/cli"
+
+	"github.com/casco-runtime/casco/libcontainer"
 )
 
 var pauseCommand = cli.Command{
@@ -9,12 +11,7 @@ var pauseCommand = cli.Command{
 	Usage:     "freeze every process of a container",
 	ArgsUsage: "<container-id>",
 	Action: func(ctx *cli.Context) error {
-		c, err := loadContainer(ctx)
-		if err != nil {
-			return err
-		}
-		defer c.Unlock()
-		return c.Pause()
+		return withContainer(ctx, (*libcontainer.Container).Pause)
 	},
 }
 
@@ -23,11 +20,6 @@ var resumeCommand = cli.Command{
 	Usage:     "thaw a paused container",
 	ArgsUsage: "<container-id>",
 	Action: func(ctx *cli.Context) error {
-		c, err := loadContainer(ctx)
-		if err != nil {
-			return err
-		}
-		defer c.Unlock()
-		return c.Resume()
+		return withContainer(ctx, (*libcontainer.Container).Resume)
 	},
 }

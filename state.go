@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"github.com/urfave/cli"
+
+	"github.com/casco-runtime/casco/libcontainer"
 )
 
 var stateCommand = cli.Command{
@@ -12,13 +14,10 @@ var stateCommand = cli.Command{
 	Usage:     "print a container's state as JSON",
 	ArgsUsage: "<container-id>",
 	Action: func(ctx *cli.Context) error {
-		c, err := loadContainer(ctx)
-		if err != nil {
-			return err
-		}
-		defer c.Unlock()
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(c.OCIState())
+		return withContainer(ctx, func(c *libcontainer.Container) error {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(c.OCIState())
+		})
 	},
 }
