@@ -1354,19 +1354,40 @@ pm_parallel() {
 	((rc == 0)) || fail "parallel runs"
 }
 
+# the device cgroup allows what the engine's spec lists, and runc's
+# defaults, nothing more: /dev/fuse (c 10:229) is not among them
+fuse_script='mknod /tmp/fuse c 10 229 || exit 3; if (exec 3<>/tmp/fuse) 2>/dev/null; then echo "fuse opened"; else echo "fuse denied"; fi'
+dk_device_fuse() {
+	dk_in "$1" "fuse denied" -- sh -c "$fuse_script"
+}
+pm_device_fuse() {
+	pm_in "$1" "fuse denied" --cap-add MKNOD -- sh -c "$fuse_script"
+}
+ct_device_fuse() {
+	local id=cf-$1 o out
+	ct_rmf "$id"
+	mapfile -t o < <(ctopts "$1" "$id")
+	out=$(ct run --rm "${o[@]}" "$IMG" "$id" sh -c "$fuse_script" 2>&1)
+	echo "$out"
+	want_eq "$(tail -n1 <<<"$out")" "fuse denied" "open of a mknod'ed /dev/fuse"
+}
+
 podman_found_cases() {
 	runcase podman kill-paused "$1" pm_kill_paused "$1"
 	runcase podman exec-oom-score-adj "$1" pm_exec_oom "$1"
 	runcase podman rshared-propagation "$1" pm_propagation "$1"
 	runcase podman parallel-runs "$1" pm_parallel "$1"
+	runcase podman device-cgroup-fuse "$1" pm_device_fuse "$1"
 }
 containerd_found_cases() {
 	runcase containerd kill-paused "$1" ct_kill_paused "$1"
+	runcase containerd device-cgroup-fuse "$1" ct_device_fuse "$1"
 }
 docker_found_cases() {
 	runcase docker kill-paused "$1" dk_kill_paused "$1"
 	runcase docker exec-oom-score-adj "$1" dk_exec_oom "$1"
 	runcase docker rshared-propagation "$1" dk_propagation "$1"
+	runcase docker device-cgroup-fuse "$1" dk_device_fuse "$1"
 }
 
 # ================================================================ main
