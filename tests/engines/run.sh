@@ -245,7 +245,7 @@ runcase() {
 	result["$key|$l"]=$res
 	echo "$res $eng $cs $l"
 	if [[ $res == FAIL ]]; then
-		sed 's/^/    | /' "$log" | tail -n 25
+		sed 's/^/    | /' "$log" | tail -n 40
 		echo "    runtime calls during the case ($l):"
 		tail -n +$((mark + 1)) "$T/rt/$l/calls.log" | cut -c1-1500 | sed 's/^/    > /' | tail -n 40
 	fi
@@ -555,6 +555,8 @@ podman_cases() {
 		runcase podman exec-it "$l" pm_exec_it "$l"
 		podman_extra_cases "$l"
 		podman_found_cases "$l"
+		runcase podman view-init "$l" view_case podman "$l" pm_view_run
+		runcase podman view-exec "$l" view_case podman "$l" pm_view_exec
 		runcase podman leftovers "$l" leftovers podman "$l"
 	done
 }
@@ -771,6 +773,8 @@ containerd_cases() {
 		runcase containerd exec-tty "$l" ct_exec_tty "$l"
 		containerd_extra_cases "$l"
 		containerd_found_cases "$l"
+		runcase containerd view-init "$l" view_case containerd "$l" ct_view_run
+		runcase containerd view-exec "$l" view_case containerd "$l" ct_view_exec
 		runcase containerd leftovers "$l" leftovers containerd "$l"
 	done
 }
@@ -958,6 +962,8 @@ docker_cases() {
 		runcase docker exec-it "$l" dk_exec_it "$l"
 		docker_extra_cases "$l"
 		docker_found_cases "$l"
+		runcase docker view-init "$l" view_case docker "$l" dk_view_run
+		runcase docker view-exec "$l" view_case docker "$l" dk_view_exec
 		runcase docker leftovers "$l" leftovers docker "$l"
 	done
 }
@@ -1390,9 +1396,77 @@ docker_found_cases() {
 	runcase docker device-cgroup-fuse "$1" dk_device_fuse "$1"
 }
 
+# ---------------------------------------------------------------- the container's view, runtime against baseline
+# What the process sees, normalised: identity, env, capabilities, limits,
+# oom score, mounts, /dev, device cgroup. Each runtime's view must equal the
+# baseline runtime's, for the init and for an exec'd process.
+write_view_script() {
+	cat >"$T/view.sh" <<'EOF'
+echo "== id: $(id)"; echo "== umask: $(umask)"; echo "== cwd: $(pwd)"
+echo "== env:"; env | grep -v -E '^(HOSTNAME|PWD|SHLVL|_)=' | sort
+echo "== status:"; grep -E '^(Cap|NoNewPrivs|Seccomp|Groups)' /proc/self/status | tr -d '\t'
+echo "== limits:"; tail -n +2 /proc/self/limits | sed 's/  */ /g'
+echo "== oom_score_adj: $(cat /proc/self/oom_score_adj)"
+echo "== mounts:"; awk '{ o=$6; sub(/,?relatime/,"",o); print $5, $9, o }' /proc/self/mountinfo | sort
+echo "== dev:"; ls -l /dev | awk 'NR>1 {print $1, $5, $6, $NF}' | sort
+echo "== devices.list:"; cat /sys/fs/cgroup/devices/devices.list 2>/dev/null | sort
+echo "== namespaces: $(ls /proc/self/ns | wc -l)"
+EOF
+}
+# view_case ENGINE LABEL FUNCTION: FUNCTION LABEL OUTFILE writes a view
+view_case() {
+	local e=$1 l=$2 fn=$3 mine=$T/logs/view.$1.$3.$2 base=$T/logs/view.$1.$3.$baseline
+	"$fn" "$l" "$mine" || { cat "$mine"; fail "no view"; return 1; }
+	[[ $l == "$baseline" ]] && { cat "$mine"; return 0; }
+	[[ -s $base ]] || "$fn" "$baseline" "$base" >/dev/null 2>&1 || fail "no view with $baseline" || return 1
+	if ! diff -U0 "$base" "$mine" >"$mine.diff"; then
+		grep -E '^[-+][^-+]|^@@' "$mine.diff" | grep -v '^@@' | head -n 30
+		fail "the view differs from $baseline's (- $baseline, + $l)"
+		return 1
+	fi
+}
+pm_view_run() { pm "$1" run --rm "${pmrun[@]}" -v "$T/view.sh:/view.sh:ro" "$IMG" sh /view.sh >"$2" 2>&1; }
+pm_view_exec() {
+	local c=pmv-$1 rc
+	pm "$1" rm -f -t 0 "$c" >/dev/null 2>&1
+	pm "$1" run -d --name "$c" "${pmrun[@]}" -v "$T/view.sh:/view.sh:ro" "$IMG" sleep 1000 >/dev/null || return 1
+	pm "$1" exec "$c" sh /view.sh >"$2" 2>&1
+	rc=$?
+	pm "$1" rm -f -t 0 "$c" >/dev/null 2>&1
+	return $rc
+}
+dk_view_run() { docker run --rm --runtime "eng-$1" --network none -v "$T/view.sh:/view.sh:ro" "$IMG" sh /view.sh >"$2" 2>&1; }
+dk_view_exec() {
+	local c=dkv-$1 rc
+	docker rm -f "$c" >/dev/null 2>&1
+	docker run -d --name "$c" --runtime "eng-$1" --network none -v "$T/view.sh:/view.sh:ro" "$IMG" sleep 1000 >/dev/null || return 1
+	docker exec "$c" sh /view.sh >"$2" 2>&1
+	rc=$?
+	docker rm -f "$c" >/dev/null 2>&1
+	return $rc
+}
+ct_view_run() {
+	local id=cv-$1 o
+	ct_rmf "$id"
+	mapfile -t o < <(ctopts "$1" "$id")
+	"${CTR[@]}" run --rm "${o[@]}" --mount "type=bind,src=$T/view.sh,dst=/view.sh,options=rbind:ro" "$IMG" "$id" sh /view.sh >"$2" 2>&1
+}
+ct_view_exec() {
+	local id=cve-$1 o rc
+	ct_rmf "$id"
+	mapfile -t o < <(ctopts "$1" "$id")
+	"${CTR[@]}" run -d --null-io "${o[@]}" --mount "type=bind,src=$T/view.sh,dst=/view.sh,options=rbind:ro" "$IMG" "$id" sleep 1000 >/dev/null || return 1
+	wait_for 10 ct_is "$id" RUNNING || return 1
+	"${CTR[@]}" tasks exec --exec-id view "$id" sh /view.sh >"$2" 2>&1
+	rc=$?
+	ct_rmf "$id"
+	return $rc
+}
+
 # ================================================================ main
 # the tmux server, started here so that its pid is known to the cleanup
 mkdir -p "$T/pty"
+write_view_script
 tmx new-session -d -s keep -x 120 -y 30 "sleep 100000" || die "tmux does not start"
 pids_to_stop+=("tmux $(tmx display -p -t keep '#{pid}')")
 echo "engines: runtimes: $(for l in "${labels[@]}"; do printf '%s=%s ' "$l" "${rt_real[$l]}"; done)(baseline $baseline); temp dir $T"
