@@ -82,10 +82,12 @@ func run(ctx *cli.Context, id string) (int, error) {
 	}
 	c.Unlock()
 	status := waitForwarding(init, sigs, tty)
+	opts.Trace.Step("run: process exited")
 	if !ctx.Bool("keep") {
 		if c, err := libcontainer.Load(opts.Root, id); err == nil {
 			c.Delete(true)
 		}
+		opts.Trace.Step("run: deleted")
 	}
 	return status, nil
 }
