@@ -94,6 +94,7 @@ cleanup() {
 	for ((i = ${#cleanups[@]} - 1; i >= 0; i--)); do "${cleanups[i]}" >>"$T/logs/cleanup.log" 2>&1; done
 	stop_daemons >>"$T/logs/cleanup.log" 2>&1
 	[[ -n ${CTD:-} ]] && kill_our_shims >>"$T/logs/cleanup.log" 2>&1
+	[[ -n ${RUN_CONTAINERD_OURS:-} ]] && rmdir /run/containerd/s /run/containerd 2>/dev/null
 	# containers an engine left behind in a runtime's state dirs
 	local l root id
 	for l in "${labels[@]}"; do
@@ -565,6 +566,8 @@ podman_cases() {
 CTD=$T/containerd
 containerd_start() { # once per run: ctr and dockerd both use it
 	[[ -n ${CTR_STARTED:-} ]] && return 0
+	# shims put their sockets in /run/containerd/s whatever the config says
+	[[ -e /run/containerd ]] || RUN_CONTAINERD_OURS=1
 	mkdir -p "$CTD"
 	cat >"$CTD/config.toml" <<EOF
 version = 2
@@ -609,11 +612,21 @@ containerd_cleanup() {
 	done
 }
 # shims started by our containerd (-address <our socket>) that outlived it
+# (a shim's socket is /run/containerd/s/<hash> whatever containerd's state
+# dir: a killed shim leaves it, so it goes too)
 kill_our_shims() {
-	local p
+	local p fd ino socks
 	for p in $(pgrep -f containerd-shim); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "-address $CTD/containerd.sock " &&
-			{ echo "killing shim $p"; kill -KILL "$p"; }
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "-address $CTD/containerd.sock " || continue
+		socks=()
+		for fd in /proc/$p/fd/*; do
+			ino=$(readlink "$fd" 2>/dev/null) && [[ $ino == socket:* ]] || continue
+			ino=${ino#socket:[}; ino=${ino%]}
+			socks+=($(awk -v i="$ino" '$7 == i && $8 ~ /^\/run\/containerd\/s\// {print $8}' /proc/net/unix))
+		done
+		echo "killing shim $p ${socks[*]}"
+		kill -KILL "$p"
+		((${#socks[@]})) && rm -f "${socks[@]}"
 	done
 	return 0
 }
@@ -680,11 +693,11 @@ ct_detach() {
 }
 ct_exec() {
 	local id=cd-$1 out rc
-	out=$(ct tasks exec --exec-id ex1 "$id" sh -c 'echo exec sees pid1 $(cat /proc/1/comm); exit 4' 2>&1)
+	out=$(ct tasks exec --fifo-dir "$CTD/fifo" --exec-id ex1 "$id" sh -c 'echo exec sees pid1 $(cat /proc/1/comm); exit 4' 2>&1)
 	rc=$?
 	echo "$out"
 	want_eq "$rc" 4 "exit code of task exec" && want_in "$out" "exec sees pid1 sh" "exec output" || return 1
-	out=$(echo piped | ct tasks exec --exec-id ex2 "$id" sh -c 'read -r line; echo "read: $line"' 2>&1) ||
+	out=$(echo piped | ct tasks exec --fifo-dir "$CTD/fifo" --exec-id ex2 "$id" sh -c 'read -r line; echo "read: $line"' 2>&1) ||
 		fail "exec with stdin: exit $?" || return 1
 	want_in "$out" "read: piped" "exec stdin"
 }
@@ -703,7 +716,7 @@ ct_pause() {
 	want_eq "$(cat "/sys/fs/cgroup/freezer/$CGP/ctr/$id/freezer.state")" FROZEN "freezer.state" || return 1
 	ct tasks resume "$id" || return 1
 	want_eq "$(ct_status "$id")" RUNNING "status after resume" || return 1
-	out=$(ct tasks exec --exec-id ex3 "$id" echo alive 2>&1)
+	out=$(ct tasks exec --fifo-dir "$CTD/fifo" --exec-id ex3 "$id" echo alive 2>&1)
 	want_in "$out" alive "exec after resume"
 }
 ct_kill_signal() {
@@ -750,7 +763,7 @@ ct_exec_tty() {
 	mapfile -t o < <(ctopts "$1" "$id")
 	ct run -d --null-io "${o[@]}" "$IMG" "$id" sleep 1000 || return 1
 	wait_for 10 ct_is "$id" RUNNING || return 1
-	printf 'exec %s\n' "$(printf '%q ' "${CTR[@]}" tasks exec -t --exec-id tty1 "$id" sh)" >"$T/pty/$s.sh"
+	printf 'exec %s\n' "$(printf '%q ' "${CTR[@]}" tasks exec --fifo-dir "$CTD/fifo" -t --exec-id tty1 "$id" sh)" >"$T/pty/$s.sh"
 	pty_start "$s" "$T/pty/$s.sh" && pty_check "$s" 6 && { ct_rmf "$id"; return 0; }
 	pty_stop "$s"; ct_rmf "$id"; return 1
 }
@@ -1132,11 +1145,11 @@ ct_exec_detach_kill() { # a detached exec, signalled by its exec id
 	mapfile -t o < <(ctopts "$1" "$id")
 	ct run -d --null-io "${o[@]}" "$IMG" "$id" sleep 1000 || return 1
 	wait_for 10 ct_is "$id" RUNNING || return 1
-	ct tasks exec -d --exec-id long "$id" sleep 500 || { ct_rmf "$id"; return 1; }
+	ct tasks exec --fifo-dir "$CTD/fifo" -d --exec-id long "$id" sleep 500 || { ct_rmf "$id"; return 1; }
 	wait_for 5 ct_nprocs_is "$id" 2 || fail "the detached exec does not show in task ps" || { ct_rmf "$id"; return 1; }
 	ct tasks kill --exec-id long -s KILL "$id" || { ct_rmf "$id"; return 1; }
 	wait_for 5 ct_nprocs_is "$id" 1 || fail "the exec survived its SIGKILL" || { ct_rmf "$id"; return 1; }
-	out=$(ct tasks exec --exec-id u1 --user 1000 --cwd /tmp "$id" sh -c 'echo "$(id -u) $(pwd)"' 2>&1)
+	out=$(ct tasks exec --fifo-dir "$CTD/fifo" --exec-id u1 --user 1000 --cwd /tmp "$id" sh -c 'echo "$(id -u) $(pwd)"' 2>&1)
 	echo "$out"
 	ct_rmf "$id"
 	want_eq "$(tail -n1 <<<"$out")" "1000 /tmp" "exec --user --cwd"
@@ -1457,7 +1470,7 @@ ct_view_exec() {
 	mapfile -t o < <(ctopts "$1" "$id")
 	"${CTR[@]}" run -d --null-io "${o[@]}" --mount "type=bind,src=$T/view.sh,dst=/view.sh,options=rbind:ro" "$IMG" "$id" sleep 1000 >/dev/null || return 1
 	wait_for 10 ct_is "$id" RUNNING || return 1
-	"${CTR[@]}" tasks exec --exec-id view "$id" sh /view.sh >"$2" 2>&1
+	"${CTR[@]}" tasks exec --fifo-dir "$CTD/fifo" --exec-id view "$id" sh /view.sh >"$2" 2>&1
 	rc=$?
 	ct_rmf "$id"
 	return $rc
