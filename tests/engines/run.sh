@@ -37,10 +37,9 @@ ENGINES=${ENGINES:-podman containerd docker}
 TMO=${ENGINES_TIMEOUT:-60}
 CASES_RE=${ENGINES_CASES:-}
 STORAGE=${ENGINES_STORAGE:-overlay}
-start_time=$(date +%s)
 
 # ---------------------------------------------------------------- packages
-need_pkgs=(tmux busybox-static runc)
+need_pkgs=(tmux busybox-static runc procps)
 for e in $ENGINES; do
 	case $e in
 	podman) need_pkgs+=(podman conmon uidmap golang-github-containers-common) ;;
@@ -62,7 +61,7 @@ if (($# == 0)); then
 	set -- /usr/sbin/runc "$repo/casco"
 fi
 labels=()   # runc, casco, ... (basename, made unique)
-declare -A rt_bin rt_real
+declare -A rt_real
 for r in "$@"; do
 	p=$(command -v "$r") || die "runtime $r not found"
 	p=$(readlink -f "$p")
@@ -622,7 +621,7 @@ kill_our_shims() {
 		for fd in /proc/$p/fd/*; do
 			ino=$(readlink "$fd" 2>/dev/null) && [[ $ino == socket:* ]] || continue
 			ino=${ino#socket:[}; ino=${ino%]}
-			socks+=($(awk -v i="$ino" '$7 == i && $8 ~ /^\/run\/containerd\/s\// {print $8}' /proc/net/unix))
+			mapfile -t -O "${#socks[@]}" socks < <(awk -v i="$ino" '$7 == i && $8 ~ /^\/run\/containerd\/s\// {print $8}' /proc/net/unix)
 		done
 		echo "killing shim $p ${socks[*]}"
 		kill -KILL "$p"
@@ -1140,7 +1139,7 @@ ct_with_ns() { # --with-ns: the pid and ipc namespaces of another task, by path
 	want_eq "$(tail -n1 <<<"$out")" "sleep 1000 " "pid 1 of the joined pid namespace"
 }
 ct_exec_detach_kill() { # a detached exec, signalled by its exec id
-	local id=ce2-$1 o before after
+	local id=ce2-$1 o out
 	ct_rmf "$id"
 	mapfile -t o < <(ctopts "$1" "$id")
 	ct run -d --null-io "${o[@]}" "$IMG" "$id" sleep 1000 || return 1
