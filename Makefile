@@ -15,7 +15,7 @@ BUILD_PKGS := libseccomp-dev pkg-config gcc
 TEST_PKGS  := busybox-static runc golang-github-containers-common procps
 BENCH_PKGS := runc crun time gnuplot-nox
 
-.PHONY: all casco deps-build deps-test demo test unit integration validation v2 bench clean
+.PHONY: all casco deps-build deps-test demo test unit integration validation v2 test-engines bench clean
 
 all: casco
 
@@ -44,7 +44,7 @@ demo: casco deps-test
 	./casco --root $(DEMO_DIR)/state run --bundle $(DEMO_DIR) demo-$$$$
 	@rm -rf $(DEMO_DIR)
 
-test: casco deps-test unit integration validation v2
+test: casco deps-test unit integration validation v2 test-engines
 	@echo "make test: all suites passed"
 
 unit:
@@ -60,6 +60,10 @@ validation: casco
 # for real, in one boot of a throw-away cgroup v2 guest kernel
 v2: deps-test
 	V2GUEST=$(V2GUEST) GO=$(GO) tests/v2/run.sh
+
+# podman, containerd and dockerd drive casco and runc, case by case
+test-engines: casco
+	tests/engines/run.sh /usr/sbin/runc $(CURDIR)/casco
 
 bench: casco
 	$(call install,$(BENCH_PKGS))

@@ -129,7 +129,7 @@ func execSpec(ctx *cli.Context, base *specs.Process) (*specs.Process, error) {
 		if err := json.Unmarshal(data, &p); err != nil {
 			return nil, fmt.Errorf("parse process file %s: %w", path, err)
 		}
-		return withHome(&p), nil
+		return &p, nil
 	}
 	p := *base
 	p.Args = ctx.Args().Tail()
@@ -188,16 +188,5 @@ func execSpec(ctx *cli.Context, base *specs.Process) (*specs.Process, error) {
 	if l := ctx.String("process-label"); l != "" {
 		p.SelinuxLabel = l
 	}
-	return withHome(&p), nil
-}
-
-// withHome adds HOME=/ when the environment has none, as runc does.
-func withHome(p *specs.Process) *specs.Process {
-	for _, e := range p.Env {
-		if strings.HasPrefix(e, "HOME=") {
-			return p
-		}
-	}
-	p.Env = append(p.Env, "HOME=/")
-	return p
+	return &p, nil
 }

@@ -92,11 +92,9 @@ func DefaultAllowedDevices() []specs.LinuxDeviceCgroup {
 		c(1, 8, "rwm"),    // /dev/random
 		c(1, 9, "rwm"),    // /dev/urandom
 		c(5, 0, "rwm"),    // /dev/tty
-		c(5, 1, "rwm"),    // /dev/console
 		c(5, 2, "rwm"),    // /dev/ptmx
 		c(136, -1, "rwm"), // /dev/pts/*
 		c(10, 200, "rwm"), // /dev/net/tun
-		c(10, 229, "rwm"), // /dev/fuse
 	}
 }
 

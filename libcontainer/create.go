@@ -64,7 +64,6 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	if s.Process.Terminal && o.ConsoleSocket == "" && o.Console == nil {
 		return nil, nil, errors.New("process.terminal is true: a --console-socket is needed")
 	}
-	addHome(s.Process, b.Rootfs)
 	tr.Step("parse bundle")
 
 	if err := os.MkdirAll(o.Root, 0700); err != nil {
@@ -170,6 +169,8 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	if err := c.setSpec(s); err != nil {
 		return nil, nil, err
 	}
+	// after the config is recorded: exec computes HOME for its own user
+	addHome(s.Process, b.Rootfs)
 	in := &planInput{
 		bundle:      b,
 		ns:          ns,

@@ -49,6 +49,8 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	}
 	spec := *config
 	spec.Process = o.Process
+	// HOME as the container's passwd says, seen through the init's root
+	addHome(spec.Process, fmt.Sprintf("/proc/%d/root", c.State.Pid))
 	spec.Hooks = nil
 	ns := c.execNamespaces(config)
 
@@ -83,7 +85,16 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		proc.kill()
 		return nil, err
 	}
-	// in the cgroup before it forks into the pid namespace: the child inherits it
+	// the child of the fork inherits both the score and the cgroup
+	adj := o.Process.OOMScoreAdj
+	if adj == nil {
+		adj = config.Process.OOMScoreAdj
+	}
+	if adj != nil {
+		if err := writeProcFile(fmt.Sprintf("/proc/%d/oom_score_adj", proc.Pid), strconv.Itoa(*adj)); err != nil {
+			return fail(fmt.Errorf("oomScoreAdj %d: %w", *adj, err))
+		}
+	}
 	if sp.needAdd {
 		if err := mgr.Add(proc.Pid); err != nil {
 			return fail(fmt.Errorf("cgroup: %w", err))

@@ -15,6 +15,10 @@ var ErrNotRunning = errors.New("container not running")
 // Signal sends sig to the container's init, or with all to every process
 // in its cgroup.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
+	if sig == unix.SIGKILL {
+		// a frozen process never gets to die: thaw it once killed, as runc
+		defer c.thawIfPaused()
+	}
 	if all {
 		m, err := c.cgroup()
 		if err != nil {
@@ -38,6 +42,14 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		return fmt.Errorf("signal init %d: %w", c.State.Pid, err)
 	}
 	return nil
+}
+
+func (c *Container) thawIfPaused() {
+	if m, err := c.cgroup(); err == nil {
+		if paused, _ := m.State(); paused {
+			m.Thaw()
+		}
+	}
 }
 
 // killAndWait kills every process of the container and waits until the

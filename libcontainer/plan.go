@@ -21,7 +21,7 @@ const (
 	opPropagation
 	opMask
 	opReadonly
-	opRemountRootRO
+	opRemountRO
 	opSysctl
 	opHostname
 	opDomainname
@@ -52,7 +52,7 @@ var opNames = map[int]string{
 	opMount: "mounts", opRootfs: "bind rootfs", opMknod: "device nodes", opBindDev: "device binds",
 	opSymlink: "symlinks", opSyncHooks: "wait for runtime hooks", opHook: "container hooks",
 	opPivotRoot: "pivot_root", opPropagation: "propagation", opMask: "masked paths",
-	opReadonly: "read-only paths", opRemountRootRO: "read-only root", opSysctl: "sysctls",
+	opReadonly: "read-only paths", opRemountRO: "read-only remounts", opSysctl: "sysctls",
 	opHostname: "hostname", opDomainname: "domainname", opConsole: "console", opRlimit: "rlimits",
 	opChdir: "chdir", opIdentity: "user", opUmask: "umask", opNoNewPrivs: "no_new_privs",
 	opAppArmor: "apparmor", opLookPath: "exec path lookup", opSeccomp: "seccomp load",

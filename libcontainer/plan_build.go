@@ -2,13 +2,11 @@ package libcontainer
 
 import (
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
-	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/seccomp"
 )
@@ -135,16 +133,8 @@ func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
 	for _, r := range s.Linux.ReadonlyPaths {
 		p.add(opReadonly, nil, r)
 	}
-	// the tmpfs that holds v1 cgroup binds is made read-only once they are in
-	if _, v2 := in.cgroupPaths[""]; !(v2 && len(in.cgroupPaths) == 1) {
-		for _, m := range s.Mounts {
-			if flags, _, _, _ := parseMountOptions(m.Options); m.Type == "cgroup" && flags&unix.MS_RDONLY != 0 {
-				p.add(opReadonly, nil, filepath.Clean(m.Destination))
-			}
-		}
-	}
 	if s.Root.Readonly {
-		p.add(opRemountRootRO, nil)
+		p.add(opRemountRO, nil, "/")
 	}
 }
 

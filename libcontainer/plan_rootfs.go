@@ -49,7 +49,10 @@ func (p *plan) rootfs(r *rootfsPlan) error {
 		if !ok {
 			return fmt.Errorf("linux.rootfsPropagation: unknown propagation %q", rp)
 		}
-		if f&unix.MS_PRIVATE != 0 {
+		// as runc: the configured propagation from the start (shared lets
+		// rshared volumes reach the host), except unbindable, which would
+		// forbid binding the rootfs onto itself; it comes after pivot_root
+		if f&unix.MS_UNBINDABLE == 0 {
 			rootProp = f
 		}
 	}
@@ -115,8 +118,10 @@ func (p *plan) cgroupMount(r *rootfsPlan, m specs.Mount, flags uintptr) error {
 	}
 	p.add(opMount, ints(uint64(flags&^unix.MS_RDONLY), mountDir, 0, 0), "tmpfs", m.Destination, "tmpfs", "mode=755")
 	names := make([]string, 0, len(r.cgroupPaths))
-	for _, dir := range r.cgroupPaths {
-		names = append(names, dir)
+	for ctrl, dir := range r.cgroupPaths {
+		if ctrl != "" { // the cgroup2 side of a hybrid host stays out, as with runc
+			names = append(names, dir)
+		}
 	}
 	sort.Strings(names)
 	for _, dir := range names {

@@ -86,7 +86,7 @@ func TestPlanOrder(t *testing.T) {
 	}
 	ops := decode(t, p.bytes())
 	// the steps that must come in this order for the container to be safe and correct
-	order := []uint32{opRootfs, opMount, opPivotRoot, opMask, opReadonly, opRemountRootRO, opCloseFds, opIdentity, opNoNewPrivs, opLookPath, opReady, opWaitFifo, opExec}
+	order := []uint32{opRootfs, opMount, opPivotRoot, opMask, opReadonly, opRemountRO, opCloseFds, opIdentity, opNoNewPrivs, opLookPath, opReady, opWaitFifo, opExec}
 	last := -1
 	for _, code := range order {
 		i := indexOf(ops, code)
@@ -185,7 +185,7 @@ func TestPlanNoMountNamespace(t *testing.T) {
 	s := testSpec()
 	s.Linux.Namespaces = []specs.LinuxNamespace{{Type: "pid"}, {Type: "uts"}}
 	ops := decode(t, mustPlan(t, s).bytes())
-	for _, code := range []uint32{opRootfs, opMount, opMknod, opPivotRoot, opMask, opReadonly, opRemountRootRO} {
+	for _, code := range []uint32{opRootfs, opMount, opMknod, opPivotRoot, opMask, opReadonly, opRemountRO} {
 		if i := indexOf(ops, code); i >= 0 {
 			t.Errorf("op %d in a plan without a mount namespace", code)
 		}

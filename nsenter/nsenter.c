@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <linux/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -429,13 +430,48 @@ static void op_fork(void)
 	close(go[0]);
 }
 
+/*
+ * parent_private makes the mount that holds the rootfs private, as runc
+ * does: pivot_root refuses a shared new root or parent, and the rootfs bind
+ * must not become a peer of the host's copy. STATX_ATTR_MOUNT_ROOT finds
+ * that mount without parsing mountinfo.
+ */
+static void parent_private(const char *rootfs)
+{
+	char p[PATH_MAX];
+	struct statx sx;
+	snprintf(p, sizeof(p), "%s", rootfs);
+	for (;;) {
+		if (statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) < 0)
+			fail(errno, "statx %s", p);
+		int is_root = (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+			      (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+		/* the mount that holds the rootfs (the rootfs itself when it is one):
+		 * the rootfs bind made next is its child and takes its propagation */
+		if (is_root || strcmp(p, "/") == 0) {
+			if (mount(NULL, p, NULL, MS_PRIVATE, NULL) < 0)
+				fail(errno, "make %s private", p);
+			return;
+		}
+		char *slash = strrchr(p, '/');
+		if (slash == p)
+			p[1] = 0;
+		else if (slash)
+			*slash = 0;
+		else
+			return;
+	}
+}
+
 static void op_rootfs(struct op *op)
 {
 	need(op, 1, 1);
 	st.rootfs = op->strs[0];
 	/* host mounts stay out of the container, and ours out of the host */
 	if (mount(NULL, "/", NULL, (unsigned long)op->ints[0], NULL) < 0)
-		fail(errno, "make / %s", (op->ints[0] & MS_SHARED) ? "shared" : "slave");
+		fail(errno, "set propagation of /");
+	if (op->ints[0] & MS_SHARED)
+		parent_private(st.rootfs);
 	/* pivot_root wants the new root to be a mount point */
 	if (mount(st.rootfs, st.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		fail(errno, "bind rootfs %s", st.rootfs);
@@ -577,14 +613,24 @@ static void op_pivot_root(struct op *op)
 		if (chroot(".") < 0)
 			fail(errno, "chroot %s", st.rootfs);
 	} else {
-		/* pivot_root(".", ".") stacks the old root under the new one: no put_old dir needed */
+		int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (oldroot < 0)
+			fail(errno, "open old root");
+		/* pivot_root(".", ".") stacks the old root on the new one: no put_old dir needed */
 		if (syscall(SYS_pivot_root, ".", ".") < 0)
 			fail(errno, "pivot_root %s", st.rootfs);
-		/* keep our unmount from propagating to the host */
+		/*
+		 * Work on the old root itself, not on whatever "." is now: the
+		 * rslave must reach the old root's mounts only (so our unmount
+		 * stays ours) and leave the container's own propagation alone.
+		 */
+		if (fchdir(oldroot) < 0)
+			fail(errno, "chdir to old root");
 		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 			fail(errno, "make old root slave");
 		if (umount2(".", MNT_DETACH) < 0)
 			fail(errno, "unmount old root");
+		close(oldroot);
 	}
 	if (chdir("/") < 0)
 		fail(errno, "chdir /");
@@ -651,11 +697,14 @@ static void op_readonly(struct op *op)
 	close(fd);
 }
 
-static void op_remount_root_ro(void)
+/* op_remount_ro makes one mount read-only in place, keeping its other flags. */
+static void op_remount_ro(struct op *op)
 {
-	int fd = open("/", O_PATH | O_CLOEXEC);
-	if (fd < 0 || mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(fd), NULL) < 0)
-		fail(errno, "remount / read-only");
+	char buf[64];
+	need(op, 0, 1);
+	int fd = open(op->strs[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || mount(NULL, fdpath(fd, buf), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(fd), NULL) < 0)
+		fail(errno, "remount %s read-only", op->strs[0]);
 	close(fd);
 }
 
@@ -952,7 +1001,7 @@ static void run(struct op *op)
 	case OP_PROPAGATION: op_propagation(op); break;
 	case OP_MASK: op_mask(op); break;
 	case OP_READONLY: op_readonly(op); break;
-	case OP_REMOUNT_ROOT_RO: op_remount_root_ro(); break;
+	case OP_REMOUNT_RO: op_remount_ro(op); break;
 	case OP_SYSCTL:
 		need(op, 0, 2);
 		write_file(op->strs[0], op->strs[1], op->lens[1] - 1);

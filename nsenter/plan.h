@@ -29,7 +29,7 @@ enum casco_op {
 	OP_PROPAGATION,      /* ints: flags (applied to / after pivot_root) */
 	OP_MASK,             /* strs: path */
 	OP_READONLY,         /* strs: path */
-	OP_REMOUNT_ROOT_RO,
+	OP_REMOUNT_RO,       /* strs: mount point (after pivot_root) */
 	OP_SYSCTL,           /* strs: /proc/sys path, value */
 	OP_HOSTNAME,         /* strs: name */
 	OP_DOMAINNAME,       /* strs: name */
