@@ -10,7 +10,17 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 casco=${1:?usage: check.sh CASCO_BIN}
 out=$(mktemp -d /tmp/casco-validation-check.XXXXXX)
-trap 'rm -rf "$out"' EXIT
+# The suite calls the runtime without --root: casco's default state root
+# gets the seccomp filter cache. Leave /run/casco as we found it.
+had_root=0 had_cache=0
+[ -d /run/casco ] && had_root=1
+[ -d /run/casco/.seccomp-cache ] && had_cache=1
+restore() {
+	rm -rf "$out"
+	[ $had_cache = 1 ] || rm -rf /run/casco/.seccomp-cache
+	[ $had_root = 1 ] || rmdir /run/casco 2>/dev/null || true
+}
+trap restore EXIT
 
 "$here/run.sh" "$casco" "$out" >"$out.log" 2>&1
 rc=$?
