@@ -645,6 +645,15 @@ static void op_propagation(struct op *op)
 		fail(errno, "set rootfs propagation");
 }
 
+/* open_if_exists opens a path inside the container, or returns -1 when it isn't there. */
+static int open_if_exists(const char *path, const char *what)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		fail(errno, "%s %s", what, path);
+	return fd;
+}
+
 /* op_mask hides a path: a verified /dev/null over files, an empty read-only tmpfs over directories. */
 static void op_mask(struct op *op)
 {
@@ -652,12 +661,9 @@ static void op_mask(struct op *op)
 	struct stat sb, nb;
 	need(op, 0, 1);
 	const char *path = op->strs[0];
-	int fd = open(path, O_PATH | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return;
-		fail(errno, "mask %s", path);
-	}
+	int fd = open_if_exists(path, "mask");
+	if (fd < 0)
+		return;
 	if (fstat(fd, &sb) < 0)
 		fail(errno, "mask %s: stat", path);
 	if (S_ISDIR(sb.st_mode)) {
@@ -682,12 +688,9 @@ static void op_readonly(struct op *op)
 	char buf[64];
 	need(op, 0, 1);
 	const char *path = op->strs[0];
-	int fd = open(path, O_PATH | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return;
-		fail(errno, "readonly path %s", path);
-	}
+	int fd = open_if_exists(path, "readonly path");
+	if (fd < 0)
+		return;
 	if (mount(fdpath(fd, buf), fdpath(fd, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
 		fail(errno, "readonly path %s: bind", path);
 	close(fd);
