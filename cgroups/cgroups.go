@@ -96,12 +96,6 @@ type Manager interface {
 	OOMKillCount() (uint64, error)
 }
 
-// DefaultParent is the cgroup, relative to the caller's own, under which
-// containers without linux.cgroupsPath go: "<caller's cgroup>/casco/<id>".
-// runc puts them directly at "<caller's cgroup>/<id>"; the extra level keeps
-// casco's cgroups together and easy to find.
-const DefaultParent = "casco"
-
 // New prepares, but does not create, the manager for container id.
 //
 // cgroupsPath is the spec's linux.cgroupsPath:
@@ -109,7 +103,8 @@ const DefaultParent = "casco"
 //   - relative ("a/b"): relative to the caller's own cgroup in each v1
 //     hierarchy (from /proc/self/cgroup), never above it; on v2 relative to
 //     the parent of the caller's cgroup, which has processes (us);
-//   - empty: "<base>/casco/<id>", base as for a relative path.
+//   - empty: "<base>/<id>", base as for a relative path, as runc: delete
+//     then leaves nothing behind.
 //
 // With opts.Systemd it is "slice:prefix:name" and systemd creates the unit.
 func New(cgroupsPath, id string, opts Options) (Manager, error) {
@@ -178,7 +173,7 @@ func innerPath(cgroupsPath, id, own string) (string, error) {
 	case path.IsAbs(cgroupsPath):
 		p = path.Clean(cgroupsPath)
 	case cgroupsPath == "":
-		p = path.Join("/", own, DefaultParent, id)
+		p = path.Join("/", own, id)
 	default:
 		// Clean relative to "/" first, so "../../x" cannot climb above the
 		// caller's cgroup (runc's CleanPath does the same).

@@ -27,8 +27,8 @@ func TestInnerPath(t *testing.T) {
 		{"/abs/../../x", "c1", "/own", "/x"},
 		{"rel/x", "c1", "/own", "/own/rel/x"},
 		{"../../escape", "c1", "/own", "/own/escape"},
-		{"", "c1", "/own", "/own/casco/c1"},
-		{"", "c1", "/", "/casco/c1"},
+		{"", "c1", "/own", "/own/c1"},
+		{"", "c1", "/", "/c1"},
 	} {
 		got, err := innerPath(c.path, c.id, c.own)
 		if err != nil || got != c.want {
