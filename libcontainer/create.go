@@ -180,7 +180,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		fds:         sp.fds,
 		filter:      filter,
 		state:       c.hookState,
-		innerState:  func(status string) *specs.State { return containerView(c.hookState(status), s, ns) },
+		innerState:  func(status string) *specs.State { return containerView(c.hookState(status), s) },
 	}
 	in.trace = tr.enabled()
 	p, err := buildPlan(in)
@@ -403,7 +403,7 @@ func containerResources(s *specs.Spec) *specs.LinuxResources {
 
 // containerView is the state as hooks in the container's namespaces see
 // it: the runtime-spec wants the init's pid as the container sees it.
-func containerView(st *specs.State, s *specs.Spec, ns nsPlan) *specs.State {
+func containerView(st *specs.State, s *specs.Spec) *specs.State {
 	if hasNamespace(s, specs.PIDNamespace) && nsPath(s, specs.PIDNamespace) == "" {
 		st.Pid = 1
 	}

@@ -7,6 +7,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/cgroups"
 )
 
 // ErrNotRunning is returned when signalling a container whose init is gone.
@@ -46,42 +48,48 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 
 func (c *Container) thawIfPaused() {
 	if m, err := c.cgroup(); err == nil {
-		if paused, _ := m.State(); paused {
-			m.Thaw()
-		}
+		thawIfPaused(m)
+	}
+}
+
+// thawIfPaused thaws a frozen cgroup: its processes can't die otherwise.
+func thawIfPaused(m cgroups.Manager) {
+	if paused, _ := m.State(); paused {
+		m.Thaw()
 	}
 }
 
 // killAndWait kills every process of the container and waits until the
 // init is gone.
 func (c *Container) killAndWait() error {
-	if m, err := c.cgroup(); err == nil {
+	m, err := c.cgroup()
+	if err != nil {
+		m = nil // no cgroup to kill in or thaw: the init alone
+	}
+	if m != nil {
 		if pid, ok := findNamespace(c.namespaces(), specs.PIDNamespace); !ok || pid.Path != "" {
 			// without a pid namespace of its own, the init's death doesn't end the rest
 			m.Kill(unix.SIGKILL)
 		}
-		if paused, _ := m.State(); paused {
-			defer m.Thaw()
+	}
+	pidfd := -1
+	if c.State.alive() {
+		if fd, err := unix.PidfdOpen(c.State.Pid, 0); err == nil { // else: already gone
+			defer unix.Close(fd)
+			// checked again with the pidfd held: the pid can't be recycled now
+			if c.State.alive() {
+				if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
+					return fmt.Errorf("kill init %d: %w", c.State.Pid, err)
+				}
+				pidfd = fd
+			}
 		}
 	}
-	if !c.State.alive() {
+	if m != nil {
+		thawIfPaused(m)
+	}
+	if pidfd < 0 {
 		return nil
-	}
-	pidfd, err := unix.PidfdOpen(c.State.Pid, 0)
-	if err != nil {
-		return nil // already gone
-	}
-	defer unix.Close(pidfd)
-	if !c.State.alive() {
-		return nil
-	}
-	if err := unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
-		return fmt.Errorf("kill init %d: %w", c.State.Pid, err)
-	}
-	if m, err := c.cgroup(); err == nil {
-		if paused, _ := m.State(); paused {
-			m.Thaw()
-		}
 	}
 	pfd := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
 	deadline := time.Now().Add(10 * time.Second)
