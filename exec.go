@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 
@@ -97,9 +96,10 @@ func execProcess(ctx *cli.Context, id string) (int, error) {
 			defer tty.close()
 		}
 	}
-	sigs := make(chan os.Signal, 64)
+	var sigs *signalCatcher
 	if !detach {
-		signal.Notify(sigs)
+		sigs = catchSignals()
+		o.BeforeRun = sigs.wait
 	}
 	p, err := c.Exec(o)
 	c.Unlock()
@@ -114,7 +114,7 @@ func execProcess(ctx *cli.Context, id string) (int, error) {
 			return 0, err
 		}
 	}
-	return waitForwarding(p, sigs, tty), nil
+	return sigs.forward(p, tty), nil
 }
 
 // execSpec builds the process from --process or from the flags, on top of

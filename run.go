@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
@@ -54,13 +51,16 @@ func run(ctx *cli.Context, id string) (int, error) {
 		}
 	}
 	// signals that arrive while the container starts are forwarded once it runs
-	sigs := make(chan os.Signal, 64)
+	var sigs *signalCatcher
 	if !detach {
-		signal.Notify(sigs)
+		sigs = catchSignals()
 	}
 	c, init, err := libcontainer.Create(opts)
 	if err != nil {
 		return 0, err
+	}
+	if sigs != nil {
+		sigs.wait()
 	}
 	if err := c.Start(opts.Trace); err != nil {
 		c.Delete(true)
@@ -81,7 +81,7 @@ func run(ctx *cli.Context, id string) (int, error) {
 		}
 	}
 	c.Unlock()
-	status := waitForwarding(init, sigs, tty)
+	status := sigs.forward(init, tty)
 	opts.Trace.Step("run: process exited")
 	if !ctx.Bool("keep") {
 		if c, err := libcontainer.Load(opts.Root, id); err == nil {
@@ -90,39 +90,4 @@ func run(ctx *cli.Context, id string) (int, error) {
 		opts.Trace.Step("run: deleted")
 	}
 	return status, nil
-}
-
-// waitForwarding forwards signals to the init until it exits and returns
-// its exit code, 128+signal when killed, as a shell would.
-func waitForwarding(init *libcontainer.Init, sigs chan os.Signal, tty *terminal) int {
-	done := make(chan syscall.WaitStatus, 1)
-	go func() {
-		ws, _ := init.Wait()
-		done <- ws
-	}()
-	for {
-		select {
-		case ws := <-done:
-			signal.Stop(sigs)
-			if tty != nil {
-				tty.drain()
-			}
-			if ws.Signaled() {
-				return 128 + int(ws.Signal())
-			}
-			return ws.ExitStatus()
-		case s := <-sigs:
-			sig := s.(syscall.Signal)
-			switch sig {
-			case unix.SIGCHLD, unix.SIGURG:
-				// SIGCHLD is ours; SIGURG is the Go runtime's preemption signal
-			case unix.SIGWINCH:
-				if tty != nil {
-					tty.resize()
-				}
-			default:
-				unix.Kill(init.Pid, sig)
-			}
-		}
-	}
 }

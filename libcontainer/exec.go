@@ -24,6 +24,10 @@ type ExecOpts struct {
 	Stdin         *os.File
 	Stdout        *os.File
 	Stderr        *os.File
+	// BeforeRun, when set, is called once the process exists and before it
+	// may run anything of the user's (foreground exec readies its signal
+	// forwarding there).
+	BeforeRun func()
 }
 
 // Exec starts another process in a running container: it joins every
@@ -112,6 +116,9 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	p.console(o.Process, sp.fds.console, false)
 	if err := p.process(&spec, in); err != nil {
 		return fail(err)
+	}
+	if o.BeforeRun != nil {
+		o.BeforeRun()
 	}
 	if _, err := sp.sync.Write(p.bytes()); err != nil {
 		return fail(fmt.Errorf("send plan to exec process: %w", err))
