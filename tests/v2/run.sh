@@ -4,8 +4,8 @@
 # v1/hybrid):
 #   1. the cgroups package tests (what cgroups/v2test.sh runs);
 #   2. the whole integration suite (tests/integration) against the casco
-#      binary built by `make casco` (dynamically linked: the guest has glibc
-#      and libseccomp), from the guest's root cgroup;
+#      binary built by `make casco` (statically linked), from the guest's
+#      root cgroup;
 #   3. a few container tests again from a populated service cgroup, where
 #      casco runs on real cgroup v2 hosts.
 # It prints `v2: N passed, M failed` (top-level tests of all three) and

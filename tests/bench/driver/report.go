@@ -133,7 +133,7 @@ func (b *bench) markdown() string {
 		}
 		return "—"
 	}
-	p("| binary size (file; all three link libseccomp and libc dynamically, crun also libcap, libyajl, libsystemd, …) | %s | %s | %s | %s | %s | %s |\n\n",
+	p("| binary size (file; casco static, runc and crun link libseccomp and libc dynamically, crun also libcap, libyajl, libsystemd, …) | %s | %s | %s | %s | %s | %s |\n\n",
 		sz("casco"), sz("runc"), sz("crun"), rt("casco", "crun"), rt("casco", "runc"), rt("runc", "crun"))
 
 	// failures and notes
