@@ -205,8 +205,6 @@ func numErr(err error) error {
 	return err
 }
 
-var ramRE = regexp.MustCompile(`^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
-
 // ramInBytes parses a size as docker/go-units' RAMInBytes does (the parser
 // runc uses): a decimal number with an optional binary unit suffix
 // (k, m, g, t, p; "b", "ib" allowed after it). "-1" means no limit.
@@ -214,6 +212,8 @@ func ramInBytes(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
+	// compiled here, not at package init: every casco start would pay for it
+	ramRE := regexp.MustCompile(`^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
 	m := ramRE.FindStringSubmatch(s)
 	if m == nil {
 		return 0, errors.New("want a size such as 1048576, 64m or 1g (or -1)")

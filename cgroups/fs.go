@@ -249,14 +249,16 @@ func (m *fsManager) JoinFiles() ([]*os.File, error) {
 			continue
 		}
 		done[dir] = true
-		f, err := os.OpenFile(dir+"/tasks", os.O_WRONLY, 0)
+		// not os.OpenFile: it would register the (pollable) kernfs file
+		// with Go's netpoller, and the child's copy would be non-blocking
+		fd, err := openRetry(dir+"/tasks", unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW)
 		if err != nil {
 			for _, f := range files {
 				f.Close()
 			}
 			return nil, fmt.Errorf("open %s/tasks: %w", dir, err)
 		}
-		files = append(files, f)
+		files = append(files, os.NewFile(uintptr(fd), dir+"/tasks"))
 	}
 	return files, nil
 }
