@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -41,8 +40,9 @@ type CreateOpts struct {
 
 // Init is the container's init process as its creator sees it.
 type Init struct {
-	cmd *exec.Cmd
-	Pid int
+	Pid    int                 // the init (or exec'd process), as the host sees it
+	child  int                 // our child: Pid, or the intermediate that forked into a pid namespace
+	status *syscall.WaitStatus // the child's, once reaped
 }
 
 // Create makes the container: state directory, cgroups, the init parked in
@@ -135,11 +135,10 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	}
 	defer sp.closeParentCopies()
 	tr.Step("prepare fds")
-	if err := sp.cmd.Start(); err != nil {
+	init, err := sp.start()
+	if err != nil {
 		return nil, nil, fmt.Errorf("start init: %w", err)
 	}
-	sp.closeChildEnds()
-	init := &Init{cmd: sp.cmd, Pid: sp.cmd.Process.Pid}
 	undo = append(undo, func() { init.kill() })
 	tr.Step("clone init")
 
@@ -225,14 +224,14 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace) error {
 		}
 		switch msg.typ {
 		case syncError:
-			init.cmd.Wait()
+			init.reap()
 			return errors.New(string(msg.data))
 		case syncPid:
 			pid, err := strconv.Atoi(string(msg.data))
 			if err != nil {
 				return fmt.Errorf("init sent a bad pid %q", msg.data)
 			}
-			init.cmd.Wait() // the intermediate that joined the pid namespace
+			init.reap() // the intermediate that joined the pid namespace
 			if c.State.Pid == init.Pid {
 				c.State.Pid = pid // the container's own init, not an exec'd process
 			}
@@ -271,29 +270,51 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace) error {
 
 // exitError explains why the init stopped talking.
 func (in *Init) exitError(cause error) error {
-	if err := in.cmd.Wait(); err != nil {
-		return fmt.Errorf("container init exited before it was ready: %w", err)
+	if ws, err := in.reap(); err == nil && (ws.Signaled() || ws.ExitStatus() != 0) {
+		return fmt.Errorf("container init exited before it was ready: %s", describeExit(ws))
 	}
 	return fmt.Errorf("container init stopped talking: %w", cause)
 }
 
-// kill ends the init (and with it its pid namespace) and reaps it.
+func describeExit(ws syscall.WaitStatus) string {
+	if ws.Signaled() {
+		return "signal: " + ws.Signal().String()
+	}
+	return fmt.Sprintf("exit status %d", ws.ExitStatus())
+}
+
+// reap waits for our child to exit, once.
+func (in *Init) reap() (syscall.WaitStatus, error) {
+	if in.status != nil {
+		return *in.status, nil
+	}
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(in.child, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		in.status = &ws
+		return ws, nil
+	}
+}
+
+// kill ends the init (and with it its pid namespace) and reaps our child.
 func (in *Init) kill() {
 	unix.Kill(in.Pid, unix.SIGKILL)
-	if in.cmd.ProcessState == nil {
-		in.cmd.Process.Kill()
-		in.cmd.Wait()
+	if in.status == nil {
+		unix.Kill(in.child, unix.SIGKILL)
+		in.reap()
 	}
 }
 
 // Wait waits for the container's init to exit and returns its wait status.
 func (in *Init) Wait() (syscall.WaitStatus, error) {
-	if in.cmd.ProcessState == nil && in.cmd.Process.Pid == in.Pid {
-		err := in.cmd.Wait()
-		if in.cmd.ProcessState == nil {
-			return 0, err
-		}
-		return in.cmd.ProcessState.Sys().(syscall.WaitStatus), nil
+	if in.child == in.Pid {
+		return in.reap()
 	}
 	// the init is our grandchild (pid namespace joined by path): we are its subreaper
 	var ws syscall.WaitStatus

@@ -80,11 +80,10 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		return nil, err
 	}
 	defer sp.closeParentCopies()
-	if err := sp.cmd.Start(); err != nil {
+	proc, err := sp.start()
+	if err != nil {
 		return nil, fmt.Errorf("start exec process: %w", err)
 	}
-	sp.closeChildEnds()
-	proc := &Init{cmd: sp.cmd, Pid: sp.cmd.Process.Pid}
 	fail := func(err error) (*Init, error) {
 		proc.kill()
 		return nil, err

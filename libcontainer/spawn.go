@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -17,7 +16,8 @@ import (
 // expects them), then the binary's read-only view, the sync socket, the
 // exec fifo and the console socket.
 type spawn struct {
-	cmd        *exec.Cmd
+	path       string // the binary's read-only view, as the child sees it
+	attr       *syscall.ProcAttr
 	sync       *os.File // our end of the sync socket
 	fds        initFds
 	cgroupFD   int
@@ -103,17 +103,50 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 		attr.UseCgroupFD, attr.CgroupFD = true, sp.cgroupFD
 		sp.parentOnly = append(sp.parentOnly, os.NewFile(uintptr(sp.cgroupFD), "cgroup"))
 	}
-	sp.cmd = &exec.Cmd{
-		Path:        fmt.Sprintf("/proc/self/fd/%d", exeFd),
-		Args:        []string{"casco", "init"},
-		Env:         []string{fmt.Sprintf("_CASCO_INIT=%d,%d", syncFd, exeFd)},
-		Stdin:       o.Stdin,
-		Stdout:      o.Stdout,
-		Stderr:      o.Stderr,
-		ExtraFiles:  extra,
-		SysProcAttr: attr,
+	stdio, err := sp.stdio(o.Stdin, o.Stdout, o.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	childFds := stdio
+	for _, f := range extra {
+		childFds = append(childFds, f.Fd())
+	}
+	sp.path = fmt.Sprintf("/proc/self/fd/%d", exeFd)
+	sp.attr = &syscall.ProcAttr{
+		Env:   []string{fmt.Sprintf("_CASCO_INIT=%d,%d", syncFd, exeFd)},
+		Files: childFds,
+		Sys:   attr,
 	}
 	return sp, nil
+}
+
+// stdio returns the child's fds 0-2; what the caller left nil is /dev/null.
+func (sp *spawn) stdio(files ...*os.File) ([]uintptr, error) {
+	fds := make([]uintptr, len(files))
+	for i, f := range files {
+		if f == nil {
+			null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+			if err != nil {
+				return nil, err
+			}
+			sp.childEnds = append(sp.childEnds, null)
+			f = null
+		}
+		fds[i] = f.Fd()
+	}
+	return fds, nil
+}
+
+// start clones the child into its namespaces and execs the init. Not
+// os/exec: os.StartProcess forks a throw-away child once per casco process
+// to check that pidfds work, which casco never uses.
+func (sp *spawn) start() (*Init, error) {
+	pid, err := syscall.ForkExec(sp.path, []string{"casco", "init"}, sp.attr)
+	if err != nil {
+		return nil, err
+	}
+	sp.closeChildEnds()
+	return &Init{Pid: pid, child: pid}, nil
 }
 
 func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
