@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli"
 
 	"github.com/casco-runtime/casco/libcontainer"
-	_ "github.com/casco-runtime/casco/nsenter" // the container's init, a C constructor
 )
 
 // version and commit are set by the Makefile.

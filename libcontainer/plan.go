@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 )
 
-// Op codes of the plan, in step with nsenter/plan.h.
+// Op codes of the plan, in step with nsenter/init/plan.h.
 const (
 	opSetns = iota + 1
 	opUnshare

@@ -13,10 +13,10 @@ import (
 
 // spawn is the init process about to be started and the descriptors it
 // inherits: the preserved fds first (3..3+N-1, where the user process
-// expects them), then the binary's read-only view, the sync socket, the
+// expects them), then casco-init's sealed copy, the sync socket, the
 // exec fifo and the console socket.
 type spawn struct {
-	path       string // the binary's read-only view, as the child sees it
+	path       string // casco-init's sealed copy, as the child sees it
 	attr       *syscall.ProcAttr
 	sync       *os.File // our end of the sync socket
 	fds        initFds
@@ -44,7 +44,7 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 		return 2 + len(extra)
 	}
 
-	exe, err := exeView()
+	exe, err := initExe()
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func (sp *spawn) stdio(files ...*os.File) ([]uintptr, error) {
 // os/exec: os.StartProcess forks a throw-away child once per casco process
 // to check that pidfds work, which casco never uses.
 func (sp *spawn) start() (*Init, error) {
-	pid, err := syscall.ForkExec(sp.path, []string{"casco", "init"}, sp.attr)
+	pid, err := syscall.ForkExec(sp.path, []string{"casco-init"}, sp.attr)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,14 @@
-// Package nsenter holds the container's init: a C constructor that runs
-// before the Go runtime whenever the binary is started as an init (the
-// _CASCO_INIT environment variable), carries out the plan the Go parent
-// compiled, and execs the user process. Importing the package for its side
-// effect links the constructor into the binary.
+// Package nsenter holds the container's init: casco-init, a small static C
+// program (init/nsenter.c, built with musl by `make`) that carries out the plan
+// the Go parent compiled and execs the user process. It is embedded in the
+// casco binary, so casco stays one file, and executed from a sealed
+// in-memory copy (see libcontainer's initExe): the container never sees
+// the host's casco binary.
 package nsenter
 
-// #cgo CFLAGS: -Wall -Werror -O2
-import "C"
+import _ "embed"
+
+// Init is the casco-init executable.
+//
+//go:embed casco-init
+var Init []byte

@@ -53,9 +53,10 @@ func TestNoPivot(t *testing.T) {
 	}
 }
 
-// TestBinaryProtected (CVE-2019-5736): while the init runs the runtime's
-// binary inside the container, that binary is reachable only read-only:
-// /proc/<pid>/exe lives on a read-only mount and refuses writers.
+// TestBinaryProtected (CVE-2019-5736): the parked init's executable, which
+// the container can reach through /proc/<pid>/exe, cannot be written: it is
+// a sealed memfd (casco: a copy of casco-init) or a read-only bind mount
+// (runc: of its own binary).
 func TestBinaryProtected(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)
@@ -63,9 +64,6 @@ func TestBinaryProtected(t *testing.T) {
 	c := r.create(b)
 	s := r.mustState(c.ID)
 	exe := fmt.Sprintf("/proc/%d/exe", s.Pid)
-	if !sameFileContent(t, exe, runtimeBin) {
-		t.Skip("the parked init is not running the runtime binary")
-	}
 	f, err := os.Open(exe)
 	if err != nil {
 		t.Fatal(err)
@@ -87,11 +85,4 @@ func TestBinaryProtected(t *testing.T) {
 		w.Close()
 		t.Errorf("opened the init's executable for writing")
 	}
-}
-
-func sameFileContent(t *testing.T, a, b string) bool {
-	t.Helper()
-	x, err1 := os.ReadFile(a)
-	y, err2 := os.ReadFile(b)
-	return err1 == nil && err2 == nil && string(x) == string(y)
 }

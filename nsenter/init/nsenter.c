@@ -1,14 +1,14 @@
 /*
- * nsenter: the container's init, before any Go runs.
+ * casco-init: the container's init, a small static C program (musl).
  *
  * "Go decides, nsenter executes." The Go parent validates the spec and
  * compiles it into a plan of plain operations (see plan.h); it starts this
- * same binary with _CASCO_INIT set, already cloned into the new namespaces.
- * This constructor runs before the Go runtime, reads the plan from the sync
- * socket, carries it out operation by operation and execs the user process,
- * so the Go runtime never starts in the container's init. On failure it sends
- * one line naming the step, the path and the errno back to the parent and
- * exits.
+ * program, embedded in casco and executed from a sealed in-memory copy, with
+ * _CASCO_INIT set, already cloned into the new namespaces. It reads the plan
+ * from the sync socket, carries it out operation by operation and execs the
+ * user process: no Go runtime and no glibc start-up in the container's init.
+ * On failure it sends one line naming the step, the path and the errno back
+ * to the parent and exits.
  *
  * No judgement lives here: every decision (which mounts, in which order, which
  * flags, which capabilities) was made by the Go side, where it is tested.
@@ -38,7 +38,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <linux/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -49,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mountroot.h"
 #include "plan.h"
 
 #ifndef PROC_SUPER_MAGIC
@@ -439,13 +439,11 @@ static void op_fork(void)
 static void parent_private(const char *rootfs)
 {
 	char p[PATH_MAX];
-	struct statx sx;
 	snprintf(p, sizeof(p), "%s", rootfs);
 	for (;;) {
-		if (statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) < 0)
+		int is_root = is_mount_root(p);
+		if (is_root < 0)
 			fail(errno, "statx %s", p);
-		int is_root = (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-			      (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 		/* the mount that holds the rootfs (the rootfs itself when it is one):
 		 * the rootfs bind made next is its child and takes its propagation */
 		if (is_root || strcmp(p, "/") == 0) {
@@ -1073,18 +1071,19 @@ static void run(struct op *op)
 }
 
 /*
- * casco_init runs in every start of the binary. Outside the container's init
- * (_CASCO_INIT unset) it returns at once and the Go program starts as usual.
+ * casco-init is started by casco only, with _CASCO_INIT=<sync fd>,<exe fd>,
+ * already cloned into the container's new namespaces.
  */
-__attribute__((constructor)) static void casco_init(void)
+int main(void)
 {
 	const char *env = getenv("_CASCO_INIT");
-	if (!env)
-		return;
 	int exefd = -1;
-	if (sscanf(env, "%d,%d", &st.sync, &exefd) < 1)
-		_exit(1);
-	/* the read-only view of our own binary has done its job: it must not reach the container */
+	if (!env || sscanf(env, "%d,%d", &st.sync, &exefd) < 1) {
+		static const char msg[] = "casco-init: the container init of casco; not to be run by hand\n";
+		(void)!write(2, msg, sizeof(msg) - 1);
+		return 2;
+	}
+	/* the sealed copy we were executed from has done its job: it must not reach the container */
 	if (exefd >= 0)
 		close(exefd);
 	/* nobody in the container may ptrace us or read our fds while we hold host files */
