@@ -42,7 +42,7 @@ STORAGE=${ENGINES_STORAGE:-overlay}
 need_pkgs=(tmux busybox-static runc procps)
 for e in $ENGINES; do
 	case $e in
-	podman) need_pkgs+=(podman conmon uidmap golang-github-containers-common) ;;
+	podman) need_pkgs+=(podman conmon uidmap catatonit golang-github-containers-common) ;;
 	containerd) need_pkgs+=(containerd) ;;
 	docker) need_pkgs+=(docker.io containerd) ;;
 	*) die "unknown engine $e (podman, containerd, docker)" ;;
