@@ -98,7 +98,10 @@ func execProcess(ctx *cli.Context, id string) (int, error) {
 	}
 	var sigs *signalCatcher
 	if !detach {
-		sigs = catchSignals()
+		if sigs, err = catchSignals(); err != nil {
+			c.Unlock()
+			return 0, err
+		}
 		o.BeforeRun = sigs.wait
 	}
 	p, err := c.Exec(o)

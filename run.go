@@ -53,7 +53,10 @@ func run(ctx *cli.Context, id string) (int, error) {
 	// signals that arrive while the container starts are forwarded once it runs
 	var sigs *signalCatcher
 	if !detach {
-		sigs = catchSignals()
+		var err error
+		if sigs, err = catchSignals(); err != nil {
+			return 0, err
+		}
 	}
 	c, init, err := libcontainer.Create(opts)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 // trapScript says "ready" once its traps are set, prints each signal it
 // gets and exits 7 on SIGTERM.
-const trapScript = `trap 'echo got-USR1' USR1; trap 'echo got-HUP' HUP; trap 'echo got-TERM; exit 7' TERM; echo ready; while true; do sleep 0.1; done`
+const trapScript = `trap 'echo got-USR1' USR1; trap 'echo got-HUP' HUP; trap 'echo got-37' 37; trap 'echo got-ABRT' ABRT; trap 'echo got-TERM; exit 7' TERM; echo ready; while true; do sleep 0.1; done`
 
 // TestForwardSignals: a foreground run or exec passes the signals it gets
 // to the container's process and exits with that process's code, as runc
@@ -65,7 +65,11 @@ func checkForwarding(t *testing.T, r *runtime, args ...string) {
 	for _, s := range []struct {
 		sig  syscall.Signal
 		name string
-	}{{syscall.SIGUSR1, "got-USR1"}, {syscall.SIGHUP, "got-HUP"}} {
+	}{
+		{syscall.SIGUSR1, "got-USR1"}, {syscall.SIGHUP, "got-HUP"},
+		{syscall.Signal(37), "got-37"}, // a real-time signal (SIGRTMIN+3 to glibc: systemd's halt)
+		{syscall.SIGABRT, "got-ABRT"},  // one the Go runtime keeps for its own faults
+	} {
 		if err := cmd.Process.Signal(s.sig); err != nil {
 			t.Fatal(err)
 		}
