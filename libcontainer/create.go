@@ -303,7 +303,12 @@ func (in *Init) reap() (syscall.WaitStatus, error) {
 }
 
 // kill ends the init (and with it its pid namespace) and reaps our child.
+// A reaped child's pid may belong to another process by now: it is left
+// alone. Init is not safe for concurrent use: one goroutine waits.
 func (in *Init) kill() {
+	if in.status != nil && in.child == in.Pid {
+		return
+	}
 	unix.Kill(in.Pid, unix.SIGKILL)
 	if in.status == nil {
 		unix.Kill(in.child, unix.SIGKILL)

@@ -19,7 +19,7 @@ import (
 // casco itself, the host's casco binary is never the exe of anything in the
 // container.
 func initExe() (*os.File, error) {
-	fd, err := unix.MemfdCreate("casco-init", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	fd, err := memfdExec("casco-init")
 	if err != nil {
 		return nil, fmt.Errorf("container init: memfd_create: %w", err)
 	}
@@ -34,4 +34,20 @@ func initExe() (*os.File, error) {
 		return nil, fmt.Errorf("container init: seal memfd: %w", err)
 	}
 	return mem, nil
+}
+
+// memfdExec creates a sealable memfd that may be executed. Kernels since
+// 6.3 want that said (MFD_EXEC), and with vm.memfd_noexec=1 seal memfds
+// that don't say it against exec; older kernels refuse the flag (EINVAL).
+// vm.memfd_noexec=2 forbids executable memfds altogether (EACCES).
+func memfdExec(name string) (int, error) {
+	flags := unix.MFD_CLOEXEC | unix.MFD_ALLOW_SEALING
+	fd, err := unix.MemfdCreate(name, flags|unix.MFD_EXEC)
+	if err == unix.EINVAL {
+		fd, err = unix.MemfdCreate(name, flags)
+	}
+	if err == unix.EACCES {
+		return -1, fmt.Errorf("%w (vm.memfd_noexec=2 forbids executable memfds)", err)
+	}
+	return fd, err
 }

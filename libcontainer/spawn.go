@@ -14,7 +14,7 @@ import (
 // spawn is the init process about to be started and the descriptors it
 // inherits: the preserved fds first (3..3+N-1, where the user process
 // expects them), then casco-init's sealed copy, the sync socket, the
-// exec fifo and the console socket.
+// exec fifo, the console socket and the v1 cgroups' tasks files.
 type spawn struct {
 	path       string // casco-init's sealed copy, as the child sees it
 	attr       *syscall.ProcAttr
@@ -34,13 +34,15 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 			sp.closeParentCopies()
 		}
 	}()
-	var extra []*os.File
+	// the child's fds from 3 on: the preserved ones keep their numbers (raw,
+	// not wrapped in an *os.File, whose finalizer would close them)
+	var extra []uintptr
 	for i := 0; i < o.PreserveFds; i++ {
-		extra = append(extra, os.NewFile(uintptr(3+i), fmt.Sprintf("preserved-%d", 3+i)))
+		extra = append(extra, uintptr(3+i))
 	}
 	inherit := func(f *os.File) int {
-		extra = append(extra, f)
-		sp.childEnds = append(sp.childEnds, f)
+		extra = append(extra, f.Fd())
+		sp.childEnds = append(sp.childEnds, f) // keeps f open until the child has it
 		return 2 + len(extra)
 	}
 
@@ -107,14 +109,10 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 	if err != nil {
 		return nil, err
 	}
-	childFds := stdio
-	for _, f := range extra {
-		childFds = append(childFds, f.Fd())
-	}
 	sp.path = fmt.Sprintf("/proc/self/fd/%d", exeFd)
 	sp.attr = &syscall.ProcAttr{
 		Env:   []string{fmt.Sprintf("_CASCO_INIT=%d,%d", syncFd, exeFd)},
-		Files: childFds,
+		Files: append(stdio, extra...),
 		Sys:   attr,
 	}
 	return sp, nil
@@ -139,13 +137,13 @@ func (sp *spawn) stdio(files ...*os.File) ([]uintptr, error) {
 
 // start clones the child into its namespaces and execs the init. Not
 // os/exec: os.StartProcess forks a throw-away child once per casco process
-// to check that pidfds work, which casco never uses.
+// to check that pidfds work, which the container's init never needs.
 func (sp *spawn) start() (*Init, error) {
+	defer sp.closeChildEnds()
 	pid, err := syscall.ForkExec(sp.path, []string{"casco-init"}, sp.attr)
 	if err != nil {
-		return nil, err
+		return nil, &os.PathError{Op: "fork/exec", Path: "casco-init", Err: err}
 	}
-	sp.closeChildEnds()
 	return &Init{Pid: pid, child: pid}, nil
 }
 
