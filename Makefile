@@ -6,9 +6,9 @@ GO        ?= $(shell command -v go || echo /usr/local/go/bin/go)
 export PATH := $(PATH):/usr/local/go/bin
 VERSION   := 0.1.0
 COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-# Linked statically (as runc's release builds are): every start of casco and of
-# every container's init skips the dynamic loader and libseccomp/libc symbol
-# binding, ~0.5-1 ms per `run`. osusergo,netgo keep glibc's NSS out of it.
+# Linked statically (as runc's release builds are): every casco command skips
+# the dynamic loader and libseccomp/libc symbol binding, ~0.5-1 ms per `run`.
+# osusergo,netgo keep glibc's NSS out of it.
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -linkmode external -extldflags -static
 DEMO_DIR  ?= /var/tmp/casco-demo
 V2GUEST   ?= $(firstword $(wildcard ../shared/v2guest/run-in-v2-guest.sh) /work/shared/v2guest/run-in-v2-guest.sh)
@@ -25,7 +25,7 @@ all: casco
 # urfave_cli_no_docs: no man/markdown generator, whose package set-up costs ~0.5 ms per start.
 # GOEXPERIMENT=jsonv2: encoding/json on the v2 engine (same v1 semantics), whose
 # first decode of the runtime-spec types costs half as much: 1-4 ms less per run.
-casco: deps-build nsenter/casco-init
+casco: deps-build nsenter/bin/casco-init
 	GOEXPERIMENT=jsonv2 CGO_ENABLED=1 $(GO) build -trimpath -tags urfave_cli_no_docs,osusergo,netgo -ldflags '$(LDFLAGS)' -o casco .
 
 # casco-init, the container's init, embedded in casco: static with musl, so a
@@ -34,10 +34,10 @@ casco: deps-build nsenter/casco-init
 # come from linux-libc-dev.
 INIT_SRC := $(wildcard nsenter/init/*.c nsenter/init/*.h)
 MUSL_INC := build/musl-include
-nsenter/casco-init: $(INIT_SRC) | deps-build
+nsenter/bin/casco-init: $(INIT_SRC) Makefile | deps-build
 	@mkdir -p $(MUSL_INC) && ln -sfn /usr/include/linux $(MUSL_INC)/linux && \
 	  ln -sfn /usr/include/asm-generic $(MUSL_INC)/asm-generic && \
-	  ln -sfn /usr/include/$$(gcc -dumpmachine)/asm $(MUSL_INC)/asm
+	  ln -sfn /usr/include/$$(gcc -print-multiarch)/asm $(MUSL_INC)/asm
 	musl-gcc -static -Os -s -Wall -Werror -I$(MUSL_INC) -o $@ nsenter/init/*.c
 
 # apt-get only when a package is missing: a machine that has them stays offline
@@ -64,7 +64,7 @@ demo: casco deps-test
 test: casco deps-test unit integration validation v2 test-engines
 	@echo "make test: all suites passed"
 
-unit: nsenter/casco-init
+unit: nsenter/bin/casco-init
 	$(GO) test -count=1 ./cgroups/ ./seccomp/ ./libcontainer/
 
 integration: casco
@@ -87,4 +87,4 @@ bench: casco
 	tests/bench/bench.sh $(CURDIR)/casco
 
 clean:
-	rm -rf casco nsenter/casco-init build
+	rm -rf casco nsenter/bin/casco-init build

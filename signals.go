@@ -2,12 +2,13 @@ package main
 
 /*
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 // The write end of the signal pipe: all a C signal handler can hand to Go.
-static int casco_sigpipe = -1;
+static volatile sig_atomic_t casco_sigpipe = -1;
 
 static void casco_on_signal(int sig)
 {
@@ -18,16 +19,23 @@ static void casco_on_signal(int sig)
 }
 
 // casco_catch sends sig to the pipe fd. SA_ONSTACK: Go's threads run on
-// small stacks and keep an alternate one for signals.
+// small stacks and keep an alternate one for signals. The signal is also
+// unblocked in this thread, in case casco inherited it blocked (os/signal
+// does the same on its own thread).
 static int casco_catch(int fd, int sig)
 {
 	struct sigaction sa;
+	sigset_t set;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = casco_on_signal;
 	sa.sa_flags = SA_ONSTACK | SA_RESTART;
 	sigfillset(&sa.sa_mask);
 	casco_sigpipe = fd;
-	return sigaction(sig, &sa, NULL);
+	if (sigaction(sig, &sa, NULL) < 0)
+		return -1;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	return pthread_sigmask(SIG_UNBLOCK, &set, NULL) == 0 ? 0 : -1;
 }
 */
 import "C"
@@ -56,7 +64,8 @@ type signalCatcher struct {
 var goOwned = []os.Signal{unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGSYS, unix.SIGPIPE}
 
 // catchSignals starts catching every signal a process can catch, except
-// SIGCHLD (ours) and the Go runtime's SIGURG and SIGPROF.
+// SIGCHLD (ours), the Go runtime's SIGURG and SIGPROF, and the C library's
+// 32 and 33 (os/signal leaves out the same).
 //
 // Most go through a C handler writing their number to a pipe: os/signal
 // enables each signal with a round trip to the Go runtime's signal thread,
@@ -73,7 +82,10 @@ func catchSignals() (*signalCatcher, error) {
 		if !cCaught(unix.Signal(sig)) {
 			continue
 		}
-		if r, err := C.casco_catch(C.int(p[1]), C.int(sig)); r != 0 {
+		// EINVAL: one the C library keeps for itself
+		if r, err := C.casco_catch(C.int(p[1]), C.int(sig)); r != 0 && err != unix.EINVAL {
+			unix.Close(p[0])
+			unix.Close(p[1])
 			return nil, fmt.Errorf("catch signal %d: %w", sig, err)
 		}
 	}
@@ -142,8 +154,6 @@ func (s *signalCatcher) forward(p *libcontainer.Init, tty *terminal) int {
 			return ws.ExitStatus()
 		case sig := <-s.ch:
 			switch sig {
-			case unix.SIGCHLD, unix.SIGURG:
-				// SIGCHLD is ours; SIGURG is the Go runtime's preemption signal
 			case unix.SIGWINCH:
 				if tty != nil {
 					tty.resize()

@@ -250,7 +250,7 @@ func (m *fsManager) JoinFiles() ([]*os.File, error) {
 		}
 		done[dir] = true
 		// not os.OpenFile: it would register the (pollable) kernfs file
-		// with Go's netpoller, and the child's copy would be non-blocking
+		// with Go's netpoller, only to take it out again when passed on
 		fd, err := openRetry(dir+"/tasks", unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW)
 		if err != nil {
 			for _, f := range files {

@@ -19,12 +19,16 @@ import (
 // casco itself, the host's casco binary is never the exe of anything in the
 // container.
 func initExe() (*os.File, error) {
+	image, err := nsenter.Init()
+	if err != nil {
+		return nil, err
+	}
 	fd, err := memfdExec("casco-init")
 	if err != nil {
 		return nil, fmt.Errorf("container init: memfd_create: %w", err)
 	}
 	mem := os.NewFile(uintptr(fd), "casco-init")
-	if _, err := mem.Write(nsenter.Init); err != nil {
+	if _, err := mem.Write(image); err != nil {
 		mem.Close()
 		return nil, fmt.Errorf("container init: write memfd: %w", err)
 	}

@@ -108,7 +108,7 @@ static void send_msg(char type, const void *data, uint32_t len)
 	if (len)
 		memcpy(buf + 5, data, len);
 	if (write(st.sync, buf, 5 + len) != (ssize_t)(5 + len) && type != SYNC_ERROR) {
-		dprintf(2, "casco init: cannot report to the runtime: %s\n", strerror(errno));
+		dprintf(2, "casco-init: cannot report to the runtime: %s\n", strerror(errno));
 		_exit(1);
 	}
 }
@@ -571,9 +571,12 @@ static void op_hook(struct op *op)
 		_exit(127);
 	}
 	close(in[0]);
-	signal(SIGPIPE, SIG_IGN);
-	write(in[1], state, op->lens[op->nstrs - 1] - 1);
+	/* a hook that ignores its stdin must not kill us; and SIG_IGN would
+	 * outlive execve, into later hooks and the user process: restore it */
+	void (*pipe_was)(int) = signal(SIGPIPE, SIG_IGN);
+	(void)!write(in[1], state, op->lens[op->nstrs - 1] - 1);
 	close(in[1]);
+	signal(SIGPIPE, pipe_was);
 	int status, timeout = (int)op->ints[0];
 	if (timeout > 0) {
 		int pfd = syscall(SYS_pidfd_open, pid, 0);

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -177,5 +178,31 @@ func TestFailingHook(t *testing.T) {
 			}
 			noLeftovers(t, r, b, id, cg)
 		})
+	}
+}
+
+// TestHooksLeaveSignalsAlone: hooks the init runs in the container
+// (createContainer, startContainer) leave the user process's signal
+// dispositions as they were: no SIGPIPE ignored behind its back.
+func TestHooksLeaveSignalsAlone(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, "grep", "SigIgn", "/proc/self/status")
+	hook := specs.Hook{Path: "/bin/true"}
+	b.Spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{hook, hook}, StartContainer: []specs.Hook{hook}}
+	_, res := r.runForeground(b)
+	if res.Err != nil || res.Code != 0 {
+		t.Fatalf("run: %s", res)
+	}
+	f := strings.Fields(res.Stdout)
+	if len(f) != 2 {
+		t.Fatalf("unexpected status line %q", res.Stdout)
+	}
+	mask, err := strconv.ParseUint(f[1], 16, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mask&(1<<(13-1)) != 0 {
+		t.Errorf("the container's process starts with SIGPIPE ignored (SigIgn %s)", f[1])
 	}
 }
