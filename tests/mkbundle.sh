@@ -4,15 +4,7 @@
 # namespace's uid map, its own mounts). Used by `make demo`.
 set -eu
 dir=$1
-busybox=$(command -v busybox || echo /bin/busybox)
-[ -x "$busybox" ] || { echo "mkbundle: busybox not found (apt-get install busybox-static)" >&2; exit 1; }
-mkdir -p "$dir/rootfs/bin" "$dir/rootfs/proc" "$dir/rootfs/sys" "$dir/rootfs/dev" "$dir/rootfs/etc" "$dir/rootfs/tmp"
-cp "$busybox" "$dir/rootfs/bin/busybox"
-for applet in $("$dir/rootfs/bin/busybox" --list); do
-	[ -e "$dir/rootfs/bin/$applet" ] || ln -s busybox "$dir/rootfs/bin/$applet"
-done
-echo "root:x:0:0:root:/root:/bin/sh" > "$dir/rootfs/etc/passwd"
-echo "root:x:0:" > "$dir/rootfs/etc/group"
+"$(dirname "$0")/mkrootfs.sh" "$dir/rootfs"
 cat > "$dir/config.json" <<'JSON'
 {
 	"ociVersion": "1.3.0",

@@ -30,16 +30,8 @@ build_tools() {
 # (run, nonet, sleep; seccomp when the podman profile exists).
 make_bundles() {
 	work=$1
-	busybox=/bin/busybox
-	[ -x "$busybox" ] || die "$busybox not found (apt-get install busybox-static)"
 	rootfs=$work/rootfs
-	mkdir -p "$rootfs/bin" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev" "$rootfs/etc" "$rootfs/tmp"
-	cp "$busybox" "$rootfs/bin/busybox"
-	for applet in $("$rootfs/bin/busybox" --list); do
-		[ -e "$rootfs/bin/$applet" ] || ln -s busybox "$rootfs/bin/$applet"
-	done
-	echo "root:x:0:0:root:/root:/bin/sh" >"$rootfs/etc/passwd"
-	echo "root:x:0:" >"$rootfs/etc/group"
+	BUSYBOX=/bin/busybox "$REPO/tests/mkrootfs.sh" "$rootfs" || die "building the busybox rootfs failed"
 	mkdir -p "$work/spec"
 	runc spec --bundle "$work/spec" || die "runc spec failed"
 	"$work/bin/driver" prepare -spec "$work/spec/config.json" -rootfs "$rootfs" -out "$work/bundles" ||
