@@ -73,7 +73,7 @@ func cgroupProcs(t *testing.T, pid int) []int {
 func waitProcs(t *testing.T, pid, n int) []int {
 	t.Helper()
 	var procs []int
-	if !poll(20*time.Second, func() bool { procs = cgroupProcs(t, pid); return len(procs) == n }) {
+	if !poll(hangGuard, func() bool { procs = cgroupProcs(t, pid); return len(procs) == n }) {
 		t.Fatalf("the container's cgroup never held %d processes: %v", n, procs)
 	}
 	return procs
@@ -347,7 +347,7 @@ func TestKillAll(t *testing.T) {
 	c, s := r.createStart(b)
 	// three shells, each with its sleep
 	var procs, shells []int
-	ok := poll(20*time.Second, func() bool {
+	ok := poll(hangGuard, func() bool {
 		procs, shells = cgroupProcs(t, s.Pid), nil
 		for _, p := range procs {
 			if cl := cmdline(p); len(cl) > 0 && cl[0] == "sh" {

@@ -387,7 +387,7 @@ func (r *runtime) waitStatus(id, want string) state {
 	r.t.Helper()
 	var last state
 	var lastRes result
-	ok := poll(10*time.Second, func() bool {
+	ok := poll(hangGuard, func() bool {
 		last, lastRes = r.state(id)
 		return lastRes.Code == 0 && last.Status == want
 	})
@@ -565,7 +565,7 @@ func (c *container) stdout() string { return readFileString(c.Create.StdoutPath)
 func (c *container) waitOutput(s string) string {
 	c.r.t.Helper()
 	var out string
-	if !poll(10*time.Second, func() bool { out = c.stdout(); return strings.Contains(out, s) }) {
+	if !poll(hangGuard, func() bool { out = c.stdout(); return strings.Contains(out, s) }) {
 		c.r.t.Fatalf("container %s never printed %q; stdout %q", c.ID, s, out)
 	}
 	return out
@@ -589,6 +589,13 @@ func readFileString(path string) string {
 	data, _ := os.ReadFile(path)
 	return string(data)
 }
+
+// hangGuard bounds a wait for something the kernel will report (a process
+// exec'd, a handler installed, a status reached). It is no estimate of how
+// long that takes: a wait ends as soon as the state is seen, and the guard
+// only turns a real hang into a failure. On a loaded 2-core CI machine a
+// container start can take seconds, so the guard is generous.
+const hangGuard = 2 * time.Minute
 
 func poll(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
@@ -617,7 +624,7 @@ func cmdline(pid int) []string {
 func waitExec(t *testing.T, pid int, want []string) {
 	t.Helper()
 	wantS := strings.Join(want, "\x00")
-	if !poll(10*time.Second, func() bool { return strings.Join(cmdline(pid), "\x00") == wantS }) {
+	if !poll(hangGuard, func() bool { return strings.Join(cmdline(pid), "\x00") == wantS }) {
 		t.Fatalf("process %d never exec'd %q; cmdline now %q", pid, want, cmdline(pid))
 	}
 }
@@ -628,7 +635,7 @@ func waitUserExec(t *testing.T, pid int, b *bundle) {
 	t.Helper()
 	exe := fmt.Sprintf("/proc/%d/exe", pid)
 	bb := filepath.Join(b.Rootfs, "bin", "busybox")
-	if !poll(10*time.Second, func() bool { return sameFile(exe, bb) }) {
+	if !poll(hangGuard, func() bool { return sameFile(exe, bb) }) {
 		t.Fatalf("process %d never exec'd the container's busybox; cmdline %q", pid, cmdline(pid))
 	}
 }
@@ -700,7 +707,7 @@ func (p procIdentity) stillAlive() bool {
 // waitGone waits until the process has exited.
 func waitGone(t *testing.T, p procIdentity) {
 	t.Helper()
-	if !poll(10*time.Second, func() bool { return !p.stillAlive() }) {
+	if !poll(hangGuard, func() bool { return !p.stillAlive() }) {
 		t.Fatalf("process %d is still alive", p.pid)
 	}
 }

@@ -264,10 +264,12 @@ func signalName(s syscall.Signal) string {
 // waitSigCaught waits until process pid has a handler for sig (SigCgt).
 func waitSigCaught(t *testing.T, pid int, sig syscall.Signal) {
 	t.Helper()
-	ok := poll(10*time.Second, func() bool {
+	var gone error
+	ok := poll(hangGuard, func() bool {
 		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 		if err != nil {
-			return false
+			gone = err
+			return true
 		}
 		for _, line := range strings.Split(string(data), "\n") {
 			if v, ok := strings.CutPrefix(line, "SigCgt:"); ok {
@@ -277,6 +279,9 @@ func waitSigCaught(t *testing.T, pid int, sig syscall.Signal) {
 		}
 		return false
 	})
+	if gone != nil {
+		t.Fatalf("process %d ended before installing a handler for %v: %v", pid, sig, gone)
+	}
 	if !ok {
 		t.Fatalf("process %d never installed a handler for %v", pid, sig)
 	}
@@ -519,7 +524,7 @@ func TestRun(t *testing.T) {
 			res = r.run("run", "--bundle", b.Dir, id)
 		}()
 		var pid int
-		ok := poll(10*time.Second, func() bool {
+		ok := poll(hangGuard, func() bool {
 			s, sr := r.state(id)
 			if sr.Code == 0 && s.Status == "running" && strings.Join(cmdline(s.Pid), " ") == "sleep 1000" {
 				pid = s.Pid

@@ -55,7 +55,7 @@ func checkForwarding(t *testing.T, r *runtime, args ...string) {
 	go func() { done <- cmd.Wait() }()
 	waitFor := func(s string) {
 		t.Helper()
-		if !poll(10*time.Second, func() bool { return strings.Contains(readFileString(out), s) }) {
+		if !poll(hangGuard, func() bool { return strings.Contains(readFileString(out), s) }) {
 			cmd.Process.Kill()
 			<-done
 			t.Fatalf("`%s` never printed %q; output %q", strings.Join(args, " "), s, readFileString(out))
