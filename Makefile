@@ -56,7 +56,7 @@ nsenter/bin/casco-init: $(INIT_SRC) $(MUSL_INC)/.done
 define install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
-	  (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null) \
+	  (apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q $$missing >/dev/null) \
 	  || { echo "apt-get install$$missing failed" >&2; exit 1; }; fi
 endef
 
