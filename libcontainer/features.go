@@ -12,14 +12,7 @@ import (
 // Features says truthfully what this casco supports.
 func Features() *features.Features {
 	t := true
-	var opts []string
-	for o := range mountFlags {
-		opts = append(opts, o)
-	}
-	for o := range propagationFlags {
-		opts = append(opts, o)
-	}
-	sort.Strings(opts)
+	opts := mountOptionNames()
 	var ns []string
 	for t := range namespaceFlags {
 		ns = append(ns, string(t))

@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"fmt"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -23,7 +22,7 @@ var mountFlags = map[string]mountFlag{
 	"nosuid": {false, unix.MS_NOSUID}, "nosymfollow": {false, unix.MS_NOSYMFOLLOW}, "rbind": {false, unix.MS_BIND | unix.MS_REC},
 	"relatime": {false, unix.MS_RELATIME}, "remount": {false, unix.MS_REMOUNT}, "ro": {false, unix.MS_RDONLY},
 	"rw": {true, unix.MS_RDONLY}, "silent": {false, unix.MS_SILENT}, "strictatime": {false, unix.MS_STRICTATIME},
-	"suid": {true, unix.MS_NOSUID}, "sync": {false, unix.MS_SYNCHRONOUS},
+	"suid": {true, unix.MS_NOSUID}, "symfollow": {true, unix.MS_NOSYMFOLLOW}, "sync": {false, unix.MS_SYNCHRONOUS},
 }
 
 var propagationFlags = map[string]uintptr{
@@ -51,10 +50,10 @@ func parseMountOptions(opts []string) (flags, propagation uintptr, data string, 
 			continue
 		}
 		switch {
-		case o == "tmpcopyup", strings.HasPrefix(o, "X-mount."), strings.HasPrefix(o, "x-"):
-			// runc extensions and userspace-only options: nothing for the kernel
-		case o == "idmap", o == "ridmap":
-			return 0, 0, "", fmt.Errorf("mount option %q is not supported", o)
+		case isExtOption(o):
+			// carried out by casco itself (see mount_ext.go)
+		case strings.HasPrefix(o, "X-mount."), strings.HasPrefix(o, "x-"):
+			// userspace-only options: nothing for the kernel
 		default:
 			extra = append(extra, o)
 		}

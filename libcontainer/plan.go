@@ -43,6 +43,15 @@ const (
 	opChroot
 	opCaps
 	opCgroupJoin
+	// runtime-spec 1.3
+	opMountAttr
+	opIdmapMount
+	opTmpcopyup
+	opIOPrio
+	opSched
+	opCPUAffinity
+	opPersonality
+	opMempolicy
 	opMax
 )
 
@@ -57,6 +66,9 @@ var opNames = map[int]string{
 	opChdir: "chdir", opIdentity: "user", opUmask: "umask", opNoNewPrivs: "no_new_privs",
 	opAppArmor: "apparmor", opLookPath: "exec path lookup", opSeccomp: "seccomp load",
 	opCloseFds: "close fds", opKeyring: "session keyring", opChroot: "chroot", opCaps: "capabilities", opCgroupJoin: "join v1 cgroups",
+	opMountAttr: "recursive mount attributes", opIdmapMount: "idmapped mounts", opTmpcopyup: "tmpcopyup",
+	opIOPrio: "io priority", opSched: "scheduler", opCPUAffinity: "cpu affinity", opPersonality: "personality",
+	opMempolicy: "memory policy",
 }
 
 // Mount kinds: what the init creates at a mount's destination.

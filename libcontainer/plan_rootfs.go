@@ -79,10 +79,12 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 	if err != nil {
 		return err
 	}
+	ext := parseMountExt(m.Options)
+	defer p.mountAttr(m, ext)
 	switch {
 	case m.Type == "cgroup" || m.Type == "cgroup2":
 		return p.cgroupMount(r, m, flags)
-	case flags&unix.MS_BIND != 0 || m.Type == "bind":
+	case isBind(m, flags):
 		src := m.Source
 		if !filepath.IsAbs(src) {
 			src = filepath.Join(r.bundle, src)

@@ -49,7 +49,7 @@ func validateSpec(s *specs.Spec) error {
 		if !filepath.IsAbs(m.Destination) {
 			return fmt.Errorf("mounts[%d]: destination %q is not absolute", i, m.Destination)
 		}
-		if _, _, _, err := parseMountOptions(m.Options); err != nil {
+		if err := checkMountKind(m); err != nil {
 			return fmt.Errorf("mounts[%d] (%s): %w", i, m.Destination, err)
 		}
 	}

@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mountattr.h"
 #include "mountroot.h"
 #include "plan.h"
 
@@ -987,6 +988,26 @@ static void op_exec(struct op *op)
 	fail(e, "exec: \"%s\"", argv[0]);
 }
 
+/* ---- runtime-spec 1.3 ------------------------------------------------------ */
+
+/*
+ * op_mount_attr applies recursive attributes (rro, rnosuid, ...) to the mount
+ * at a destination and every mount below it, through mount_setattr(2) on
+ * the fd of that mount, resolved inside the rootfs.
+ */
+static void op_mount_attr(struct op *op)
+{
+	need(op, 3, 1);
+	const char *dst = op->strs[0];
+	int fd = open_in_root(dst, O_PATH);
+	if (fd < 0)
+		fail(errno, "mount %s: reopen for recursive attributes", dst);
+	if (set_mount_attr(fd, (int)op->ints[2], op->ints[0], op->ints[1], 0) < 0)
+		fail(errno, "mount %s: set recursive attributes (mount_setattr 0x%llx/0x%llx)", dst,
+		     (unsigned long long)op->ints[0], (unsigned long long)op->ints[1]);
+	close(fd);
+}
+
 static void run(struct op *op)
 {
 	switch (op->code) {
@@ -1025,6 +1046,7 @@ static void run(struct op *op)
 	case OP_CHDIR: op_chdir(op); break;
 	case OP_IDENTITY: op_identity(op); break;
 	case OP_CAPS: op_caps(op); break;
+	case OP_MOUNT_ATTR: op_mount_attr(op); break;
 	case OP_CGROUP_JOIN:
 		/* a thread moving itself skips the kernel's global threadgroup lock */
 		for (uint32_t i = 0; i < op->nints; i++) {

@@ -51,6 +51,15 @@ enum casco_op {
 	OP_CHROOT,           /* strs: rootfs (no mount namespace: nothing is mounted) */
 	OP_CAPS,             /* ints: effective, permitted, inheritable, ambient */
 	OP_CGROUP_JOIN,      /* ints: fds of v1 "tasks" files to write "0" to */
+	/* runtime-spec 1.3 */
+	OP_MOUNT_ATTR,       /* ints: attr_set, attr_clr, recursive  strs: mount point in rootfs */
+	OP_IDMAP_MOUNT,      /* ints: kind  strs: source (for errors), mount point in rootfs; the idmapped tree's fd follows the plan on the sync socket */
+	OP_TMPCOPYUP,        /* strs: mount point in rootfs (a fresh tmpfs) */
+	OP_IOPRIO,           /* ints: ioprio value (class << 13 | level) */
+	OP_SCHED,            /* ints: policy, flags, nice, priority, runtime, deadline, period */
+	OP_CPU_AFFINITY,     /* ints: nwords, mask words...  (before or after exec, as the plan places it) */
+	OP_PERSONALITY,      /* ints: persona */
+	OP_MEMPOLICY,        /* ints: mode (with flags), maxnode, mask words... */
 	OP_MAX
 };
 
