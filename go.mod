@@ -3,6 +3,7 @@ module github.com/casco-runtime/casco
 go 1.26.8
 
 require (
+	github.com/cilium/ebpf v0.20.0
 	github.com/containerd/console v1.0.5
 	github.com/coreos/go-systemd/v22 v22.5.0
 	github.com/cyphar/filepath-securejoin v0.7.0

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -47,15 +50,15 @@ func accessBits(s string) int32 {
 // requested access bits not decided yet. A matching allow rule clears its
 // bits (all cleared: allow); a matching deny rule that covers any
 // undecided bit denies. Falling off the start of the list denies.
-func deviceFilter(rules []deviceRule) ([]bpfInsn, error) {
-	const r0, r1, r2, r3, r4, r5 = 0, 1, 2, 3, 4, 5
-	a := newBPFAsm()
-	a.emit(opLdxMemW, r2, r1, 0, 0) // access_type
-	a.emit(opMov32Reg, r3, r2, 0, 0)
-	a.emit(opRsh32Imm, r3, 0, 0, 16)     // R3 = requested access bits
-	a.emit(opAnd32Imm, r2, 0, 0, 0xffff) // R2 = device type
-	a.emit(opLdxMemW, r4, r1, 4, 0)      // major
-	a.emit(opLdxMemW, r5, r1, 8, 0)      // minor
+func deviceFilter(rules []deviceRule) asm.Instructions {
+	insts := asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word), // access_type
+		asm.Mov.Reg32(asm.R3, asm.R2),
+		asm.RSh.Imm32(asm.R3, 16),                // R3 = requested access bits
+		asm.And.Imm32(asm.R2, 0xffff),            // R2 = device type
+		asm.LoadMem(asm.R4, asm.R1, 4, asm.Word), // major
+		asm.LoadMem(asm.R5, asm.R1, 8, asm.Word), // minor
+	}
 	label := func(i int) string {
 		if i < 0 {
 			return "deny"
@@ -65,36 +68,39 @@ func deviceFilter(rules []deviceRule) ([]bpfInsn, error) {
 	for i := len(rules) - 1; i >= 0; i-- {
 		r := rules[i]
 		next := label(i - 1)
-		a.label(label(i))
+		var block asm.Instructions
 		switch r.Type {
 		case 'b':
-			a.jump(opJneImm, r2, bpfDevBlock, next)
+			block = append(block, asm.JNE.Imm(asm.R2, bpfDevBlock, next))
 		case 'c':
-			a.jump(opJneImm, r2, bpfDevChar, next)
+			block = append(block, asm.JNE.Imm(asm.R2, bpfDevChar, next))
 		}
 		if r.Major >= 0 {
-			a.jump(opJneImm, r4, int32(r.Major), next)
+			block = append(block, asm.JNE.Imm(asm.R4, int32(r.Major), next))
 		}
 		if r.Minor >= 0 {
-			a.jump(opJneImm, r5, int32(r.Minor), next)
+			block = append(block, asm.JNE.Imm(asm.R5, int32(r.Minor), next))
 		}
 		bits := accessBits(r.Access)
 		if r.Allow {
-			a.emit(opAnd64Imm, r3, 0, 0, ^bits&7)
-			a.jump(opJeqImm, r3, 0, "allow")
+			block = append(block,
+				asm.And.Imm(asm.R3, ^bits&7),
+				asm.JEq.Imm(asm.R3, 0, "allow"))
 		} else {
-			a.emit(opMov64Reg, r0, r3, 0, 0)
-			a.emit(opAnd64Imm, r0, 0, 0, bits)
-			a.jump(opJneImm, r0, 0, "deny")
+			block = append(block,
+				asm.Mov.Reg(asm.R0, asm.R3),
+				asm.And.Imm(asm.R0, bits),
+				asm.JNE.Imm(asm.R0, 0, "deny"))
 		}
+		block[0] = block[0].WithSymbol(label(i))
+		insts = append(insts, block...)
 	}
-	a.label("deny")
-	a.emit(opMov64Imm, r0, 0, 0, 0)
-	a.emit(opExit, 0, 0, 0, 0)
-	a.label("allow")
-	a.emit(opMov64Imm, r0, 0, 0, 1)
-	a.emit(opExit, 0, 0, 0, 0)
-	return a.assemble()
+	return append(insts,
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("deny"),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("allow"),
+		asm.Return(),
+	)
 }
 
 // setDevicesV2 loads the filter and attaches it to the cgroup, then
@@ -107,18 +113,19 @@ func setDevicesV2(dir string, r *specs.LinuxResources, rootless bool) error {
 	if err != nil {
 		return err
 	}
-	insns, err := deviceFilter(rules)
-	if err != nil {
-		return err
-	}
-	prog, err := loadProgram("casco_devices", insns, "Apache")
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name:         "casco_devices",
+		Type:         ebpf.CGroupDevice,
+		License:      "Apache",
+		Instructions: deviceFilter(rules),
+	})
 	if err != nil {
 		if rootless && isPermission(err) {
 			return nil // an unprivileged user cannot mknod or open devices it may not anyway
 		}
 		return fmt.Errorf("load device filter for %s: %w", dir, err)
 	}
-	defer unix.Close(prog)
+	defer prog.Close()
 
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -126,37 +133,40 @@ func setDevicesV2(dir string, r *specs.LinuxResources, rootless bool) error {
 	}
 	defer unix.Close(fd)
 
-	old, err := attachedPrograms(fd)
+	old, err := link.QueryPrograms(link.QueryOptions{Target: fd, Attach: ebpf.AttachCGroupDevice})
 	if err != nil {
 		return fmt.Errorf("query device programs of %s: %w", dir, err)
 	}
-	if err := attachProgram(fd, prog, unix.BPF_F_ALLOW_MULTI); err != nil {
+	attach := link.RawAttachProgramOptions{Target: fd, Program: prog, Attach: ebpf.AttachCGroupDevice, Flags: unix.BPF_F_ALLOW_MULTI}
+	if err := link.RawAttachProgram(attach); err != nil {
 		// Somebody attached a program without ALLOW_MULTI (the kernel then
 		// refuses multi): replace it, the only other way in.
-		if len(old) > 1 || attachProgram(fd, prog, 0) != nil {
+		attach.Flags = 0
+		if len(old.Programs) > 1 || link.RawAttachProgram(attach) != nil {
 			return fmt.Errorf("attach device filter to %s: %w", dir, err)
 		}
 		return nil
 	}
 	var errs []error
-	for _, id := range old {
-		if err := detachProgram(fd, id); err != nil {
+	for _, p := range old.Programs {
+		if err := detachProgram(fd, p.ID); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func detachProgram(cgroupFd int, id uint32) error {
-	p, err := programFdByID(id)
+func detachProgram(cgroupFd int, id ebpf.ProgramID) error {
+	p, err := ebpf.NewProgramFromID(id)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return nil
 		}
 		return fmt.Errorf("open old device program %d: %w", id, err)
 	}
-	defer unix.Close(p)
-	if err := detachProgramFd(cgroupFd, p); err != nil && !errors.Is(err, unix.ENOENT) {
+	defer p.Close()
+	err = link.RawDetachProgram(link.RawDetachProgramOptions{Target: cgroupFd, Program: p, Attach: ebpf.AttachCGroupDevice})
+	if err != nil && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("detach old device program %d: %w", id, err)
 	}
 	return nil
