@@ -187,8 +187,18 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
 	}
 	tr.Step("build plan")
+	var trees []idmapTree
+	if hasNamespace(s, specs.MountNamespace) {
+		if trees, err = idmapTrees(b, init.Pid); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
+		}
+		defer closeTrees(trees)
+	}
 	if _, err := sp.sync.Write(p.bytes()); err != nil {
 		return nil, nil, fmt.Errorf("send plan to init: %w", err)
+	}
+	if err := sendTrees(sp.sync, trees); err != nil {
+		return nil, nil, err
 	}
 	tr.Step("send plan")
 	if err := c.followInit(sp, init, tr); err != nil {

@@ -32,7 +32,7 @@ func Features() *features.Features {
 			Selinux:      &features.Selinux{Enabled: new(bool)},
 			IntelRdt:     &features.IntelRdt{Enabled: new(bool)},
 			MountExtensions: &features.MountExtensions{
-				IDMap: &features.IDMap{Enabled: new(bool)},
+				IDMap: &features.IDMap{Enabled: boolPtr(haveMountSetattr())},
 			},
 		},
 		Annotations: featureAnnotations(),

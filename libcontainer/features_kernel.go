@@ -45,3 +45,5 @@ func mountOptionNames() []string {
 	sort.Strings(opts)
 	return opts
 }
+
+func boolPtr(b bool) *bool { return &b }

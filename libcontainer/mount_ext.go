@@ -41,7 +41,7 @@ type mountExt struct {
 
 // extOptions are the mount options that are neither mount(2) flags nor
 // propagation, and that casco carries out itself; true once implemented.
-var extOptions = map[string]bool{"tmpcopyup": false, "idmap": false, "ridmap": false}
+var extOptions = map[string]bool{"tmpcopyup": false, "idmap": true, "ridmap": true}
 
 func isExtOption(o string) bool {
 	_, rec := recursiveAttrs[o]
@@ -101,8 +101,6 @@ func checkMountKind(m specs.Mount) error {
 		return fmt.Errorf("option %q: a bind mount takes no filesystem options (only mount flags, propagation and recursive attributes)", data)
 	case e.tmpcopyup && m.Type != "tmpfs":
 		return fmt.Errorf("option \"tmpcopyup\" needs a tmpfs mount, not %q", m.Type)
-	case e.idmap && !extOptions["idmap"]:
-		return fmt.Errorf("idmapped mounts are not supported yet")
 	case e.idmap && !bind:
 		return fmt.Errorf("option \"idmap\": only bind mounts can be idmapped")
 	case !e.idmap && (len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0):

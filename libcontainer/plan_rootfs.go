@@ -99,6 +99,10 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 		}
 		// MS_BIND ignores every other flag: those need a remount
 		remount := flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
+		if ext.idmap { // the parent sends the idmapped tree (idmap.go)
+			p.add(opIdmapMount, ints(uint64(kind), uint64(remount), uint64(prop)), src, m.Destination)
+			return nil
+		}
 		p.add(opMount, ints(uint64(unix.MS_BIND|flags&unix.MS_REC), uint64(kind), uint64(remount), uint64(prop)), src, m.Destination, "", "")
 	default:
 		p.add(opMount, ints(uint64(flags), mountDir, 0, uint64(prop)), m.Source, m.Destination, m.Type, data)

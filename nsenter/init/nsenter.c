@@ -479,6 +479,8 @@ static void op_rootfs(struct op *op)
 		fail(errno, "open rootfs %s", st.rootfs);
 }
 
+static void mount_finish(const char *dst, unsigned long reflags, unsigned long prop);
+
 static void op_mount(struct op *op)
 {
 	char buf[64];
@@ -491,10 +493,17 @@ static void op_mount(struct op *op)
 	if (mount(src, fdpath(fd, buf), *type ? type : NULL, flags, *data ? data : NULL) < 0)
 		fail(errno, "mount %s on %s", src, dst);
 	close(fd);
+	mount_finish(dst, reflags, prop);
+}
+
+/* mount_finish remounts a new mount with its flags and sets its propagation. */
+static void mount_finish(const char *dst, unsigned long reflags, unsigned long prop)
+{
+	char buf[64];
 	if (!reflags && !prop)
 		return;
 	/* the fd still points under the new mount: reopen to reach its root */
-	fd = open_in_root(dst, O_PATH);
+	int fd = open_in_root(dst, O_PATH);
 	if (fd < 0)
 		fail(errno, "reopen mount %s", dst);
 	if (reflags && remount(fdpath(fd, buf), fd, reflags) < 0)
@@ -1008,6 +1017,46 @@ static void op_mount_attr(struct op *op)
 	close(fd);
 }
 
+/* recv_fd takes the next descriptor the parent sent after the plan. */
+static int recv_fd(const char *what)
+{
+	char c, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &c, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+	do
+		n = recvmsg(st.sync, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		fail(n < 0 ? errno : 0, "%s: receive its descriptor from the runtime", what);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		fail(0, "%s: the runtime sent no descriptor", what);
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+	return fd;
+}
+
+/*
+ * op_idmap_mount attaches an idmapped tree the parent made (it needs
+ * privileges over the host's filesystem that we lack in the container's
+ * user namespace) onto the destination, resolved inside the rootfs.
+ */
+static void op_idmap_mount(struct op *op)
+{
+	need(op, 3, 2);
+	const char *src = op->strs[0], *dst = op->strs[1];
+	int tree = recv_fd("idmapped mount");
+	int fd = op->ints[0] == MNT_FILE ? create_file(dst) : mkdir_all(dst, 0755);
+	if (fd < 0)
+		fail(errno, "mount %s: create mount point %s", src, dst);
+	if (move_tree(tree, fd) < 0)
+		fail(errno, "idmapped mount %s on %s: move_mount", src, dst);
+	close(fd);
+	close(tree);
+	mount_finish(dst, op->ints[1], op->ints[2]);
+}
+
 static void run(struct op *op)
 {
 	switch (op->code) {
@@ -1047,6 +1096,7 @@ static void run(struct op *op)
 	case OP_IDENTITY: op_identity(op); break;
 	case OP_CAPS: op_caps(op); break;
 	case OP_MOUNT_ATTR: op_mount_attr(op); break;
+	case OP_IDMAP_MOUNT: op_idmap_mount(op); break;
 	case OP_CGROUP_JOIN:
 		/* a thread moving itself skips the kernel's global threadgroup lock */
 		for (uint32_t i = 0; i < op->nints; i++) {
@@ -1103,6 +1153,13 @@ int main(void)
 {
 	const char *env = getenv("_CASCO_INIT");
 	int exefd = -1;
+	if (getenv("_CASCO_HOLD")) {
+		/* casco made us in a new user namespace to keep it until our stdin closes */
+		char c;
+		while (read(0, &c, 1) < 0 && errno == EINTR)
+			;
+		return 0;
+	}
 	if (!env || sscanf(env, "%d,%d", &st.sync, &exefd) < 1) {
 		static const char msg[] = "casco-init: the container init of casco; not to be run by hand\n";
 		(void)!write(2, msg, sizeof(msg) - 1);
