@@ -41,7 +41,7 @@ type mountExt struct {
 
 // extOptions are the mount options that are neither mount(2) flags nor
 // propagation, and that casco carries out itself; true once implemented.
-var extOptions = map[string]bool{"tmpcopyup": false, "idmap": true, "ridmap": true}
+var extOptions = map[string]bool{"tmpcopyup": true, "idmap": true, "ridmap": true}
 
 func isExtOption(o string) bool {
 	_, rec := recursiveAttrs[o]
@@ -117,4 +117,18 @@ func (p *plan) mountAttr(m specs.Mount, e mountExt) {
 		return
 	}
 	p.add(opMountAttr, ints(e.attrSet, e.attrClr, 1), m.Destination)
+}
+
+// perMountFlags are the mount(2) flags a bind remount sets on one mount.
+const perMountFlags = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC |
+	unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_STRICTATIME | unix.MS_NOSYMFOLLOW
+
+// tmpcopyup mounts a tmpfs over the destination and copies the image's
+// tree into it: written first, made read-only (when asked) after.
+func (p *plan) tmpcopyup(m specs.Mount, flags, prop uintptr, data string) {
+	var remount uintptr
+	if flags&unix.MS_RDONLY != 0 {
+		remount = flags & perMountFlags
+	}
+	p.add(opTmpcopyup, ints(uint64(flags&^unix.MS_RDONLY), uint64(remount), uint64(prop)), m.Destination, data)
 }

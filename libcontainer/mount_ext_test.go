@@ -40,7 +40,7 @@ func TestCheckMountKind(t *testing.T) {
 	tmpfs := func(opts ...string) specs.Mount {
 		return specs.Mount{Destination: "/d", Type: "tmpfs", Source: "tmpfs", Options: opts}
 	}
-	for _, m := range []specs.Mount{bind("rbind", "rro", "rnosuid"), tmpfs("size=1m", "rro"), bind("rbind", "x-foo")} {
+	for _, m := range []specs.Mount{bind("rbind", "rro", "rnosuid"), tmpfs("size=1m", "rro"), bind("rbind", "x-foo"), tmpfs("tmpcopyup"), bind("rbind", "ridmap")} {
 		if err := checkMountKind(m); err != nil {
 			t.Errorf("%v: %v", m.Options, err)
 		}

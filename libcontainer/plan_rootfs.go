@@ -104,6 +104,8 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 			return nil
 		}
 		p.add(opMount, ints(uint64(unix.MS_BIND|flags&unix.MS_REC), uint64(kind), uint64(remount), uint64(prop)), src, m.Destination, "", "")
+	case ext.tmpcopyup:
+		p.tmpcopyup(m, flags, prop, data)
 	default:
 		p.add(opMount, ints(uint64(flags), mountDir, 0, uint64(prop)), m.Source, m.Destination, m.Type, data)
 	}

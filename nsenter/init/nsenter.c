@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "copyup.h"
 #include "mountattr.h"
 #include "mountroot.h"
 #include "plan.h"
@@ -1057,6 +1058,34 @@ static void op_idmap_mount(struct op *op)
 	mount_finish(dst, op->ints[1], op->ints[2]);
 }
 
+/*
+ * op_tmpcopyup mounts a tmpfs over a directory of the image and copies the
+ * directory's tree into it, through the fd of the directory it covers.
+ */
+static void op_tmpcopyup(struct op *op)
+{
+	char buf[64], where[NAME_MAX + 1];
+	need(op, 3, 2);
+	const char *dst = op->strs[0], *data = op->strs[1];
+	int fd = mkdir_all(dst, 0755);
+	if (fd < 0)
+		fail(errno, "tmpcopyup %s: create mount point", dst);
+	int old = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (old < 0)
+		fail(errno, "tmpcopyup %s: open the image's directory", dst);
+	if (mount("tmpfs", fdpath(fd, buf), "tmpfs", op->ints[0], *data ? data : NULL) < 0)
+		fail(errno, "mount tmpfs on %s", dst);
+	close(fd);
+	int new = open_in_root(dst, O_RDONLY | O_DIRECTORY);
+	if (new < 0)
+		fail(errno, "tmpcopyup %s: open the new tmpfs", dst);
+	if (copy_tree(old, new, where, sizeof(where)) < 0)
+		fail(errno, "tmpcopyup %s: copy %s", dst, where);
+	close(old);
+	close(new);
+	mount_finish(dst, op->ints[1], op->ints[2]);
+}
+
 static void run(struct op *op)
 {
 	switch (op->code) {
@@ -1097,6 +1126,7 @@ static void run(struct op *op)
 	case OP_CAPS: op_caps(op); break;
 	case OP_MOUNT_ATTR: op_mount_attr(op); break;
 	case OP_IDMAP_MOUNT: op_idmap_mount(op); break;
+	case OP_TMPCOPYUP: op_tmpcopyup(op); break;
 	case OP_CGROUP_JOIN:
 		/* a thread moving itself skips the kernel's global threadgroup lock */
 		for (uint32_t i = 0; i < op->nints; i++) {
