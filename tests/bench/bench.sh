@@ -4,14 +4,17 @@
 # Every round runs each scenario for casco, then runc, then crun, so the
 # three share the machine's state of the moment; ratios are taken within a
 # round. Scenarios: sequential `run` of /bin/true (default spec, and without
-# a network namespace), create/start/wait/delete split, exec into a running
-# container, parallel runs, peak RSS, and `run` with podman's seccomp
-# profile. One config.json (runc's `spec`, edited by the driver) serves all
-# three runtimes.
+# a network namespace), create/start/wait/delete split, the commands
+# engines call on a running container (state, exec, exec -t, ps, events,
+# update, kill, delete -f), parallel runs at 1-8 loops, `run` with podman's
+# seccomp profile, and the cost of list/state/create with 10-1,000
+# containers under the root; peak RSS and CPU of every command from wait4.
+# One config.json (runc's `spec`, edited by the driver) serves all three.
 #
 # Environment: BENCH_ROUNDS (5), BENCH_N (100 iterations per scenario and
-# round), BENCH_STEPS (comma list, default all: run,nonet,phases,exec,
-# parallel,rss,seccomp), BENCH_RESULTS (output directory, default
+# round), BENCH_STEPS (comma list, default all: run,nonet,phases,commands,
+# stop,parallel,seccomp,scale), BENCH_LOOPS (1,2,4,8), BENCH_LEVELS
+# (10,100,1000), BENCH_RESULTS (output directory, default
 # tests/bench/results).
 #
 # Output: RESULTS/latest.md and latest.png, and timestamped copies.
@@ -26,7 +29,7 @@ rounds=${BENCH_ROUNDS:-5}
 n=${BENCH_N:-100}
 results=${BENCH_RESULTS:-$BENCH_DIR/results}
 
-need_pkgs runc crun time gnuplot-nox busybox-static golang-github-containers-common
+need_pkgs runc crun gnuplot-nox busybox-static golang-github-containers-common
 
 tag=casco-bench-$$
 work=$(mktemp -d /tmp/casco-bench.XXXXXX)
@@ -43,12 +46,13 @@ seccomp_note=""
 
 mkdir -p "$results"
 stamp=$(date -u +%Y%m%d-%H%M%S)
-"$work/bin/driver" bench -casco "$work/bin/casco" -runc "$(command -v runc)" -crun "$(command -v crun)" \
+"$work/bin/driver" bench -spawn "$work/bin/spawn" -casco "$work/bin/casco" -runc "$(command -v runc)" -crun "$(command -v crun)" \
 	-work "$work" -rounds "$rounds" -n "$n" -tag "$tag" -steps "${BENCH_STEPS:-}" \
-	-seccomp-note "$seccomp_note" -md "$work/report.md" -dat "$work/chart.dat"
+	-loops "${BENCH_LOOPS:-1,2,4,8}" -levels "${BENCH_LEVELS:-10,100,1000}" \
+	-seccomp-note "$seccomp_note" -md "$work/report.md" -dat "$work"
 
-title="median ms per container operation — $(nproc) CPUs, kernel $(uname -r), $rounds rounds x $n"
-gnuplot -e "datafile='$work/chart.dat'; outfile='$work/chart.png'; charttitle='$title'" "$BENCH_DIR/chart.gp" ||
+title="casco, runc, crun — $(nproc) CPUs, kernel $(uname -r), $rounds rounds x $n, load $(cut -d' ' -f1 /proc/loadavg) at the end"
+gnuplot -e "datadir='$work'; outfile='$work/chart.png'; charttitle='$title'" "$BENCH_DIR/chart.gp" ||
 	echo "bench: gnuplot failed; no chart" >&2
 {
 	cat "$work/report.md"

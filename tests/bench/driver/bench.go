@@ -1,15 +1,14 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -20,6 +19,8 @@ type row struct {
 	key, title string
 	unit       string // "ms" or "KiB"
 	chart      string // label in the chart; "" keeps it out
+	group      string // the report's table: "" latency, "rss", "par", "scale"
+	rss        bool   // the step also records the command's peak RSS, in row "rss:"+key
 	per        map[string]*series
 }
 
@@ -28,10 +29,15 @@ type series struct {
 	err    string      // why this runtime has no (more) samples
 }
 
-// A step of a round: it fills one or more rows for one runtime.
+// A step of a round: it fills one or more rows for one runtime. A new
+// scenario is a function returning a step (its rows and how to measure
+// them for one runtime), listed in allSteps.
 type step struct {
 	name string
-	rows []string
+	rows []*row
+	once bool // only in the first round (the cost curves: long to set up)
+	// rowsFor, when set, makes the rows from the bench's flags (levels)
+	rowsFor func(b *bench) []*row
 	run  func(b *bench, r *rt, round int) (map[string][]float64, error)
 }
 
@@ -39,7 +45,7 @@ type rt struct {
 	*Runtime
 	w        *worker   // sequential steps
 	par      []*worker // the parallel loops
-	noExec   bool
+	lacks    map[string]bool   // commands the runtime does not have (exec, events)
 	failed   map[string]string // step -> first error
 	runNote  string            // what a successful `run` printed
 	coldSecc float64           // the first seccomp run (compile, cache empty)
@@ -50,10 +56,12 @@ type rt struct {
 var idTag string
 
 type bench struct {
-	rounds, n, parallel int
+	rounds, n           int
+	loops               []int // parallel loops at once, per level of the parallel step
+	levels              []int // containers under the root, per level of the cost curves
+	scaleK              int   // samples per command and level of the cost curves
 	bundles             string
 	tmp                 string
-	timeBin             string
 	steps               []step
 	rows                []*row
 	rts                 []*rt
@@ -69,21 +77,23 @@ func benchMain(args []string) error {
 	cascoBin := fs.String("casco", "", "casco binary")
 	runcBin := fs.String("runc", "/usr/sbin/runc", "runc binary")
 	crunBin := fs.String("crun", "/usr/bin/crun", "crun binary")
+	spawn := fs.String("spawn", "", "the launcher every command runs through (tests/bench/spawn.c): required for peak RSS")
 	work := fs.String("work", "", "work directory (state roots, temporary files); bundles in WORK/bundles")
 	rounds := fs.Int("rounds", 5, "rounds")
 	n := fs.Int("n", 100, "iterations per step and round")
-	parallel := fs.Int("parallel", 4, "parallel loops (each runs n/2 containers)")
+	loops := fs.String("loops", "1,2,4,8", "parallel loops at once, per level (n containers per level, split between the loops)")
+	levels := fs.String("levels", "10,100,1000", "containers existing under the root, per level of the list/state/create cost curves")
+	scaleK := fs.Int("scale-k", 10, "samples per command and level of the cost curves")
 	hide := fs.String("crun-hide", "auto", "auto: hide the cgroup2 root's controllers from crun when the layout is hybrid; no: never")
-	only := fs.String("steps", "", "comma-separated steps to run (default all): run,nonet,phases,exec,parallel,rss,seccomp")
-	timeBin := fs.String("time", "/usr/bin/time", "GNU time")
+	only := fs.String("steps", "", "comma-separated steps to run (default all): "+strings.Join(stepNames(), ","))
 	mdOut := fs.String("md", "", "markdown report to write")
-	datOut := fs.String("dat", "", "gnuplot data to write")
+	datOut := fs.String("dat", "", "directory for the chart's data files (latency.dat, rss.dat, par.dat, scale.dat)")
 	seccompNote := fs.String("seccomp-note", "", "how the seccomp profile was made (for the report)")
 	tag := fs.String("tag", fmt.Sprintf("casco-bench-%d", os.Getpid()), "prefix of every container id (and so of every cgroup)")
 	fs.Parse(args)
 	idTag = *tag
-	if *cascoBin == "" || *work == "" || *mdOut == "" {
-		return fmt.Errorf("bench: -casco, -work and -md are required")
+	if *cascoBin == "" || *work == "" || *mdOut == "" || *spawn == "" {
+		return fmt.Errorf("bench: -casco, -spawn, -work and -md are required")
 	}
 	if *rounds < 1 || *n < 2 {
 		return fmt.Errorf("bench: need at least 1 round and n >= 2")
@@ -92,12 +102,21 @@ func benchMain(args []string) error {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("PR_SET_CHILD_SUBREAPER: %w", err)
 	}
-	b := &bench{rounds: *rounds, n: *n, parallel: *parallel, bundles: filepath.Join(*work, "bundles"),
-		tmp: filepath.Join(*work, "tmp"), timeBin: *timeBin, started: time.Now(), seccompNote: *seccompNote}
+	b := &bench{rounds: *rounds, n: *n, scaleK: *scaleK, bundles: filepath.Join(*work, "bundles"),
+		tmp: filepath.Join(*work, "tmp"), started: time.Now(), seccompNote: *seccompNote}
+	var err error
+	if b.loops, err = intList(*loops); err != nil {
+		return fmt.Errorf("-loops: %w", err)
+	}
+	if b.levels, err = intList(*levels); err != nil {
+		return fmt.Errorf("-levels: %w", err)
+	}
 	if err := os.MkdirAll(b.tmp, 0o755); err != nil {
 		return err
 	}
-	b.defineSteps(*only)
+	if err := b.defineSteps(*only); err != nil {
+		return err
+	}
 
 	hidePath := ""
 	if *hide == "auto" {
@@ -117,13 +136,13 @@ func benchMain(args []string) error {
 	for _, spec := range []struct{ name, bin, hide string }{
 		{"casco", *cascoBin, ""}, {"runc", *runcBin, ""}, {"crun", *crunBin, hidePath},
 	} {
-		r := &rt{Runtime: &Runtime{Name: spec.name, Bin: spec.bin, Root: filepath.Join(*work, "root-"+spec.name), Hide: spec.hide},
-			failed: map[string]string{}}
+		r := &rt{Runtime: &Runtime{Name: spec.name, Bin: spec.bin, Root: filepath.Join(*work, "root-"+spec.name), Hide: spec.hide, Spawn: *spawn},
+			failed: map[string]string{}, lacks: map[string]bool{}}
 		var err error
 		if r.w, err = r.newWorker(b.tmp); err != nil {
 			return err
 		}
-		for i := 0; i < b.parallel; i++ {
+		for i := 0; i < slices.Max(b.loops); i++ {
 			pw, err := r.newWorker(b.tmp)
 			if err != nil {
 				return err
@@ -132,8 +151,10 @@ func benchMain(args []string) error {
 		}
 		r.Version = version(r.w)
 		r.w.do(func() {
-			if _, err := r.w.exec(r.Bin, "exec", "--help"); err != nil {
-				r.noExec = true
+			for _, c := range []string{"exec", "events"} {
+				if _, err := r.w.exec(r.Bin, c, "--help"); err != nil {
+					r.lacks[c] = true
+				}
 			}
 		})
 		b.rts = append(b.rts, r)
@@ -159,6 +180,9 @@ func benchMain(args []string) error {
 		b.roundLoad = append(b.roundLoad, loadavg())
 		fmt.Fprintf(os.Stderr, "round %d/%d (load %s)\n", round+1, b.rounds, b.roundLoad[round])
 		for _, st := range b.steps {
+			if st.once && round > 0 {
+				continue
+			}
 			b.runStep(st, round)
 		}
 		if stopping.Load() {
@@ -172,8 +196,10 @@ func benchMain(args []string) error {
 		return err
 	}
 	if *datOut != "" {
-		if err := os.WriteFile(*datOut, []byte(b.chartData()), 0o644); err != nil {
-			return err
+		for name, data := range b.chartData() {
+			if err := os.WriteFile(filepath.Join(*datOut, name), []byte(data), 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -187,49 +213,83 @@ func isHybrid() bool {
 	return unix.Statfs("/sys/fs/cgroup/unified", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
-func (b *bench) defineSteps(only string) {
-	b.rows = []*row{
-		{key: "run", title: "`run` /bin/true, default spec", unit: "ms", chart: "run"},
-		{key: "nonet", title: "`run` /bin/true, no network namespace", unit: "ms", chart: "run, no netns"},
-		{key: "create", title: "`create`", unit: "ms", chart: "create"},
-		{key: "start", title: "`start`", unit: "ms", chart: "start"},
-		{key: "wait", title: "wait for exit (pidfd)", unit: "ms", chart: "wait"},
-		{key: "delete", title: "`delete`", unit: "ms", chart: "delete"},
-		{key: "phases", title: "create + start + wait + delete", unit: "ms", chart: "create..delete"},
-		{key: "exec", title: "`exec` /bin/true into a running container", unit: "ms", chart: "exec"},
-		{key: "parallel", title: "", unit: "ms"}, // titled in markdown(): depends on -parallel and -n
-		{key: "rss", title: "peak RSS of `run` (GNU time %M)", unit: "KiB"},
-		{key: "seccomp", title: "`run` with podman's seccomp profile", unit: "ms", chart: "run + seccomp"},
+// allSteps: every scenario, in the order a round runs them.
+func allSteps() []step {
+	return []step{
+		runStep("run", "`run` /bin/true, default spec", "run"),
+		runStep("nonet", "`run` /bin/true, no network namespace", "run, no netns"),
+		phasesStep(),
+		commandsStep(),
+		stopStep(),
+		parallelStep(),
+		runStep("seccomp", "`run` with podman's seccomp profile", "run + seccomp"),
+		scaleStep(),
 	}
-	for _, r := range b.rows {
-		r.per = map[string]*series{}
+}
+
+func stepNames() []string {
+	var names []string
+	for _, s := range allSteps() {
+		names = append(names, s.name)
 	}
-	all := []step{
-		{"run", []string{"run"}, func(b *bench, r *rt, round int) (map[string][]float64, error) {
-			return b.runLoop(r, "run", round, "run")
-		}},
-		{"nonet", []string{"nonet"}, func(b *bench, r *rt, round int) (map[string][]float64, error) {
-			return b.runLoop(r, "nonet", round, "nonet")
-		}},
-		{"phases", []string{"create", "start", "wait", "delete", "phases"}, (*bench).phases},
-		{"exec", []string{"exec"}, (*bench).execLoop},
-		{"parallel", []string{"parallel"}, (*bench).parallelLoops},
-		{"rss", []string{"rss"}, (*bench).rss},
-		{"seccomp", []string{"seccomp"}, func(b *bench, r *rt, round int) (map[string][]float64, error) {
-			return b.runLoop(r, "seccomp", round, "seccomp")
-		}},
-	}
+	return names
+}
+
+// defineSteps picks the steps -steps names and collects their rows; a row
+// with rss gets its peak-RSS sibling.
+func (b *bench) defineSteps(only string) error {
 	want := map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
 		if s != "" {
 			want[s] = true
 		}
 	}
-	for _, s := range all {
-		if len(want) == 0 || want[s.name] {
-			b.steps = append(b.steps, s)
+	picked := map[string]bool{}
+	for _, st := range allSteps() {
+		if len(want) > 0 && !want[st.name] {
+			continue
 		}
+		picked[st.name] = true
+		if st.rowsFor != nil {
+			st.rows = st.rowsFor(b)
+		}
+		for _, r := range st.rows {
+			if r.rss {
+				st.rows = append(st.rows, &row{key: "rss:" + r.key, title: r.title, unit: "KiB", group: "rss", chart: r.chart})
+			}
+		}
+		for _, r := range st.rows {
+			r.per = map[string]*series{}
+		}
+		b.rows = append(b.rows, st.rows...)
+		b.steps = append(b.steps, st)
 	}
+	for s := range want {
+		if picked[s] {
+			continue
+		}
+		return fmt.Errorf("unknown step %q (steps: %s)", s, strings.Join(stepNames(), ","))
+	}
+	return nil
+}
+
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q: want a comma list of positive numbers", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// sample appends a command's time to out[key], and its peak RSS to
+// out["rss:"+key].
+func sample(out map[string][]float64, key string, d time.Duration, w *worker) {
+	out[key] = append(out[key], ms(d))
+	out["rss:"+key] = append(out["rss:"+key], w.last.maxRSS)
 }
 
 func (b *bench) row(key string) *row {
@@ -238,22 +298,17 @@ func (b *bench) row(key string) *row {
 			return r
 		}
 	}
-	panic("no row " + key)
+	return &row{per: map[string]*series{}} // a row no step asked for: dropped
 }
 
 // runStep runs one step for each runtime in turn: casco, runc, crun.
 func (b *bench) runStep(st step, round int) {
 	var line []string
 	for _, r := range b.rts {
-		for _, key := range st.rows {
-			row := b.row(key)
+		for _, row := range st.rows {
 			if row.per[r.Name] == nil {
 				row.per[r.Name] = &series{rounds: make([][]float64, b.rounds)}
 			}
-		}
-		if st.name == "exec" && r.noExec {
-			b.fail(st, r, r.Name+": exec not implemented")
-			continue
 		}
 		if r.failed[st.name] != "" {
 			continue
@@ -266,10 +321,16 @@ func (b *bench) runStep(st step, round int) {
 			continue
 		}
 		for key, xs := range samples {
-			b.row(key).per[r.Name].rounds[round] = xs
+			if s := b.row(key).per[r.Name]; s != nil {
+				s.rounds[round] = xs
+			}
 		}
-		first := b.row(st.rows[len(st.rows)-1])
-		line = append(line, fmt.Sprintf("%s %.1f", r.Name, median(samples[first.key])))
+		for _, row := range st.rows {
+			if row.group == "" && len(samples[row.key]) > 0 {
+				line = append(line, fmt.Sprintf("%s %s %.1f", r.Name, row.key, median(samples[row.key])))
+				break
+			}
+		}
 	}
 	fmt.Fprintf(os.Stderr, "  %-8s %s\n", st.name, strings.Join(line, "  "))
 }
@@ -278,8 +339,8 @@ func (b *bench) fail(st step, r *rt, msg string) {
 	if r.failed[st.name] == "" {
 		r.failed[st.name] = msg
 	}
-	for _, key := range st.rows {
-		if s := b.row(key).per[r.Name]; s.err == "" {
+	for _, row := range st.rows {
+		if s := row.per[r.Name]; s.err == "" {
 			s.err = msg
 		}
 	}
@@ -326,20 +387,35 @@ func (b *bench) has(step string) bool {
 	return false
 }
 
-// runLoop: n sequential `run`s of a bundle.
-func (b *bench) runLoop(r *rt, step string, round int, kind string) (map[string][]float64, error) {
-	var xs []float64
+// runStep: n sequential `run`s of one bundle kind.
+func runStep(kind, title, chart string) step {
+	return step{name: kind, rows: []*row{{key: kind, title: title, unit: "ms", chart: chart, rss: true}},
+		run: func(b *bench, r *rt, round int) (map[string][]float64, error) { return b.runLoop(r, kind, round) }}
+}
+
+func (b *bench) runLoop(r *rt, kind string, round int) (map[string][]float64, error) {
+	out := map[string][]float64{}
 	var err error
 	r.w.do(func() {
 		for i := 0; i < b.n; i++ {
 			var d time.Duration
-			if d, err = r.w.cmd("run", "--bundle", b.bundle(kind), b.id(round, step, r, i)); err != nil {
+			if d, err = r.w.cmd("run", "--bundle", b.bundle(kind), b.id(round, kind, r, i)); err != nil {
 				return
 			}
-			xs = append(xs, ms(d))
+			sample(out, kind, d, r.w)
 		}
 	})
-	return map[string][]float64{step: xs}, err
+	return out, err
+}
+
+func phasesStep() step {
+	return step{name: "phases", run: (*bench).phases, rows: []*row{
+		{key: "create", title: "`create`", unit: "ms", chart: "create", rss: true},
+		{key: "start", title: "`start`", unit: "ms", chart: "start", rss: true},
+		{key: "wait", title: "wait for exit (pidfd)", unit: "ms"},
+		{key: "delete", title: "`delete` (stopped)", unit: "ms", chart: "delete", rss: true},
+		{key: "phases", title: "create + start + wait + delete", unit: "ms", chart: "create..delete"},
+	}}
 }
 
 // phases: create, start, wait for the init to exit, delete, each timed.
@@ -355,6 +431,7 @@ func (b *bench) phases(r *rt, round int) (map[string][]float64, error) {
 			if dc, err = r.w.cmd("create", "--bundle", b.bundle("run"), "--pid-file", pidFile, id); err != nil {
 				return
 			}
+			sample(out, "create", dc, r.w)
 			var pidfd int
 			if pidfd, err = readPidFile(pidFile); err != nil {
 				return
@@ -363,6 +440,7 @@ func (b *bench) phases(r *rt, round int) (map[string][]float64, error) {
 				unix.Close(pidfd)
 				return
 			}
+			sample(out, "start", ds, r.w)
 			t0 := time.Now()
 			err = waitExit(pidfd)
 			dw := time.Since(t0)
@@ -373,118 +451,12 @@ func (b *bench) phases(r *rt, round int) (map[string][]float64, error) {
 			if dd, err = r.w.cmd("delete", id); err != nil {
 				return
 			}
-			out["create"] = append(out["create"], ms(dc))
-			out["start"] = append(out["start"], ms(ds))
+			sample(out, "delete", dd, r.w)
 			out["wait"] = append(out["wait"], ms(dw))
-			out["delete"] = append(out["delete"], ms(dd))
 			out["phases"] = append(out["phases"], ms(dc+ds+dw+dd))
 		}
 	})
 	return out, err
-}
-
-// execLoop: one container running sleep, n execs of /bin/true into it.
-func (b *bench) execLoop(r *rt, round int) (map[string][]float64, error) {
-	var xs []float64
-	var err error
-	pidFile := filepath.Join(b.tmp, "pid-"+r.Name)
-	id := b.id(round, "exec", r, 0)
-	r.w.do(func() {
-		os.Remove(pidFile)
-		if _, err = r.w.cmd("create", "--bundle", b.bundle("sleep"), "--pid-file", pidFile, id); err != nil {
-			return
-		}
-		var pidfd int
-		if pidfd, err = readPidFile(pidFile); err != nil {
-			return
-		}
-		defer func() {
-			if serr := r.w.stop(id, pidfd); serr != nil {
-				if err == nil {
-					// the samples stand; the teardown failure is a finding of its own
-					r.notes = append(r.notes, fmt.Sprintf("round %d, exec: tearing the container down failed: %v", round+1, serr))
-				}
-				r.w.cleanup()
-			}
-			unix.Close(pidfd)
-		}()
-		if _, err = r.w.cmd("start", id); err != nil {
-			return
-		}
-		for i := 0; i < b.n; i++ {
-			var d time.Duration
-			if d, err = r.w.cmd("exec", id, "/bin/true"); err != nil {
-				return
-			}
-			xs = append(xs, ms(d))
-		}
-	})
-	return map[string][]float64{"exec": xs}, err
-}
-
-// parallelLoops: b.parallel loops of n/2 `run`s each, at once; wall time.
-func (b *bench) parallelLoops(r *rt, round int) (map[string][]float64, error) {
-	per := b.n / 2
-	var wg sync.WaitGroup
-	errs := make([]error, len(r.par))
-	t0 := time.Now()
-	for p, pw := range r.par {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pw.do(func() {
-				for i := 0; i < per; i++ {
-					id := b.id(round, "par"+strconv.Itoa(p), r, i)
-					if _, err := pw.cmd("run", "--bundle", b.bundle("run"), id); err != nil {
-						errs[p] = err
-						return
-					}
-				}
-			})
-		}()
-	}
-	wg.Wait()
-	wall := time.Since(t0)
-	if err := errors.Join(errs...); err != nil {
-		for _, pw := range r.par {
-			pw.cleanup()
-		}
-		return nil, err
-	}
-	return map[string][]float64{"parallel": {ms(wall)}}, nil
-}
-
-// rss: peak resident set of `run` as GNU time reports it (the runtime and
-// the children it reaps; a few samples a round).
-func (b *bench) rss(r *rt, round int) (map[string][]float64, error) {
-	k := max(3, b.n/20)
-	var xs []float64
-	var err error
-	outFile := filepath.Join(b.tmp, "rss-"+r.Name)
-	r.w.do(func() {
-		for i := 0; i < k; i++ {
-			if stopping.Load() {
-				err = errInterrupted
-				return
-			}
-			args := []string{"-o", outFile, "-f", "%M", r.Bin, "--root", r.Root, "run", "--bundle", b.bundle("run"), b.id(round, "rss", r, i)}
-			if _, err = r.w.exec(b.timeBin, args...); err != nil {
-				return
-			}
-			var data []byte
-			if data, err = os.ReadFile(outFile); err != nil {
-				return
-			}
-			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-			var kib float64
-			if kib, err = strconv.ParseFloat(lines[len(lines)-1], 64); err != nil {
-				err = fmt.Errorf("GNU time wrote %q", data)
-				return
-			}
-			xs = append(xs, kib)
-		}
-	})
-	return map[string][]float64{"rss": xs}, err
 }
 
 func version(w *worker) string {
