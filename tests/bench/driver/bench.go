@@ -38,13 +38,13 @@ type step struct {
 	once bool // only in the first round (the cost curves: long to set up)
 	// rowsFor, when set, makes the rows from the bench's flags (levels)
 	rowsFor func(b *bench) []*row
-	run  func(b *bench, r *rt, round int) (map[string][]float64, error)
+	run     func(b *bench, r *rt, round int) (map[string][]float64, error)
 }
 
 type rt struct {
 	*Runtime
-	w        *worker   // sequential steps
-	par      []*worker // the parallel loops
+	w        *worker           // sequential steps
+	par      []*worker         // the parallel loops
 	lacks    map[string]bool   // commands the runtime does not have (exec, events)
 	failed   map[string]string // step -> first error
 	runNote  string            // what a successful `run` printed
@@ -56,20 +56,20 @@ type rt struct {
 var idTag string
 
 type bench struct {
-	rounds, n           int
-	loops               []int // parallel loops at once, per level of the parallel step
-	levels              []int // containers under the root, per level of the cost curves
-	scaleK              int   // samples per command and level of the cost curves
-	bundles             string
-	tmp                 string
-	steps               []step
-	rows                []*row
-	rts                 []*rt
-	loadStart, loadEnd  string
-	roundLoad           []string
-	started             time.Time
-	hideNote            string
-	seccompNote         string
+	rounds, n          int
+	loops              []int // parallel loops at once, per level of the parallel step
+	levels             []int // containers under the root, per level of the cost curves
+	scaleK             int   // samples per command and level of the cost curves
+	bundles            string
+	tmp                string
+	steps              []step
+	rows               []*row
+	rts                []*rt
+	loadStart, loadEnd string
+	roundLoad          []string
+	started            time.Time
+	hideNote           string
+	seccompNote        string
 }
 
 func benchMain(args []string) error {
