@@ -28,7 +28,12 @@ var createCommand = cli.Command{
 		if err != nil {
 			return err
 		}
-		c, _, err := libcontainer.Create(createOpts(ctx, id))
+		o := createOpts(ctx, id)
+		// a stop signal while the init is being set up ends create cleanly
+		if o.Abort, err = catchStop(); err != nil {
+			return fmt.Errorf("create %q: %w", id, err)
+		}
+		c, _, err := libcontainer.Create(o)
 		if err != nil {
 			return fmt.Errorf("create %q: %w", id, err)
 		}

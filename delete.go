@@ -16,13 +16,20 @@ var deleteCommand = cli.Command{
 		cli.BoolFlag{Name: "force, f", Usage: "kill the container first if it is running"},
 	},
 	Action: func(ctx *cli.Context) error {
+		if ctx.Bool("force") {
+			id, err := idArg(ctx)
+			if err != nil {
+				return err
+			}
+			if err := libcontainer.ForceDelete(ctx.GlobalString("root"), id); err != nil && !errors.Is(err, libcontainer.ErrNotExist) {
+				return err
+			}
+			return nil
+		}
 		c, err := loadContainer(ctx)
 		if err != nil {
-			if ctx.Bool("force") && errors.Is(err, libcontainer.ErrNotExist) {
-				return nil
-			}
 			return err
 		}
-		return c.Delete(ctx.Bool("force"))
+		return c.Delete(false)
 	},
 }

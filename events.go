@@ -28,11 +28,10 @@ the statistics once and exits.`,
 		if interval <= 0 {
 			return fmt.Errorf("events: the interval must be greater than 0, not %v", interval)
 		}
-		c, err := loadContainer(ctx)
+		c, err := openContainer(ctx)
 		if err != nil {
 			return err
 		}
-		defer c.Unlock()
 		enc := json.NewEncoder(os.Stdout)
 		if ctx.Bool("stats") {
 			s, err := c.Stats()

@@ -58,18 +58,18 @@ var execCommand = cli.Command{
 }
 
 func execProcess(ctx *cli.Context, id string) (int, error) {
-	c, err := libcontainer.Load(ctx.GlobalString("root"), id)
+	// no lock: exec changes nothing in the container's state, and waits
+	// on processes that may be frozen (--ignore-paused) or slow
+	c, err := libcontainer.Open(ctx.GlobalString("root"), id)
 	if err != nil {
 		return 0, err
 	}
 	config, err := c.Spec()
 	if err != nil {
-		c.Unlock()
 		return 0, err
 	}
 	proc, err := execSpec(ctx, config.Process)
 	if err != nil {
-		c.Unlock()
 		return 0, err
 	}
 	detach := ctx.Bool("detach")
@@ -90,7 +90,6 @@ func execProcess(ctx *cli.Context, id string) (int, error) {
 		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 		if proc.Terminal && o.ConsoleSocket == "" {
 			if tty, o.Console, err = newTerminal(); err != nil {
-				c.Unlock()
 				return 0, err
 			}
 			defer tty.close()
@@ -99,13 +98,14 @@ func execProcess(ctx *cli.Context, id string) (int, error) {
 	var sigs *signalCatcher
 	if !detach {
 		if sigs, err = catchSignals(); err != nil {
-			c.Unlock()
 			return 0, err
 		}
 		o.BeforeRun = sigs.wait
+		o.Abort = sigs.abort
+	} else if o.Abort, err = catchStop(); err != nil {
+		return 0, err
 	}
 	p, err := c.Exec(o)
-	c.Unlock()
 	if err != nil {
 		return 0, err
 	}

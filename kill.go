@@ -30,11 +30,12 @@ var killCommand = cli.Command{
 		if err := libcontainer.ValidateID(id); err != nil {
 			return err
 		}
-		c, err := libcontainer.Load(ctx.GlobalString("root"), id)
+		// no lock: a signal must reach the container even while another
+		// command holds it (an exec waiting on a frozen process, a start)
+		c, err := libcontainer.Open(ctx.GlobalString("root"), id)
 		if err != nil {
 			return err
 		}
-		defer c.Unlock()
 		return c.Signal(sig, ctx.Bool("all"))
 	},
 }

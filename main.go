@@ -125,6 +125,17 @@ func withContainer(ctx *cli.Context, fn func(*libcontainer.Container) error) err
 	return fn(c)
 }
 
+// openContainer reads the container the one argument names without its
+// lock: for commands that only look, or that act on the kernel's
+// processes, and so must never wait behind another command.
+func openContainer(ctx *cli.Context) (*libcontainer.Container, error) {
+	id, err := idArg(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return libcontainer.Open(ctx.GlobalString("root"), id)
+}
+
 func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
 	id, err := idArg(ctx)
 	if err != nil {

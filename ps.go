@@ -24,12 +24,11 @@ var psCommand = cli.Command{
 		if ctx.NArg() < 1 {
 			return fmt.Errorf("ps: expects a container ID")
 		}
-		c, err := libcontainer.Load(ctx.GlobalString("root"), ctx.Args().First())
+		c, err := libcontainer.Open(ctx.GlobalString("root"), ctx.Args().First())
 		if err != nil {
 			return err
 		}
 		pids, err := c.Pids()
-		c.Unlock()
 		if err != nil {
 			return err
 		}

@@ -52,11 +52,14 @@ func run(ctx *cli.Context, id string) (int, error) {
 	}
 	// signals that arrive while the container starts are forwarded once it runs
 	var sigs *signalCatcher
+	var err error
 	if !detach {
-		var err error
 		if sigs, err = catchSignals(); err != nil {
 			return 0, err
 		}
+		opts.Abort = sigs.abort
+	} else if opts.Abort, err = catchStop(); err != nil {
+		return 0, err
 	}
 	c, init, err := libcontainer.Create(opts)
 	if err != nil {

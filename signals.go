@@ -44,6 +44,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -56,6 +57,43 @@ import (
 type signalCatcher struct {
 	ch    chan os.Signal
 	ready chan struct{}
+	// abort is readable once SIGTERM, SIGINT or SIGHUP came before the
+	// container's process runs: the caller stops waiting for the init and
+	// removes what it made (libcontainer's CreateOpts.Abort).
+	abort          *os.File
+	abortR, abortW int        // the pipe's raw ends: never made blocking by (*os.File).Fd
+	mu             sync.Mutex // running and the abort pipe change together
+	running        bool
+}
+
+// stopSignals end a run, create or exec that is still waiting for the
+// container's init; after that, they are the container's.
+var stopSignals = []unix.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP}
+
+func isStopSignal(sig os.Signal) bool {
+	for _, s := range stopSignals {
+		if sig == s {
+			return true
+		}
+	}
+	return false
+}
+
+// catchStop is for the commands that pass no signals on (create, and run
+// or exec --detach): the stop signals only make the abort pipe readable.
+func catchStop() (*os.File, error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		return nil, fmt.Errorf("signal pipe: %w", err)
+	}
+	for _, sig := range stopSignals {
+		if r, err := C.casco_catch(C.int(p[1]), C.int(sig)); r != 0 {
+			unix.Close(p[0])
+			unix.Close(p[1])
+			return nil, fmt.Errorf("catch signal %d: %w", sig, err)
+		}
+	}
+	return os.NewFile(uintptr(p[0]), "abort"), nil
 }
 
 // goOwned are the signals the Go runtime must go on handling itself: it
@@ -74,10 +112,15 @@ var goOwned = []os.Signal{unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, u
 // caught by os/signal in the background, while the container is created.
 func catchSignals() (*signalCatcher, error) {
 	s := &signalCatcher{ch: make(chan os.Signal, 64), ready: make(chan struct{})}
-	var p [2]int
+	var p, a [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		return nil, fmt.Errorf("signal pipe: %w", err)
 	}
+	if err := unix.Pipe2(a[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		return nil, fmt.Errorf("signal pipe: %w", err)
+	}
+	s.abortR, s.abortW = a[0], a[1]
+	s.abort = os.NewFile(uintptr(a[0]), "abort")
 	for sig := 1; sig <= 64; sig++ {
 		if !cCaught(unix.Signal(sig)) {
 			continue
@@ -122,7 +165,16 @@ func (s *signalCatcher) readPipe(r *os.File) {
 			return
 		}
 		for _, b := range buf[:n] {
-			s.ch <- syscall.Signal(b)
+			sig := syscall.Signal(b)
+			s.mu.Lock()
+			aborting := !s.running && isStopSignal(sig)
+			if aborting {
+				unix.Write(s.abortW, []byte{b})
+			}
+			s.mu.Unlock()
+			if !aborting {
+				s.ch <- sig
+			}
 		}
 	}
 }
@@ -137,6 +189,17 @@ func (s *signalCatcher) wait() { <-s.ready }
 // not cut that short.
 func (s *signalCatcher) forward(p *libcontainer.Init, tty *terminal) int {
 	s.wait()
+	// from now on a stop signal is the process's; one that came while it
+	// was being started and nobody waited any more is passed on too
+	s.mu.Lock()
+	s.running = true
+	var pending [16]byte
+	if n, _ := unix.Read(s.abortR, pending[:]); n > 0 {
+		for _, b := range pending[:n] {
+			unix.Kill(p.Pid, syscall.Signal(b))
+		}
+	}
+	s.mu.Unlock()
 	done := make(chan syscall.WaitStatus, 1)
 	go func() {
 		ws, _ := p.Wait()

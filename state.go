@@ -5,8 +5,6 @@ import (
 	"os"
 
 	"github.com/urfave/cli"
-
-	"github.com/casco-runtime/casco/libcontainer"
 )
 
 var stateCommand = cli.Command{
@@ -14,10 +12,12 @@ var stateCommand = cli.Command{
 	Usage:     "print a container's state as JSON",
 	ArgsUsage: "<container-id>",
 	Action: func(ctx *cli.Context) error {
-		return withContainer(ctx, func(c *libcontainer.Container) error {
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(c.OCIState())
-		})
+		c, err := openContainer(ctx)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(c.OCIState())
 	},
 }

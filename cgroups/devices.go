@@ -25,7 +25,7 @@ func parseDeviceRule(d specs.LinuxDeviceCgroup) (deviceRule, error) {
 	case "b", "c":
 		r.Type = d.Type[0]
 	default:
-		return r, fmt.Errorf("device rule %+v: type %q is not one of a, b, c", d, d.Type)
+		return r, fmt.Errorf("device rule type %q is not one of a, b, c", d.Type)
 	}
 	if d.Major != nil && *d.Major >= 0 {
 		r.Major = *d.Major
@@ -46,10 +46,10 @@ func parseDeviceRule(d specs.LinuxDeviceCgroup) (deviceRule, error) {
 
 func parseDeviceRules(in []specs.LinuxDeviceCgroup) ([]deviceRule, error) {
 	out := make([]deviceRule, 0, len(in))
-	for _, d := range in {
+	for i, d := range in {
 		r, err := parseDeviceRule(d)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("linux.resources.devices[%d]: %w", i, err)
 		}
 		out = append(out, r)
 	}

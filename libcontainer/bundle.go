@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -24,7 +26,7 @@ func LoadBundle(dir string) (*Bundle, error) {
 		return nil, fmt.Errorf("bundle %q: %w", dir, err)
 	}
 	cfgPath := filepath.Join(abs, "config.json")
-	data, err := os.ReadFile(cfgPath)
+	data, err := readConfig(cfgPath)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("bundle %q: config.json not found", abs)
@@ -67,4 +69,30 @@ func resolveRootfs(bundle, root string) (string, error) {
 		return "", fmt.Errorf("rootfs %q is not a directory", root)
 	}
 	return real, nil
+}
+
+// readConfig reads config.json, refusing anything but a regular file of at
+// most maxConfigSize (a FIFO would block, a huge file would take the host's
+// memory).
+func readConfig(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%v)", st.Mode().Type())
+	}
+	if st.Size() > maxConfigSize {
+		return nil, fmt.Errorf("%d bytes, more than the limit of %d MiB", st.Size(), maxConfigSize>>20)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err == nil && len(data) > maxConfigSize {
+		err = fmt.Errorf("more than the limit of %d MiB", maxConfigSize>>20)
+	}
+	return data, err
 }

@@ -80,29 +80,59 @@ func (c *Container) namespaces() []specs.LinuxNamespace {
 	return part.Linux.Namespaces
 }
 
-// Load finds and locks container id under root. Unlock it when done.
-func Load(root, id string) (*Container, error) {
+// Open reads container id under root without taking its lock: state.json
+// is replaced atomically, so a reader sees a whole old or new state and
+// never waits for another command. The commands that only look (state,
+// list, ps, events) or act on the kernel's processes directly (kill, exec)
+// use it.
+func Open(root, id string) (*Container, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
+	if err := checkRoot(root); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(root, id)
-	lock, err := lockDir(dir)
+	st, err := loadState(dir, id)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
 		}
 		return nil, fmt.Errorf("container %q: %w", id, err)
 	}
-	st, err := loadState(dir)
+	return &Container{Dir: dir, State: st}, nil
+}
+
+// Load finds and locks container id under root, for a command that changes
+// it. Unlock it when done.
+func Load(root, id string) (*Container, error) {
+	return load(root, id, lockDir)
+}
+
+func load(root, id string, lock func(string) (*os.File, error)) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	if err := checkRoot(root); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	f, err := lock(dir)
 	if err != nil {
-		lock.Close()
 		if errors.Is(err, os.ErrNotExist) {
-			// a create still running, or one that crashed before writing state
 			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
 		}
 		return nil, fmt.Errorf("container %q: %w", id, err)
 	}
-	return &Container{Dir: dir, State: st, lock: lock}, nil
+	st, err := loadState(dir, id)
+	if err != nil {
+		f.Close()
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+		}
+		return nil, fmt.Errorf("container %q: %w", id, err)
+	}
+	return &Container{Dir: dir, State: st, lock: f}, nil
 }
 
 // Unlock releases the container's lock.
@@ -116,6 +146,13 @@ func (c *Container) Unlock() {
 // Status computes the status from the kernel: is the init the process we
 // started, is it still parked on the exec fifo, is its cgroup frozen.
 func (c *Container) Status() string {
+	if c.State.partial() {
+		// a create still running, or one that was killed half way
+		if lockBusy(c.Dir) {
+			return Creating
+		}
+		return Stopped
+	}
 	if !c.State.alive() {
 		return Stopped
 	}
@@ -138,7 +175,7 @@ func (c *Container) cgroup() (cgroups.Manager, error) {
 func (c *Container) OCIState() OCIState {
 	status := c.Status()
 	pid := c.State.Pid
-	if status == Stopped {
+	if status == Stopped || status == Creating {
 		pid = 0
 	}
 	return OCIState{
@@ -180,12 +217,11 @@ func List(root string) ([]OCIState, error) {
 		if !e.IsDir() || e.Name()[0] == '.' {
 			continue // .seccomp-cache and the like
 		}
-		c, err := Load(root, e.Name())
+		c, err := Open(root, e.Name())
 		if err != nil {
-			continue // being created or removed right now
+			continue // removed right now, or not a container
 		}
 		out = append(out, c.OCIState())
-		c.Unlock()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil

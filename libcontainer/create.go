@@ -36,6 +36,10 @@ type CreateOpts struct {
 	Stdout        *os.File
 	Stderr        *os.File
 	Trace         *Trace
+	// Abort, when set, becomes readable when the caller is told to stop
+	// (SIGTERM, SIGINT, SIGHUP): a wait on the init then ends, and
+	// everything made is removed.
+	Abort *os.File
 }
 
 // Init is the container's init process as its creator sees it.
@@ -50,6 +54,9 @@ type Init struct {
 func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	tr := o.Trace
 	if err := ValidateID(o.ID); err != nil {
+		return nil, nil, err
+	}
+	if err := checkPreserveFds(o.PreserveFds); err != nil {
 		return nil, nil, err
 	}
 	b, err := LoadBundle(o.Bundle)
@@ -68,6 +75,9 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 
 	if err := os.MkdirAll(o.Root, 0700); err != nil {
 		return nil, nil, fmt.Errorf("state root %s: %w", o.Root, err)
+	}
+	if err := checkRoot(o.Root); err != nil {
+		return nil, nil, err
 	}
 	dir := filepath.Join(o.Root, o.ID)
 	if err := os.Mkdir(dir, 0711); err != nil {
@@ -105,6 +115,21 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	mgr, err := cgroups.New(s.Linux.CgroupsPath, o.ID, cgroups.Options{Systemd: o.Systemd, Rootless: o.Rootless})
 	if err != nil {
 		return nil, nil, fmt.Errorf("cgroup: %w", err)
+	}
+	st := &State{
+		ID:          o.ID,
+		Bundle:      b.Path,
+		Rootfs:      b.Rootfs,
+		Annotations: s.Annotations,
+		CgroupPaths: mgr.Paths(),
+		Systemd:     o.Systemd,
+		Rootless:    o.Rootless,
+	}
+	// Recorded before anything exists that a killed create would leave
+	// behind: list shows the partial container and delete finds its
+	// cgroups (and so every process of it) from here.
+	if err := saveState(dir, st); err != nil {
+		return nil, nil, err
 	}
 	if err := mgr.Create(); err != nil {
 		return nil, nil, fmt.Errorf("cgroup: %w", err)
@@ -154,16 +179,8 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		}
 	}
 
-	st := &State{
-		ID:          o.ID,
-		Pid:         init.Pid,
-		Bundle:      b.Path,
-		Rootfs:      b.Rootfs,
-		Annotations: s.Annotations,
-		CgroupPaths: mgr.Paths(),
-		Systemd:     o.Systemd,
-		Rootless:    o.Rootless,
-	}
+	st.Pid = init.Pid
+	st.CgroupPaths = mgr.Paths()
 	c.State = st
 	if err := c.setSpec(s); err != nil {
 		return nil, nil, err
@@ -201,7 +218,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, err
 	}
 	tr.Step("send plan")
-	if err := c.followInit(sp, init, tr); err != nil {
+	if err := c.followInit(sp, init, tr, o.Abort); err != nil {
 		return nil, nil, err
 	}
 
@@ -226,8 +243,11 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 // followInit answers the init until it reports ready (parked before exec)
 // or fails. The init's hooks checkpoint is where prestart and createRuntime
 // hooks run: namespaces and mounts exist, pivot_root has not happened.
-func (c *Container) followInit(sp *spawn, init *Init, tr *Trace) error {
+func (c *Container) followInit(sp *spawn, init *Init, tr *Trace, abort *os.File) error {
 	for {
+		if err := waitSync(sp.sync, abort); err != nil {
+			return err
+		}
 		msg, err := readSync(sp.sync)
 		if err != nil {
 			return init.exitError(err)
@@ -326,6 +346,16 @@ func (in *Init) kill() {
 	}
 }
 
+// abandon kills the process without waiting for it: one that joined a
+// frozen cgroup dies only once the cgroup is thawed, and our exit leaves
+// the reaping to the subreaper.
+func (in *Init) abandon() {
+	unix.Kill(in.Pid, unix.SIGKILL)
+	if in.status == nil && in.child != in.Pid {
+		unix.Kill(in.child, unix.SIGKILL)
+	}
+}
+
 // Wait waits for the container's init to exit and returns its wait status.
 func (in *Init) Wait() (syscall.WaitStatus, error) {
 	if in.child == in.Pid {
@@ -354,14 +384,6 @@ func writeProcFile(path, value string) error {
 	}
 	_, err = f.WriteString(value)
 	return err
-}
-
-func writePidFile(path string, pid int) error {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0644)
 }
 
 // handOverNotifyFd takes the seccomp notify fd out of the init with
@@ -416,24 +438,16 @@ func dialUnix(path string) (*os.File, error) {
 }
 
 // containerResources is linux.resources with the device allow-list every
-// container needs, and access to its own linux.devices, as runc gives them.
+// container needs. Devices listed in linux.devices are created, not
+// allowed: as with runc, only linux.resources.devices and the default list
+// decide what the container may open (mknod is allowed for every node by
+// the default list, so creating them needs no rule of its own).
 func containerResources(s *specs.Spec) *specs.LinuxResources {
 	var r specs.LinuxResources
 	if s.Linux.Resources != nil {
 		r = *s.Linux.Resources
 	}
 	r.Devices = cgroups.DeviceRules(r.Devices)
-	for _, d := range s.Linux.Devices {
-		if d.Type == "p" {
-			continue // a fifo is no device: the device cgroup has no say
-		}
-		major, minor := d.Major, d.Minor
-		typ := d.Type
-		if typ == "u" {
-			typ = "c"
-		}
-		r.Devices = append(r.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: "rwm"})
-	}
 	return &r
 }
 

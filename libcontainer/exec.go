@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -24,6 +25,8 @@ type ExecOpts struct {
 	Stdin         *os.File
 	Stdout        *os.File
 	Stderr        *os.File
+	// Abort: as CreateOpts.Abort.
+	Abort *os.File
 	// BeforeRun, when set, is called once the process exists and before it
 	// may run anything of the user's (foreground exec readies its signal
 	// forwarding there).
@@ -45,6 +48,9 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		return nil, errors.New("process.terminal is true: a --console-socket is needed")
 	}
 	if err := validateProcess(o.Process); err != nil {
+		return nil, err
+	}
+	if err := checkPreserveFds(o.PreserveFds); err != nil {
 		return nil, err
 	}
 	config, err := c.Spec()
@@ -85,7 +91,9 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		return nil, fmt.Errorf("start exec process: %w", err)
 	}
 	fail := func(err error) (*Init, error) {
-		proc.kill()
+		// not proc.kill: a process in a paused container (--ignore-paused)
+		// would keep us waiting until someone resumes it
+		proc.abandon()
 		return nil, err
 	}
 	// the child of the fork inherits both the score and the cgroup
@@ -122,7 +130,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if _, err := sp.sync.Write(p.bytes()); err != nil {
 		return fail(fmt.Errorf("send plan to exec process: %w", err))
 	}
-	if err := c.followInit(sp, proc, nil); err != nil {
+	if err := c.followInit(sp, proc, nil, o.Abort); err != nil {
 		return fail(err)
 	}
 	if o.PidFile != "" {
@@ -162,6 +170,9 @@ func (c *Container) execNamespaces(config *specs.Spec) nsPlan {
 }
 
 func validateProcess(p *specs.Process) error {
+	if field := findNUL(reflect.ValueOf(p), "process"); field != "" {
+		return fmt.Errorf("%s contains a NUL byte", field)
+	}
 	if len(p.Args) == 0 {
 		return errors.New("process.args must not be empty")
 	}

@@ -2,13 +2,21 @@ package libcontainer
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/sirupsen/logrus"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
+
+// maxPasswdSize bounds what casco reads of a container's /etc/passwd: real
+// ones are a few KiB; a huge file must not cost the host its memory.
+const maxPasswdSize = 4 << 20
 
 // addHome sets HOME, when the process has none, to the user's home in the
 // container's /etc/passwd, or "/" — as runc does; images expect it.
@@ -21,18 +29,30 @@ func addHome(p *specs.Process, rootfs string) {
 	p.Env = append(p.Env, "HOME="+homeOf(p.User.UID, rootfs))
 }
 
+// homeReadBound bounds the wait for a container's /etc/passwd: a regular
+// file on a FUSE mount of the container's can still block a read forever.
+const homeReadBound = 2 * time.Second
+
 func homeOf(uid uint32, rootfs string) string {
-	path, err := securejoin.SecureJoin(rootfs, "/etc/passwd")
-	if err != nil {
+	home := make(chan string, 1)
+	go func() { home <- readHome(uid, rootfs) }()
+	select {
+	case h := <-home:
+		return h
+	case <-time.After(homeReadBound):
+		logrus.Warnf("reading the container's /etc/passwd took more than %v: HOME=/", homeReadBound)
 		return "/"
 	}
-	f, err := os.Open(path)
+}
+
+func readHome(uid uint32, rootfs string) string {
+	f, err := openContainerFile(rootfs, "/etc/passwd")
 	if err != nil {
 		return "/"
 	}
 	defer f.Close()
 	want := strconv.FormatUint(uint64(uid), 10)
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(io.LimitReader(f, maxPasswdSize))
 	for sc.Scan() {
 		fields := strings.Split(sc.Text(), ":")
 		if len(fields) >= 6 && fields[2] == want && fields[5] != "" {
@@ -40,4 +60,32 @@ func homeOf(uid uint32, rootfs string) string {
 		}
 	}
 	return "/"
+}
+
+// openContainerFile opens a file the container controls, from the host,
+// so that nothing in it can block or redirect casco: the path is resolved
+// with the rootfs as "/" (no symlink, "..", or magic link of /proc leads
+// out of it), the open does not wait (a FIFO would block it forever) and
+// only a regular file is accepted (a FIFO, a device or a socket is not).
+// rootfs may be /proc/<pid>/root of a running container. The caller bounds
+// how much it reads.
+func openContainerFile(rootfs, path string) (*os.File, error) {
+	root, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(root)
+	fd, err := unix.Openat2(root, path, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "open", Path: path, Err: unix.EINVAL}
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }

@@ -22,7 +22,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		defer c.thawIfPaused()
 	}
 	if all {
-		m, err := c.cgroup()
+		m, err := c.verifiedCgroup()
 		if err != nil {
 			return err
 		}
@@ -46,6 +46,24 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	return nil
 }
 
+// verifiedCgroup is the container's cgroup manager once the kernel agrees
+// that its paths are the container's (see cgroups.Verify): the one to
+// signal through.
+func (c *Container) verifiedCgroup() (cgroups.Manager, error) {
+	m, err := c.cgroup()
+	if err != nil {
+		return nil, err
+	}
+	pid := 0
+	if c.State.alive() && !c.State.Rootless {
+		pid = c.State.Pid
+	}
+	if err := cgroups.Verify(pid, c.State.CgroupPaths); err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.State.ID, err)
+	}
+	return m, nil
+}
+
 func (c *Container) thawIfPaused() {
 	if m, err := c.cgroup(); err == nil {
 		thawIfPaused(m)
@@ -62,9 +80,9 @@ func thawIfPaused(m cgroups.Manager) {
 // killAndWait kills every process of the container and waits until the
 // init is gone.
 func (c *Container) killAndWait() error {
-	m, err := c.cgroup()
+	m, err := c.verifiedCgroup()
 	if err != nil {
-		m = nil // no cgroup to kill in or thaw: the init alone
+		m = nil // no cgroup to kill in or thaw (or none to trust): the init alone
 	}
 	if m != nil {
 		if pid, ok := findNamespace(c.namespaces(), specs.PIDNamespace); !ok || pid.Path != "" {

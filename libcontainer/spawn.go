@@ -142,6 +142,10 @@ func (sp *spawn) start() (*Init, error) {
 	defer sp.closeChildEnds()
 	pid, err := syscall.ForkExec(sp.path, []string{"casco-init"}, sp.attr)
 	if err != nil {
+		if sp.attr.Sys.UidMappings != nil && (err == syscall.EINVAL || err == syscall.EPERM) {
+			// Go writes the maps between clone and exec: that is what failed
+			return nil, fmt.Errorf("linux.uidMappings/gidMappings: the kernel refused to write them: %w", err)
+		}
 		return nil, &os.PathError{Op: "fork/exec", Path: "casco-init", Err: err}
 	}
 	return &Init{Pid: pid, child: pid}, nil

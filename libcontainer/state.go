@@ -83,8 +83,16 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	return nil
 }
 
-func loadState(dir string) (*State, error) {
+// loadState reads dir's state.json. A state dir without one is a create
+// that has not written it yet or was killed first: it is returned as a
+// partial state, which list shows and delete removes.
+func loadState(dir, id string) (*State, error) {
 	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if st, serr := os.Stat(dir); serr == nil && st.IsDir() {
+			return &State{ID: id}, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +137,50 @@ func processStart(pid int) (start uint64, zombie bool, err error) {
 	start, err = strconv.ParseUint(string(fields[19]), 10, 64)
 	return start, string(fields[0]) == "Z" || string(fields[0]) == "X", err
 }
+
+// partial reports whether this is the state of a create that has not
+// finished (or never will: it was killed): it has no init to trust yet,
+// only what create recorded before starting one.
+func (s *State) partial() bool { return s.Created.IsZero() }
+
+// lockBusy reports whether another command holds dir's lock, without
+// waiting for it.
+func lockBusy(dir string) bool {
+	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == unix.EWOULDBLOCK
+}
+
+// lockDirWithin takes dir's lock like lockDir but gives up after timeout
+// (then returning errLockBusy), calling retry between attempts.
+func lockDirWithin(dir string, timeout time.Duration, retry func()) (*os.File, error) {
+	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if err != unix.EWOULDBLOCK && err != unix.EINTR {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", dir, err)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, errLockBusy
+		}
+		retry()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+var errLockBusy = errors.New("another command holds the container's lock")
 
 // alive reports whether the container's init is still the process we started.
 func (s *State) alive() bool {

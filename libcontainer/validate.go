@@ -76,7 +76,7 @@ func validateSpec(s *specs.Spec) error {
 			}
 		}
 	}
-	return nil
+	return validateInput(s)
 }
 
 // checkSysctl refuses a sysctl whose namespace is the host's: writing it

@@ -94,7 +94,7 @@ static uint64_t now_ns(void)
 
 /* ---- talking to the parent ---------------------------------------------- */
 
-static void send_msg(char type, const void *data, uint32_t len)
+static int send_msg(char type, const void *data, uint32_t len)
 {
 	/*
 	 * One write(2) on the stream socket: a seccomp profile may refuse
@@ -109,10 +109,13 @@ static void send_msg(char type, const void *data, uint32_t len)
 	memcpy(buf + 1, &len, 4);
 	if (len)
 		memcpy(buf + 5, data, len);
-	if (write(st.sync, buf, 5 + len) != (ssize_t)(5 + len) && type != SYNC_ERROR) {
+	if (write(st.sync, buf, 5 + len) == (ssize_t)(5 + len))
+		return 0;
+	if (type != SYNC_ERROR) {
 		dprintf(2, "casco-init: cannot report to the runtime: %s\n", strerror(errno));
 		_exit(1);
 	}
+	return -1;
 }
 
 /* fail reports one line to the parent (and stderr once nobody listens) and exits. */
@@ -142,8 +145,8 @@ static void __attribute__((noreturn, format(printf, 2, 3))) fail(int err, const 
 	signal(SIGPIPE, SIG_IGN); /* `create` may be gone: the message is lost, not the exit status */
 	if (st.fifo >= 0)
 		(void)!write(st.fifo, "E", 1); /* `start` waits on the fifo: tell it we failed */
-	send_msg(SYNC_ERROR, buf, n);
-	if (n < (int)sizeof(buf) - 1) {
+	/* one line for the user: the parent prints it, stderr only gets it when nobody listens */
+	if (send_msg(SYNC_ERROR, buf, n) < 0 && n < (int)sizeof(buf) - 1) {
 		buf[n++] = '\n';
 		(void)!write(2, buf, n);
 	}

@@ -1,0 +1,214 @@
+package libcontainer
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// maxConfigSize bounds config.json. The largest configs engines write are
+// a few hundred KiB (Kubernetes caps a pod's annotations at 256 KiB, a
+// full seccomp profile is ~30 KiB): 32 MiB is a hundred times that, and
+// still decodes in about a second with a few hundred MiB of memory, where
+// an unbounded file could take the host's memory.
+const maxConfigSize = 32 << 20
+
+// countLimits bound the lists whose length turns into work in the init or
+// the kernel, far above what any engine writes: each item costs a syscall
+// or more while the container starts.
+var countLimits = []struct {
+	field string
+	max   int
+	count func(*specs.Spec) int
+}{
+	{"mounts", 4096, func(s *specs.Spec) int { return len(s.Mounts) }},
+	{"linux.devices", 4096, func(s *specs.Spec) int { return len(s.Linux.Devices) }},
+	{"linux.resources.devices", 4096, func(s *specs.Spec) int {
+		if s.Linux.Resources == nil {
+			return 0
+		}
+		return len(s.Linux.Resources.Devices)
+	}},
+	{"linux.seccomp.syscalls", 4096, func(s *specs.Spec) int {
+		if s.Linux.Seccomp == nil {
+			return 0
+		}
+		return len(s.Linux.Seccomp.Syscalls)
+	}},
+	{"linux.sysctl", 4096, func(s *specs.Spec) int { return len(s.Linux.Sysctl) }},
+	{"linux.maskedPaths", 4096, func(s *specs.Spec) int { return len(s.Linux.MaskedPaths) }},
+	{"linux.readonlyPaths", 4096, func(s *specs.Spec) int { return len(s.Linux.ReadonlyPaths) }},
+	{"hooks", 1024, func(s *specs.Spec) int {
+		if s.Hooks == nil {
+			return 0
+		}
+		h := s.Hooks
+		return len(h.Prestart) + len(h.CreateRuntime) + len(h.CreateContainer) + len(h.StartContainer) + len(h.Poststart) + len(h.Poststop)
+	}},
+}
+
+// validateInput refuses what no sane config holds and what the C side
+// would read differently from the Go side: a NUL byte ends a string in C,
+// so "/dev/x\x00/../../etc/y" is checked in Go as one path and made in C
+// as another.
+func validateInput(s *specs.Spec) error {
+	if field := findNUL(reflect.ValueOf(s), ""); field != "" {
+		return fmt.Errorf("%s contains a NUL byte", field)
+	}
+	for _, l := range countLimits {
+		if n := l.count(s); n > l.max {
+			return fmt.Errorf("%s has %d entries, more than the limit of %d", l.field, n, l.max)
+		}
+	}
+	if err := validateHooks(s.Hooks); err != nil {
+		return err
+	}
+	if s.Linux != nil {
+		if err := validateIDMaps("linux.uidMappings", s.Linux.UIDMappings); err != nil {
+			return err
+		}
+		if err := validateIDMaps("linux.gidMappings", s.Linux.GIDMappings); err != nil {
+			return err
+		}
+	}
+	if s.Linux != nil && hasDotDot(s.Linux.CgroupsPath) {
+		return fmt.Errorf("linux.cgroupsPath %q must not contain \"..\"", s.Linux.CgroupsPath)
+	}
+	return nil
+}
+
+// findNUL walks a config value and returns the name of the first string
+// holding a NUL byte, in the config's own terms ("linux.devices[0].path").
+func findNUL(v reflect.Value, name string) string {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return ""
+		}
+		return findNUL(v.Elem(), name)
+	case reflect.String:
+		if strings.IndexByte(v.String(), 0) >= 0 {
+			return name
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "" // raw bytes, not a string
+		}
+		for i := 0; i < v.Len(); i++ {
+			if f := findNUL(v.Index(i), name+"["+strconv.Itoa(i)+"]"); f != "" {
+				return f
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			key := name + "[" + strconv.Quote(it.Key().String()) + "]"
+			if f := findNUL(it.Key(), key); f != "" {
+				return key + " (the key)"
+			}
+			if f := findNUL(it.Value(), key); f != "" {
+				return f
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			tag, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if tag == "-" {
+				continue
+			}
+			if tag == "" {
+				tag = sf.Name
+			}
+			child := tag
+			if name != "" {
+				child = name + "." + tag
+			}
+			if f := findNUL(v.Field(i), child); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
+}
+
+// validateHooks wants every hook path absolute, as the runtime-spec does:
+// a bare name would be looked up in casco's own $PATH and a relative path
+// would run a file relative to casco's working directory.
+func validateHooks(h *specs.Hooks) error {
+	if h == nil {
+		return nil
+	}
+	for _, kind := range []struct {
+		name  string
+		hooks []specs.Hook
+	}{
+		{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
+		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
+	} {
+		for i, hook := range kind.hooks {
+			if !strings.HasPrefix(hook.Path, "/") {
+				return fmt.Errorf("hooks.%s[%d].path %q is not an absolute path", kind.name, i, hook.Path)
+			}
+		}
+	}
+	return nil
+}
+
+// hasDotDot reports whether a cgroups path (a path, or systemd's
+// "slice:prefix:name") has a ".." element that could climb out of where
+// the container's cgroup belongs.
+func hasDotDot(p string) bool {
+	for _, part := range strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == ':' }) {
+		if part == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// checkPreserveFds refuses a negative --preserve-fds.
+func checkPreserveFds(n int) error {
+	if n < 0 {
+		return fmt.Errorf("--preserve-fds %d must not be negative", n)
+	}
+	return nil
+}
+
+// validateIDMaps checks what the kernel would refuse in uid_map/gid_map
+// with a bare EINVAL: empty or overflowing ranges, overlaps, too many lines.
+func validateIDMaps(field string, maps []specs.LinuxIDMapping) error {
+	const maxLines = 340 // the kernel's limit since 4.15
+	if len(maps) > maxLines {
+		return fmt.Errorf("%s has %d entries, more than the kernel's limit of %d", field, len(maps), maxLines)
+	}
+	for i, m := range maps {
+		if m.Size == 0 {
+			return fmt.Errorf("%s[%d]: size is 0", field, i)
+		}
+		if uint64(m.ContainerID)+uint64(m.Size) > 1<<32 || uint64(m.HostID)+uint64(m.Size) > 1<<32 {
+			return fmt.Errorf("%s[%d]: range %d+%d (host %d) goes past the last id", field, i, m.ContainerID, m.Size, m.HostID)
+		}
+		for j := 0; j < i; j++ {
+			o := maps[j]
+			if overlap(m.ContainerID, m.Size, o.ContainerID, o.Size) {
+				return fmt.Errorf("%s[%d]: container ids overlap with entry %d", field, i, j)
+			}
+			if overlap(m.HostID, m.Size, o.HostID, o.Size) {
+				return fmt.Errorf("%s[%d]: host ids overlap with entry %d", field, i, j)
+			}
+		}
+	}
+	return nil
+}
+
+func overlap(a, an, b, bn uint32) bool {
+	return uint64(a) < uint64(b)+uint64(bn) && uint64(b) < uint64(a)+uint64(an)
+}

@@ -1,0 +1,362 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// casco-only tests look at casco's own state dir (its lock, state.json):
+// runc keeps another format there.
+func needCasco(t *testing.T) {
+	t.Helper()
+	if strings.HasPrefix(runtimeVersion(), "runc version ") {
+		t.Skipf("skipped for %s: the test works on casco's state directory format", runtimeVersion())
+	}
+}
+
+// TestPasswdFifoBlocksNothing: a container that replaces its /etc/passwd
+// with a FIFO (which the runtime reads to find HOME) must not block exec
+// or create, and must not keep the engine from stopping it.
+func TestPasswdFifoBlocksNothing(t *testing.T) {
+	t.Parallel()
+	t.Run("exec", func(t *testing.T) {
+		t.Parallel()
+		r := newRuntime(t)
+		c, _ := r.createStart(newBundle(t, sleeper...))
+		passwd := filepath.Join(c.B.Rootfs, "etc", "passwd")
+		os.Remove(passwd)
+		if err := unix.Mkfifo(passwd, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res := r.mustRun("exec", "--user", "1000", c.ID, "sh", "-c", "echo home=$HOME")
+		if !strings.Contains(res.Stdout, "home=/") {
+			t.Errorf("exec without a passwd entry should get HOME=/: %s", res)
+		}
+		r.mustState(c.ID)
+		r.mustRun("delete", "--force", c.ID)
+	})
+	t.Run("create", func(t *testing.T) {
+		t.Parallel()
+		r := newRuntime(t)
+		b := newBundle(t, "sh", "-c", "echo home=$HOME")
+		passwd := filepath.Join(b.Rootfs, "etc", "passwd")
+		os.Remove(passwd)
+		if err := unix.Mkfifo(passwd, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, res := r.runForeground(b)
+		if res.Err != nil || res.Code != 0 || !strings.Contains(res.Stdout, "home=/") {
+			t.Errorf("run with a FIFO for /etc/passwd: %s", res)
+		}
+	})
+}
+
+// freezerProcs lists the pids of the container's v1 freezer cgroup (or its
+// cgroup2 one), found through the init's /proc/<pid>/cgroup.
+func freezerProcs(t *testing.T, initPid int) []int {
+	t.Helper()
+	cgs, err := procCgroups(initPid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dir string
+	if p, ok := cgs["freezer"]; ok {
+		dir = filepath.Join("/sys/fs/cgroup/freezer", p)
+	} else if p, ok := cgs[""]; ok && isCgroup2() {
+		dir = filepath.Join("/sys/fs/cgroup", p)
+	} else {
+		t.Fatalf("no freezer cgroup for %d: %v", initPid, cgs)
+	}
+	var pids []int
+	for _, f := range strings.Fields(readFileString(filepath.Join(dir, "cgroup.procs"))) {
+		if n, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, n)
+		}
+	}
+	return pids
+}
+
+// startBackground starts `$RUNTIME --root R args...` and returns it with
+// a channel that receives its Wait result.
+func startBackground(t *testing.T, r *runtime, args ...string) (*exec.Cmd, chan error, string) {
+	t.Helper()
+	out := filepath.Join(r.dir, fmt.Sprintf("bg-%d", r.seq.Add(1)))
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(runtimeBin, append([]string{"--root", r.root}, args...)...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	return cmd, done, out
+}
+
+// waitDone waits (bounded by hangGuard) for a background command to end.
+func waitDone(t *testing.T, what string, done chan error, out string) error {
+	t.Helper()
+	var err error
+	ok := poll(hangGuard, func() bool {
+		select {
+		case err = <-done:
+			done <- err
+			return true
+		default:
+			return false
+		}
+	})
+	if !ok {
+		t.Fatalf("%s never returned; output %q", what, readFileString(out))
+	}
+	return err
+}
+
+// TestPauseExecResume: the engines' sequence "pause, exec --ignore-paused,
+// resume" completes: the exec waits for its frozen process without
+// keeping resume out.
+func TestPauseExecResume(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	c, s := r.createStart(newBundle(t, sleeper...))
+	r.mustRun("pause", c.ID)
+	before := len(freezerProcs(t, s.Pid))
+	_, done, out := startBackground(t, r, "exec", "--ignore-paused", c.ID, "sh", "-c", "echo exec-ran")
+	// the exec's process is in the (frozen) cgroup: exec now waits on it
+	if !poll(hangGuard, func() bool { return len(freezerProcs(t, s.Pid)) > before }) {
+		t.Fatalf("the exec's process never joined the container's cgroup; output %q", readFileString(out))
+	}
+	res := r.run("resume", c.ID)
+	if res.Err != nil || res.Code != 0 {
+		t.Fatalf("resume while an exec waits on the paused container: %s", res)
+	}
+	if err := waitDone(t, "exec", done, out); err != nil || !strings.Contains(readFileString(out), "exec-ran") {
+		t.Errorf("exec after resume: %v, output %q", err, readFileString(out))
+	}
+}
+
+// TestSignalEndsWaitingExec: SIGTERM to an exec that waits on the
+// container (here: its process is frozen) ends it; nothing of it runs
+// once the container is resumed.
+func TestSignalEndsWaitingExec(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	c, s := r.createStart(newBundle(t, sleeper...))
+	marker := filepath.Join(c.B.Rootfs, "exec-ran")
+	r.mustRun("pause", c.ID)
+	before := len(freezerProcs(t, s.Pid))
+	cmd, done, out := startBackground(t, r, "exec", "--ignore-paused", c.ID, "touch", "/exec-ran")
+	if !poll(hangGuard, func() bool { return len(freezerProcs(t, s.Pid)) > before }) {
+		t.Fatalf("the exec's process never joined the container's cgroup; output %q", readFileString(out))
+	}
+	waitSigCaught(t, cmd.Process.Pid, syscall.SIGTERM)
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := waitDone(t, "exec after SIGTERM", done, out)
+	if err == nil {
+		t.Errorf("an interrupted exec exited 0; output %q", readFileString(out))
+	}
+	t.Logf("exec: %v: %s", err, strings.TrimSpace(readFileString(out)))
+	r.mustRun("resume", c.ID)
+	if !poll(hangGuard, func() bool { return len(freezerProcs(t, s.Pid)) == before }) {
+		t.Errorf("the interrupted exec's process is still in the container: %v", freezerProcs(t, s.Pid))
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("the interrupted exec's command ran after resume")
+	}
+}
+
+// TestSignalEndsWaitingCreate: SIGTERM to a create waiting on its
+// container (a prestart hook that never ends here stands for an init that
+// never answers) ends it and removes what it made.
+func TestSignalEndsWaitingCreate(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	id := newID(t)
+	cg := "casco-test-" + id
+	b.Spec.Linux.CgroupsPath = cg
+	started := filepath.Join(t.TempDir(), "hook-started")
+	b.Spec.Hooks = hangingHook(started)
+	b.save(t)
+	r.trackCleanup(id)
+	cmd, done, out := startBackground(t, r, "create", "--bundle", b.Dir, id)
+	hook := waitHook(t, started, out)
+	defer syscall.Kill(hook, syscall.SIGKILL)
+	cmd.Process.Signal(syscall.SIGTERM)
+	// the hook stands in for a wait that can't be interrupted: end it too
+	syscall.Kill(hook, syscall.SIGKILL)
+	if err := waitDone(t, "create after SIGTERM", done, out); err == nil {
+		t.Errorf("an interrupted create exited 0; output %q", readFileString(out))
+	}
+	noLeftovers(t, r, b, id, cg)
+}
+
+// hangingHook is a createRuntime hook that writes its pid to started and
+// then waits forever.
+func hangingHook(started string) *specs.Hooks {
+	return &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo $$ > " + started + "; exec sleep 1000000"}}}}
+}
+
+func waitHook(t *testing.T, started, out string) int {
+	t.Helper()
+	var pid int
+	if !poll(hangGuard, func() bool {
+		pid, _ = strconv.Atoi(strings.TrimSpace(readFileString(started)))
+		return pid > 0
+	}) {
+		t.Fatalf("the hook never started; output %q", readFileString(out))
+	}
+	return pid
+}
+
+// TestReadersNeverWait: while another command holds a container's lock
+// (here the test holds it, as a stuck command would), state, list, ps,
+// events --stats and kill answer, and delete --force still removes it.
+func TestReadersNeverWait(t *testing.T) {
+	t.Parallel()
+	needCasco(t)
+	r := newRuntime(t)
+	c, s := r.createStart(newBundle(t, sleeper...))
+	lock, err := os.Open(filepath.Join(r.root, c.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.mustState(c.ID); st.Status != "running" {
+		t.Errorf("state: %+v", st)
+	}
+	if res := r.mustRun("list", "-q"); !strings.Contains(res.Stdout, c.ID) {
+		t.Errorf("list: %s", res)
+	}
+	r.mustRun("ps", "--format", "json", c.ID)
+	r.mustRun("events", "--stats", c.ID)
+	r.mustRun("kill", c.ID, "KILL")
+	waitGone(t, identify(s.Pid))
+	r.mustRun("delete", "--force", c.ID)
+	if _, err := os.Stat(filepath.Join(r.root, c.ID)); err == nil {
+		t.Errorf("delete --force left the state dir")
+	}
+}
+
+// TestKilledCreateIsRemovable: a create killed half way (SIGKILL while a
+// hook runs) leaves a partial container: list shows it, delete --force
+// removes all of it, and the id can be used again.
+func TestKilledCreateIsRemovable(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	id := newID(t)
+	cg := "casco-test-" + id
+	b.Spec.Linux.CgroupsPath = cg
+	started := filepath.Join(t.TempDir(), "hook-started")
+	b.Spec.Hooks = hangingHook(started)
+	b.save(t)
+	r.trackCleanup(id)
+	cmd, done, out := startBackground(t, r, "create", "--bundle", b.Dir, id)
+	hook := waitHook(t, started, out)
+	cmd.Process.Kill()
+	waitDone(t, "create", done, out)
+	syscall.Kill(hook, syscall.SIGKILL)
+
+	if res := r.mustRun("list", "-q"); !strings.Contains(res.Stdout, id) {
+		t.Errorf("list does not show the partial container: %s", res)
+	}
+	if st, res := r.state(id); res.Code != 0 || st.Status != "stopped" {
+		t.Errorf("state of the partial container: %+v %s", st, res)
+	}
+	r.mustRun("delete", "--force", id)
+	noLeftovers(t, r, b, id, cg)
+
+	b.Spec.Hooks = nil
+	b.save(t)
+	r.mustRun("create", "--bundle", b.Dir, id)
+	r.mustRun("delete", "--force", id)
+}
+
+// TestTamperedStateKillAll: state.json is only a file: with its
+// cgroup_paths pointing at a host cgroup, kill --all must not signal the
+// host's processes there.
+func TestTamperedStateKillAll(t *testing.T) {
+	t.Parallel()
+	needCasco(t)
+	r := newRuntime(t)
+	c, _ := r.createStart(newBundle(t, sleeper...))
+	base := "/sys/fs/cgroup/unified"
+	if isCgroup2() {
+		base = "/sys/fs/cgroup"
+	}
+	victimCg := filepath.Join(base, "casco-test-"+runTag+"-victim-"+strconv.Itoa(os.Getpid()))
+	if err := os.Mkdir(victimCg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	victim := exec.Command("/bin/sleep", "1000000")
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	me := identify(victim.Process.Pid)
+	t.Cleanup(func() {
+		victim.Process.Kill()
+		victim.Wait()
+		os.Remove(victimCg)
+	})
+	mustWrite(t, filepath.Join(victimCg, "cgroup.procs"), strconv.Itoa(victim.Process.Pid))
+
+	statePath := filepath.Join(r.root, c.ID, "state.json")
+	var st map[string]any
+	if err := json.Unmarshal([]byte(readFileString(statePath)), &st); err != nil {
+		t.Fatal(err)
+	}
+	st["cgroup_paths"] = map[string]string{"": victimCg}
+	data, _ := json.Marshal(st)
+	orig := readFileString(statePath)
+	mustWrite(t, statePath, string(data))
+	// the real state back before the cleanup's delete, or its cgroups stay
+	t.Cleanup(func() { os.WriteFile(statePath, []byte(orig), 0o600) })
+
+	res := r.run("kill", "--all", c.ID, "KILL")
+	t.Logf("kill --all with forged cgroup_paths: %s", res)
+	if !me.stillAlive() {
+		t.Fatalf("kill --all with a forged state.json killed host process %d in %s", me.pid, victimCg)
+	}
+	if res.Code == 0 {
+		t.Errorf("kill --all through a cgroup that does not hold the container succeeded")
+	}
+}
+
+// TestUntrustedRoot: a --root another user owns, or that group or others
+// can write, is refused: whoever can write it could forge a state.json.
+func TestUntrustedRoot(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	c, _ := r.createStart(newBundle(t, sleeper...))
+	if err := os.Chown(r.root, 1000, 1000); err != nil {
+		t.Fatal(err)
+	}
+	r.mustFail([]string{"owned by"}, "kill", c.ID, "KILL")
+	r.mustFail([]string{"owned by"}, "state", c.ID)
+	os.Chown(r.root, 0, 0)
+	os.Chmod(r.root, 0o777)
+	r.mustFail([]string{"writable"}, "kill", c.ID, "KILL")
+	os.Chmod(r.root, 0o700)
+	r.mustRun("delete", "--force", c.ID)
+}
