@@ -112,6 +112,9 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		}
 	}
 	p := &plan{}
+	if err := p.cpuAffinityInitial(o.Process.ExecCPUAffinity); err != nil {
+		return fail(err)
+	}
 	p.cgroupJoin(sp.fds.cgroupJoin)
 	for _, n := range ns.joins {
 		p.add(opSetns, ints(uint64(namespaceFlags[n.Type])), n.Path)
@@ -184,7 +187,7 @@ func validateProcess(p *specs.Process) error {
 			return fmt.Errorf("process.rlimits[%d]: unknown rlimit %q", i, rl.Type)
 		}
 	}
-	return nil
+	return validateProcessExt(p)
 }
 
 // sendPidfd hands a pidfd of the new process to the caller's socket.

@@ -47,6 +47,9 @@ func buildPlan(in *planInput) (*plan, error) {
 	if in.trace {
 		p.add(opTrace, nil)
 	}
+	if err := p.cpuAffinityInitial(s.Process.ExecCPUAffinity); err != nil {
+		return nil, err
+	}
 	p.cgroupJoin(in.fds.cgroupJoin)
 	for _, ns := range in.ns.joins {
 		p.add(opSetns, ints(uint64(namespaceFlags[ns.Type])), ns.Path)
@@ -171,6 +174,9 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 	p.add(opCloseFds, ints(uint64(3+in.fds.preserve)))
 	for _, rl := range proc.Rlimits {
 		p.add(opRlimit, ints(uint64(rlimitNames[rl.Type]), rl.Soft, rl.Hard), rl.Type)
+	}
+	if err := p.processExt(proc); err != nil {
+		return err
 	}
 	p.add(opChdir, nil, proc.Cwd)
 	umask := uint64(0022)

@@ -69,6 +69,9 @@ func validateSpec(s *specs.Spec) error {
 			return fmt.Errorf("process.rlimits[%d] (%s): soft limit %d is above hard limit %d", i, rl.Type, rl.Soft, rl.Hard)
 		}
 	}
+	if err := validateProcessExt(s.Process); err != nil {
+		return err
+	}
 	if c := s.Process.Capabilities; c != nil {
 		for _, set := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
 			if _, err := capMask(set); err != nil {

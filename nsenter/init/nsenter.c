@@ -1089,6 +1089,55 @@ static void op_tmpcopyup(struct op *op)
 	mount_finish(dst, op->ints[1], op->ints[2]);
 }
 
+/* sched_setattr(2)'s argument (SCHED_ATTR_SIZE_VER0); musl has no declaration */
+struct casco_sched_attr {
+	uint32_t size, policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime, deadline, period;
+};
+
+static void op_sched(struct op *op)
+{
+	need(op, 7, 0);
+	struct casco_sched_attr a = {
+		.size = sizeof(a), .policy = op->ints[0], .flags = op->ints[1],
+		.nice = (int32_t)op->ints[2], .priority = op->ints[3],
+		.runtime = op->ints[4], .deadline = op->ints[5], .period = op->ints[6],
+	};
+	if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+		fail(errno, "process.scheduler: sched_setattr (policy %u, nice %d, priority %u)", a.policy, a.nice, a.priority);
+}
+
+static void op_ioprio(struct op *op)
+{
+	need(op, 1, 0);
+	if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)op->ints[0]) < 0)
+		fail(errno, "process.ioPriority: ioprio_set (class %d, priority %d)",
+		     (int)(op->ints[0] >> 13), (int)(op->ints[0] & 7));
+}
+
+/* the affinity the kernel gave us, kept when execCPUAffinity.initial replaces it */
+static uint64_t born_affinity[128];
+static long born_affinity_len = -1;
+
+static void op_cpu_affinity(struct op *op)
+{
+	need(op, 1, 0);
+	uint32_t n = op->ints[0];
+	need(op, 1 + n, 0);
+	if (n == 0) { /* restore */
+		if (born_affinity_len > 0 && syscall(SYS_sched_setaffinity, 0, born_affinity_len, born_affinity) < 0)
+			fail(errno, "process.execCPUAffinity: restore the kernel's affinity");
+		return;
+	}
+	if (born_affinity_len < 0)
+		born_affinity_len = syscall(SYS_sched_getaffinity, 0, sizeof(born_affinity), born_affinity);
+	if (syscall(SYS_sched_setaffinity, 0, (size_t)n * 8, &op->ints[1]) < 0)
+		fail(errno, "process.execCPUAffinity: sched_setaffinity");
+}
+
 static void run(struct op *op)
 {
 	switch (op->code) {
@@ -1130,6 +1179,9 @@ static void run(struct op *op)
 	case OP_MOUNT_ATTR: op_mount_attr(op); break;
 	case OP_IDMAP_MOUNT: op_idmap_mount(op); break;
 	case OP_TMPCOPYUP: op_tmpcopyup(op); break;
+	case OP_SCHED: op_sched(op); break;
+	case OP_IOPRIO: op_ioprio(op); break;
+	case OP_CPU_AFFINITY: op_cpu_affinity(op); break;
 	case OP_CGROUP_JOIN:
 		/* a thread moving itself skips the kernel's global threadgroup lock */
 		for (uint32_t i = 0; i < op->nints; i++) {

@@ -1,0 +1,164 @@
+package libcontainer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// The process settings of runtime-spec 1.1-1.3: I/O priority, scheduler,
+// CPU affinity. Each adds an operation only when the field is set.
+
+var ioprioClasses = map[specs.IOPriorityClass]uint64{
+	specs.IOPRIO_CLASS_RT: 1, specs.IOPRIO_CLASS_BE: 2, specs.IOPRIO_CLASS_IDLE: 3,
+}
+
+var schedPolicies = map[specs.LinuxSchedulerPolicy]uint64{
+	specs.SchedOther: 0, specs.SchedFIFO: 1, specs.SchedRR: 2, specs.SchedBatch: 3,
+	specs.SchedIdle: 5, specs.SchedDeadline: 6,
+	// SCHED_ISO (4) was never merged into Linux: refused as unknown
+}
+
+var schedFlags = map[specs.LinuxSchedulerFlag]uint64{
+	specs.SchedFlagResetOnFork: 0x01, specs.SchedFlagReclaim: 0x02, specs.SchedFlagDLOverrun: 0x04,
+	specs.SchedFlagKeepPolicy: 0x08, specs.SchedFlagKeepParams: 0x10,
+	specs.SchedFlagUtilClampMin: 0x20, specs.SchedFlagUtilClampMax: 0x40,
+}
+
+// ioPriority adds ioprio_set(IOPRIO_WHO_PROCESS, 0, class<<13 | level).
+func (p *plan) ioPriority(io *specs.LinuxIOPriority) error {
+	if io == nil {
+		return nil
+	}
+	class, ok := ioprioClasses[io.Class]
+	if !ok {
+		return fmt.Errorf("process.ioPriority.class: unknown class %q", io.Class)
+	}
+	if io.Priority < 0 || io.Priority > 7 {
+		return fmt.Errorf("process.ioPriority.priority %d: must be 0 to 7", io.Priority)
+	}
+	p.add(opIOPrio, ints(class<<13|uint64(io.Priority)))
+	return nil
+}
+
+// scheduler adds sched_setattr(2) with the policy and its parameters.
+func (p *plan) scheduler(s *specs.Scheduler) error {
+	if s == nil {
+		return nil
+	}
+	policy, ok := schedPolicies[s.Policy]
+	if !ok {
+		return fmt.Errorf("process.scheduler.policy: unknown or unsupported policy %q", s.Policy)
+	}
+	var flags uint64
+	for _, f := range s.Flags {
+		v, ok := schedFlags[f]
+		if !ok {
+			return fmt.Errorf("process.scheduler.flags: unknown flag %q", f)
+		}
+		flags |= v
+	}
+	if s.Nice < -20 || s.Nice > 19 {
+		return fmt.Errorf("process.scheduler.nice %d: must be -20 to 19", s.Nice)
+	}
+	realtime := s.Policy == specs.SchedFIFO || s.Policy == specs.SchedRR
+	if realtime && (s.Priority < 1 || s.Priority > 99) {
+		return fmt.Errorf("process.scheduler.priority %d: %s needs 1 to 99", s.Priority, s.Policy)
+	}
+	if !realtime && s.Priority != 0 {
+		return fmt.Errorf("process.scheduler.priority %d: only SCHED_FIFO and SCHED_RR take a priority", s.Priority)
+	}
+	if s.Policy != specs.SchedDeadline && (s.Runtime != 0 || s.Deadline != 0 || s.Period != 0) {
+		return fmt.Errorf("process.scheduler: runtime, deadline and period are for SCHED_DEADLINE only")
+	}
+	p.add(opSched, ints(policy, flags, uint64(int64(s.Nice)), uint64(s.Priority), s.Runtime, s.Deadline, s.Period))
+	return nil
+}
+
+// cpuAffinityInitial adds the initial affinity: the init's first operation,
+// before it joins its cgroups (as runc sets it before the cgroup move).
+func (p *plan) cpuAffinityInitial(a *specs.CPUAffinity) error {
+	if a == nil || a.Initial == "" {
+		return nil
+	}
+	mask, err := parseCPUList(a.Initial)
+	if err != nil {
+		return fmt.Errorf("process.execCPUAffinity.initial: %w", err)
+	}
+	p.add(opCPUAffinity, append(ints(uint64(len(mask))), mask...))
+	return nil
+}
+
+// cpuAffinityFinal adds the final affinity, once in the cgroup. With only
+// an initial one, the init goes back to the affinity the kernel gave it, as
+// with runc, where the cgroup move resets it.
+func (p *plan) cpuAffinityFinal(a *specs.CPUAffinity) error {
+	if a == nil || (a.Initial == "" && a.Final == "") {
+		return nil
+	}
+	if a.Final == "" {
+		p.add(opCPUAffinity, ints(0)) // restore
+		return nil
+	}
+	mask, err := parseCPUList(a.Final)
+	if err != nil {
+		return fmt.Errorf("process.execCPUAffinity.final: %w", err)
+	}
+	p.add(opCPUAffinity, append(ints(uint64(len(mask))), mask...))
+	return nil
+}
+
+// maxCPUs bounds a CPU or node list: the kernel's NR_CPUS is at most 8192.
+const maxCPUs = 8192
+
+// parseCPUList turns "0-3,7" into a bit mask in 64-bit words, as the
+// kernel's cpumask and nodemask take it.
+func parseCPUList(list string) ([]uint64, error) {
+	var mask []uint64
+	for _, part := range strings.Split(list, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err := strconv.ParseUint(lo, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %q is not a number or range", list, part)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.ParseUint(hi, 10, 32); err != nil || b < a {
+				return nil, fmt.Errorf("%q: %q is not a number or range", list, part)
+			}
+		}
+		if b >= maxCPUs {
+			return nil, fmt.Errorf("%q: %d is beyond the kernel's limit of %d", list, b, maxCPUs)
+		}
+		for i := a; i <= b; i++ {
+			for uint64(len(mask)) <= i/64 {
+				mask = append(mask, 0)
+			}
+			mask[i/64] |= 1 << (i % 64)
+		}
+	}
+	return mask, nil
+}
+
+// processExt adds the scheduler and I/O priority: before the identity
+// change, while the init still has CAP_SYS_NICE and CAP_SYS_ADMIN.
+func (p *plan) processExt(proc *specs.Process) error {
+	if err := p.cpuAffinityFinal(proc.ExecCPUAffinity); err != nil {
+		return err
+	}
+	if err := p.scheduler(proc.Scheduler); err != nil {
+		return err
+	}
+	return p.ioPriority(proc.IOPriority)
+}
+
+// validateProcessExt checks the same fields before anything is made.
+func validateProcessExt(proc *specs.Process) error {
+	p := &plan{}
+	if err := p.cpuAffinityInitial(proc.ExecCPUAffinity); err != nil {
+		return err
+	}
+	return p.processExt(proc)
+}
