@@ -30,8 +30,9 @@ var listCommand = cli.Command{
 		if err != nil {
 			return fmt.Errorf("list %s: %w", root, err)
 		}
+		users := userNames()
 		for i := range states {
-			states[i].Owner = dirOwner(filepath.Join(root, states[i].ID))
+			states[i].Owner = dirOwner(filepath.Join(root, states[i].ID), users)
 		}
 		if ctx.Bool("quiet") {
 			for _, s := range states {
@@ -59,21 +60,40 @@ var listCommand = cli.Command{
 }
 
 // dirOwner names the owner of a container's state directory, as runc does.
-func dirOwner(dir string) string {
+func dirOwner(dir string, users map[uint32]string) string {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return ""
 	}
 	uid := st.Sys().(*syscall.Stat_t).Uid
-	if f, err := os.Open("/etc/passwd"); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			fields := strings.Split(sc.Text(), ":")
-			if len(fields) > 2 && fields[2] == strconv.Itoa(int(uid)) {
-				return fields[0]
-			}
-		}
+	if name, ok := users[uid]; ok {
+		return name
 	}
 	return "#" + strconv.Itoa(int(uid))
+}
+
+// userNames reads /etc/passwd once for the whole list (uid -> first name),
+// rather than once per container.
+func userNames() map[uint32]string {
+	users := map[uint32]string{}
+	f, err := os.Open("/etc/passwd")
+	if err != nil {
+		return users
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) < 3 {
+			continue
+		}
+		uid, err := strconv.ParseUint(fields[2], 10, 32)
+		if err != nil {
+			continue
+		}
+		if _, seen := users[uint32(uid)]; !seen {
+			users[uint32(uid)] = fields[0]
+		}
+	}
+	return users
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -208,27 +207,57 @@ func numErr(err error) error {
 // ramInBytes parses a size as docker/go-units' RAMInBytes does (the parser
 // runc uses): a decimal number with an optional binary unit suffix
 // (k, m, g, t, p; "b", "ib" allowed after it). "-1" means no limit.
+// Scanned by hand: its regexp was the only one in casco, and the regexp
+// package is set up by every casco start that links it.
 func ramInBytes(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
-	// compiled here, not at package init: every casco start would pay for it
-	ramRE := regexp.MustCompile(`^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
-	m := ramRE.FindStringSubmatch(s)
-	if m == nil {
+	num, unit, ok := splitSize(s)
+	if !ok {
 		return 0, errors.New("want a size such as 1048576, 64m or 1g (or -1)")
 	}
-	n, err := strconv.ParseFloat(m[1], 64)
+	n, err := strconv.ParseFloat(num, 64)
 	if err != nil {
 		return 0, numErr(err)
 	}
 	mult := 1.0
-	if m[2] != "" {
-		mult = math.Pow(1024, float64(strings.Index("kmgtp", strings.ToLower(m[2]))+1))
+	if unit != 0 {
+		mult = math.Pow(1024, float64(strings.IndexByte("kmgtp", unit|0x20)+1))
 	}
 	v := n * mult
 	if v >= math.MaxInt64 {
 		return 0, errors.New("value out of range")
 	}
 	return int64(v), nil
+}
+
+// splitSize matches ^(\d+(\.\d+)*) ?([kmgtp])?i?b?$ (letters in either
+// case) and returns the number and the unit letter (0 for none).
+func splitSize(s string) (num string, unit byte, ok bool) {
+	digits := func(i int) int {
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	i := digits(0)
+	if i == 0 {
+		return "", 0, false
+	}
+	for i+1 < len(s) && s[i] == '.' && digits(i+1) > i+1 {
+		i = digits(i + 1)
+	}
+	num, rest := s[:i], s[i:]
+	rest = strings.TrimPrefix(rest, " ")
+	if rest != "" && strings.IndexByte("kmgtp", rest[0]|0x20) >= 0 {
+		unit, rest = rest[0], rest[1:]
+	}
+	if rest != "" && rest[0]|0x20 == 'i' {
+		rest = rest[1:]
+	}
+	if rest != "" && rest[0]|0x20 == 'b' {
+		rest = rest[1:]
+	}
+	return num, unit, rest == ""
 }
