@@ -77,7 +77,7 @@ test: casco deps-test unit integration validation v2 test-engines
 	@echo "make test: all suites passed"
 
 unit: nsenter/bin/casco-init
-	$(GO) test -count=1 ./cgroups/ ./seccomp/ ./libcontainer/
+	$(GO) test -count=1 . ./cgroups/ ./seccomp/ ./libcontainer/
 
 integration: casco
 	RUNTIME=$(CURDIR)/casco $(GO) test -count=1 ./tests/integration/
