@@ -5,6 +5,7 @@ import (
 	"sort"
 	"unsafe"
 
+	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,3 +48,11 @@ func mountOptionNames() []string {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// memoryPolicyFeature lists the memory policy modes and flags this kernel takes.
+func memoryPolicyFeature() *features.MemoryPolicy {
+	modes, flags := memoryPolicyFeatures()
+	sort.Strings(modes)
+	sort.Strings(flags)
+	return &features.MemoryPolicy{Modes: modes, Flags: flags}
+}

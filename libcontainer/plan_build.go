@@ -178,6 +178,11 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 	if err := p.processExt(proc); err != nil {
 		return err
 	}
+	// before a seccomp filter, which may allow neither (Docker's allows
+	// set_mempolicy only with CAP_SYS_NICE)
+	if err := p.linuxProcessExt(s.Linux); err != nil {
+		return err
+	}
 	p.add(opChdir, nil, proc.Cwd)
 	umask := uint64(0022)
 	if proc.User.Umask != nil {

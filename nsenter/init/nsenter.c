@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1138,6 +1139,16 @@ static void op_cpu_affinity(struct op *op)
 		fail(errno, "process.execCPUAffinity: sched_setaffinity");
 }
 
+static void op_mempolicy(struct op *op)
+{
+	need(op, 2, 0);
+	uint64_t n = op->ints[1];
+	need(op, 2 + n, 0);
+	/* maxnode counts bits plus one: the kernel reads maxnode - 1 of them */
+	if (syscall(SYS_set_mempolicy, (int)op->ints[0], n ? &op->ints[2] : NULL, n ? n * 64 + 1 : 0) < 0)
+		fail(errno, "linux.memoryPolicy: set_mempolicy (mode 0x%llx)", (unsigned long long)op->ints[0]);
+}
+
 static void run(struct op *op)
 {
 	switch (op->code) {
@@ -1182,6 +1193,12 @@ static void run(struct op *op)
 	case OP_SCHED: op_sched(op); break;
 	case OP_IOPRIO: op_ioprio(op); break;
 	case OP_CPU_AFFINITY: op_cpu_affinity(op); break;
+	case OP_MEMPOLICY: op_mempolicy(op); break;
+	case OP_PERSONALITY:
+		need(op, 1, 0);
+		if (personality((unsigned long)op->ints[0]) < 0)
+			fail(errno, "linux.personality: personality(0x%llx)", (unsigned long long)op->ints[0]);
+		break;
 	case OP_CGROUP_JOIN:
 		/* a thread moving itself skips the kernel's global threadgroup lock */
 		for (uint32_t i = 0; i < op->nints; i++) {
