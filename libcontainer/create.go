@@ -211,6 +211,9 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		}
 		defer closeTrees(trees)
 	}
+	if err := moveNetDevices(s, init.Pid); err != nil {
+		return nil, nil, err
+	}
 	if _, err := sp.sync.Write(p.bytes()); err != nil {
 		return nil, nil, fmt.Errorf("send plan to init: %w", err)
 	}

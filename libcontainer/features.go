@@ -31,7 +31,7 @@ func Features() *features.Features {
 			Apparmor:     &features.Apparmor{Enabled: &t},
 			Selinux:      &features.Selinux{Enabled: new(bool)},
 			IntelRdt:     &features.IntelRdt{Enabled: new(bool)},
-			MemoryPolicy:    memoryPolicyFeature(),
+			MemoryPolicy: memoryPolicyFeature(),
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: boolPtr(haveMountSetattr())},
 			},

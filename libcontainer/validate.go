@@ -75,6 +75,9 @@ func validateSpec(s *specs.Spec) error {
 	if err := (&plan{}).linuxProcessExt(s.Linux); err != nil {
 		return err
 	}
+	if err := validateNetDevices(s); err != nil {
+		return err
+	}
 	if c := s.Process.Capabilities; c != nil {
 		for _, set := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
 			if _, err := capMask(set); err != nil {
