@@ -43,9 +43,14 @@ $(MUSL_INC)/.done: Makefile | deps-build
 # urfave_cli_no_docs: no man/markdown generator, whose package set-up costs ~0.5 ms per start.
 # GOEXPERIMENT=jsonv2: encoding/json on the v2 engine (same v1 semantics), whose
 # first decode of the runtime-spec types costs half as much: 1-4 ms less per run.
+# nogreenteagc: Go 1.26's default GC keeps each small-object span's mark bits
+# inside the span and initialises them when the span is allocated, so every
+# span a command touches is resident at both ends; a casco command never lives
+# long enough to collect. Without it: 100-300 KiB less peak RSS per command
+# (RssAnon at exit 1040-1072 -> 904-1000 KiB for state; run 7.8 -> 7.6 MiB).
 casco: deps-build nsenter/bin/casco-init $(MUSL_INC)/.done
 	CC=musl-gcc CGO_CFLAGS="-O2 -I$(CURDIR)/$(MUSL_INC)" CGO_LDFLAGS="-L$(CURDIR)/$(MUSL_LIB)" \
-	  GOEXPERIMENT=jsonv2 CGO_ENABLED=1 $(GO) build -trimpath -tags urfave_cli_no_docs,osusergo,netgo -ldflags '$(LDFLAGS)' -o casco .
+	  GOEXPERIMENT=jsonv2,nogreenteagc CGO_ENABLED=1 $(GO) build -trimpath -tags urfave_cli_no_docs,osusergo,netgo -ldflags '$(LDFLAGS)' -o casco .
 
 # casco-init, the container's init, embedded in casco.
 INIT_SRC := $(wildcard nsenter/init/*.c nsenter/init/*.h)
