@@ -19,8 +19,8 @@ type row struct {
 	key, title string
 	unit       string // "ms" or "KiB"
 	chart      string // label in the chart; "" keeps it out
-	group      string // the report's table: "" latency, "rss", "par", "scale"
-	rss        bool   // the step also records the command's peak RSS, in row "rss:"+key
+	group      string // the report's table: "" latency, "rss", "cpu", "par", "scale"
+	rss        bool   // the step also records the command's peak RSS and CPU time, in rows "rss:"+key and "cpu:"+key
 	per        map[string]*series
 }
 
@@ -255,7 +255,8 @@ func (b *bench) defineSteps(only string) error {
 		}
 		for _, r := range st.rows {
 			if r.rss {
-				st.rows = append(st.rows, &row{key: "rss:" + r.key, title: r.title, unit: "KiB", group: "rss", chart: r.chart})
+				st.rows = append(st.rows, &row{key: "rss:" + r.key, title: r.title, unit: "KiB", group: "rss", chart: r.chart},
+					&row{key: "cpu:" + r.key, title: r.title, unit: "ms", group: "cpu"})
 			}
 		}
 		for _, r := range st.rows {
@@ -285,11 +286,12 @@ func intList(s string) ([]int, error) {
 	return out, nil
 }
 
-// sample appends a command's time to out[key], and its peak RSS to
-// out["rss:"+key].
+// sample appends a command's time to out[key], its peak RSS to
+// out["rss:"+key] and its CPU time to out["cpu:"+key].
 func sample(out map[string][]float64, key string, d time.Duration, w *worker) {
 	out[key] = append(out[key], ms(d))
 	out["rss:"+key] = append(out["rss:"+key], w.last.maxRSS)
+	out["cpu:"+key] = append(out["cpu:"+key], w.last.cpu)
 }
 
 func (b *bench) row(key string) *row {

@@ -82,8 +82,8 @@ func (b *bench) commands(r *rt, round int) (map[string][]float64, error) {
 			}
 		}
 	})
-	for _, key := range []string{"exec", "exec-t", "events", "rss:exec", "rss:exec-t", "rss:events"} {
-		c := strings.TrimSuffix(strings.TrimPrefix(key, "rss:"), "-t")
+	for _, key := range []string{"exec", "exec-t", "events", "rss:exec", "rss:exec-t", "rss:events", "cpu:exec", "cpu:exec-t", "cpu:events"} {
+		c := strings.TrimSuffix(key[strings.Index(key, ":")+1:], "-t")
 		if s := b.row(key).per[r.Name]; r.lacks[c] && s.err == "" {
 			s.err = r.Name + ": " + c + " not implemented"
 		}

@@ -102,6 +102,9 @@ func (b *bench) markdown() string {
 	p("\n## Peak RSS of every command (MiB)\n\n")
 	p("wait4's `ru_maxrss` of the command (GNU time's %%M): the runtime process and the children it waited for (a `run`'s container init, runc's `runc init`). It counts the pages of the binary and its libraries the process mapped, which the page cache shares between processes, and its private memory.\n\n")
 	b.table(p, "rss", "command")
+	p("\n## CPU time of every command (ms)\n\n")
+	p("wait4's `ru_utime + ru_stime` of the command and the children it waited for: what the command costs the machine, less disturbed by the load than its wall time (this VM has no instruction counters for perf, and valgrind cannot run the Go binaries).\n\n")
+	b.table(p, "cpu", "command")
 	b.parallelTable(p)
 	b.scaleTable(p)
 	b.failures(p)
@@ -268,7 +271,7 @@ func (b *bench) perRound(p func(string, ...any)) {
 	p("\n")
 	for _, r := range b.rows {
 		ca, cr := r.per["casco"], r.per["crun"]
-		if ca == nil || cr == nil || r.group == "scale" || r.group == "rss" {
+		if ca == nil || cr == nil || r.group == "scale" || r.group == "rss" || r.group == "cpu" {
 			continue
 		}
 		p("| %s |", b.rowTitle(r))
