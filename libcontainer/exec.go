@@ -182,6 +182,9 @@ func validateProcess(p *specs.Process) error {
 	if p.Cwd == "" || p.Cwd[0] != '/' {
 		return fmt.Errorf("process.cwd %q must be an absolute path", p.Cwd)
 	}
+	if err := checkCwd(p.Cwd); err != nil {
+		return err
+	}
 	for i, rl := range p.Rlimits {
 		if _, ok := rlimitNames[rl.Type]; !ok {
 			return fmt.Errorf("process.rlimits[%d]: unknown rlimit %q", i, rl.Type)

@@ -80,6 +80,13 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 		return err
 	}
 	ext := parseMountExt(m.Options)
+	if isBind(m, flags) && flags&unix.MS_REC != 0 && flags&unix.MS_RDONLY != 0 && ext.attrClr&unix.MOUNT_ATTR_RDONLY == 0 {
+		// "ro" on an rbind means the whole tree: a remount makes only its
+		// top read-only, and the mounts below (the cgroup mounts under a
+		// bound /sys) would stay writable. runc leaves them writable.
+		ext.recursive = true
+		ext.attrSet |= unix.MOUNT_ATTR_RDONLY
+	}
 	defer p.mountAttr(m, ext)
 	switch {
 	case m.Type == "cgroup" || m.Type == "cgroup2":

@@ -111,7 +111,8 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 	}
 	sp.path = fmt.Sprintf("/proc/self/fd/%d", exeFd)
 	sp.attr = &syscall.ProcAttr{
-		Env:   []string{fmt.Sprintf("_CASCO_INIT=%d,%d", syncFd, exeFd)},
+		// the third number: how many fds we pass; the init closes the rest
+		Env:   []string{fmt.Sprintf("_CASCO_INIT=%d,%d,%d", syncFd, exeFd, len(stdio)+len(extra))},
 		Files: append(stdio, extra...),
 		Sys:   attr,
 	}

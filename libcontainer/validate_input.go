@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -65,6 +66,11 @@ func validateInput(s *specs.Spec) error {
 	}
 	if err := validateHooks(s.Hooks); err != nil {
 		return err
+	}
+	if s.Process != nil {
+		if err := checkCwd(s.Process.Cwd); err != nil {
+			return err
+		}
 	}
 	if s.Linux != nil {
 		if err := validateIDMaps("linux.uidMappings", s.Linux.UIDMappings); err != nil {
@@ -172,6 +178,25 @@ func hasDotDot(p string) bool {
 		}
 	}
 	return false
+}
+
+// checkCwd refuses a working directory reached through another process's
+// fds or root in /proc (/proc/self/fd/N, /proc/1/cwd...): such a path can
+// lead to a directory of the host (CVE-2024-21626). The init also checks
+// where it landed; this says so before anything is started.
+func checkCwd(cwd string) error {
+	parts := strings.Split(filepath.Clean(cwd), "/")
+	if len(parts) < 4 || parts[1] != "proc" {
+		return nil
+	}
+	if _, err := strconv.Atoi(parts[2]); err != nil && parts[2] != "self" && parts[2] != "thread-self" {
+		return nil
+	}
+	switch parts[3] {
+	case "fd", "cwd", "root", "exe", "map_files", "task":
+		return fmt.Errorf("process.cwd %q goes through /proc/%s/%s: refused, it can lead out of the container", cwd, parts[2], parts[3])
+	}
+	return nil
 }
 
 // checkPreserveFds refuses a negative --preserve-fds.

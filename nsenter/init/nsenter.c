@@ -385,15 +385,45 @@ static void op_unshare(struct op *op)
 		fail(errno, "unshare 0x%llx", (unsigned long long)op->ints[0]);
 }
 
+/* mount_id returns the id of the mount fd is on (statx STATX_MNT_ID), or 0 */
+static uint64_t mount_id(int fd)
+{
+	/* struct statx by hand: musl's headers may lack it; stx_mnt_id is at byte 144 */
+	unsigned char buf[256];
+	uint64_t id;
+	memset(buf, 0, sizeof(buf));
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, 0x1000 /* STATX_MNT_ID */, buf) < 0)
+		return 0;
+	memcpy(&id, buf + 144, sizeof(id));
+	return id;
+}
+
+/*
+ * only ever write into a real procfs (CVE-2019-16884), and into the /proc
+ * mount itself, not a file bind-mounted over the path (CVE-2025-52881: a
+ * host /proc/sys file mounted over a sysctl's path would take the write).
+ */
+static void check_proc_file(const char *path, int fd)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+		fail(0, "write %s: not on procfs", path);
+	int proc = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	uint64_t want = proc >= 0 ? mount_id(proc) : 0, got = mount_id(fd);
+	if (proc >= 0)
+		close(proc);
+	if (!want || got != want)
+		fail(0, "write %s: a mount over it hides the container's /proc (mount %llu, /proc is %llu)", path,
+		     (unsigned long long)got, (unsigned long long)want);
+}
+
 static void write_file(const char *path, const char *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		fail(errno, "open %s", path);
-	struct statfs sf;
-	/* only ever write into a real procfs (CVE-2019-16884) */
-	if (strncmp(path, "/proc/", 6) == 0 && (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC))
-		fail(0, "write %s: not on procfs", path);
+	if (strncmp(path, "/proc/", 6) == 0)
+		check_proc_file(path, fd);
 	if (write(fd, data, len) != (ssize_t)len)
 		fail(errno, "write %s", path);
 	close(fd);
@@ -918,9 +948,12 @@ static void op_wait_fifo(struct op *op)
 {
 	char buf[64];
 	need(op, 1, 0);
-	/* a non-root user can't reach /proc/self/fd of a non-dumpable process */
-	if (geteuid() != 0)
-		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	/*
+	 * Never dumpable while parked: we hold the host's exec.fifo, which
+	 * another process of the container's user would reach through
+	 * /proc/<us>/fd. Our own /proc/self/fd needs no dumpable flag: the
+	 * kernel lets a process into its own fds whatever it is.
+	 */
 	/* blocks until `start` opens the fifo for reading */
 	int fd;
 	if (st.procfd >= 0) {
@@ -1254,7 +1287,7 @@ static void run(struct op *op)
 int main(void)
 {
 	const char *env = getenv("_CASCO_INIT");
-	int exefd = -1;
+	int exefd = -1, nfds = 0;
 	if (getenv("_CASCO_HOLD")) {
 		/* casco made us in a new user namespace to keep it until our stdin closes */
 		char c;
@@ -1262,11 +1295,19 @@ int main(void)
 			;
 		return 0;
 	}
-	if (!env || sscanf(env, "%d,%d", &st.sync, &exefd) < 1) {
+	if (!env || sscanf(env, "%d,%d,%d", &st.sync, &exefd, &nfds) < 1) {
 		static const char msg[] = "casco-init: the container init of casco; not to be run by hand\n";
 		(void)!write(2, msg, sizeof(msg) - 1);
 		return 2;
 	}
+	/*
+	 * Every fd above the ones casco handed us is one its caller leaked
+	 * without close-on-exec (a host directory on fd 240, say): none may
+	 * reach the container (CVE-2024-21626).
+	 */
+	if (nfds > 0 && syscall(SYS_close_range, nfds, ~0U, 0) < 0)
+		for (int fd = nfds; fd < 1024; fd++)
+			close(fd);
 	/* the sealed copy we were executed from has done its job: it must not reach the container */
 	if (exefd >= 0)
 		close(exefd);

@@ -360,3 +360,137 @@ func TestUntrustedRoot(t *testing.T) {
 	os.Chmod(r.root, 0o700)
 	r.mustRun("delete", "--force", c.ID)
 }
+
+// TestParkedInitHoldsNothingOfTheHost: an fd the caller of create leaked
+// without close-on-exec (a host directory on fd 240) must not reach the
+// parked init, and the init of a non-root container user must not be
+// dumpable while parked (another process of that user could otherwise
+// open its fds through /proc). CVE-2024-21626's class.
+func TestParkedInitHoldsNothingOfTheHost(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	b.Spec.Process.User = specs.User{UID: 1000, GID: 1000}
+	id := newID(t)
+	b.save(t)
+	r.trackCleanup(id)
+	hostDir := t.TempDir()
+	dir, err := os.Open(hostDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	cmd := exec.Command(runtimeBin, "--root", r.root, "create", "--bundle", b.Dir, id)
+	cmd.ExtraFiles = make([]*os.File, 238)
+	cmd.ExtraFiles[237] = dir // fd 240 in casco, without close-on-exec
+	// a file, not a pipe: the parked init keeps its stdio open
+	out, err := os.Create(filepath.Join(r.dir, "create-out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("create: %v: %s", err, readFileString(out.Name()))
+	}
+	s := r.mustState(id)
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", s.Pid, fd.Name()))
+		if target == hostDir {
+			t.Errorf("the parked init holds the caller's host directory on fd %s", fd.Name())
+		}
+	}
+	// /proc/<pid>/fd of a non-dumpable process belongs to root
+	fi, err := os.Stat(fmt.Sprintf("/proc/%d/fd", s.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != 0 {
+		t.Errorf("the parked init is dumpable (its /proc fd dir belongs to uid %d): the container's user can open its fds", uid)
+	}
+	r.mustRun("start", id)
+	waitUserExec(t, s.Pid, b)
+}
+
+// TestExecCwdThroughProcFdRefused: exec --cwd /proc/self/fd/N is refused
+// before anything is started, naming the field.
+func TestExecCwdThroughProcFdRefused(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	c, s := r.createStart(newBundle(t, sleeper...))
+	before := len(freezerProcs(t, s.Pid))
+	res := r.mustFail([]string{"process.cwd"}, "exec", "--cwd", "/proc/self/fd/3", c.ID, "true")
+	if !mentions(res.Stderr, "refused") {
+		t.Errorf("want the cwd refused up front: %s", res)
+	}
+	if n := len(freezerProcs(t, s.Pid)); n != before {
+		t.Errorf("a process was left in the container: %d, was %d", n, before)
+	}
+}
+
+// TestSysctlThroughBindRefused: a host procfs file bind-mounted over a
+// sysctl's path (the CVE-2025-52881 shape; here the host's global
+// kernel.printk_ratelimit_burst over the container's kernel.domainname)
+// must not receive the sysctl's write: create fails naming the path.
+func TestSysctlThroughBindRefused(t *testing.T) {
+	t.Parallel()
+	host := "/proc/sys/kernel/printk_ratelimit_burst"
+	orig := strings.TrimSpace(readFileString(host))
+	n, err := strconv.Atoi(orig)
+	if err != nil {
+		t.Skipf("skipped: %s is not readable as a number (%q)", host, orig)
+	}
+	t.Cleanup(func() {
+		if strings.TrimSpace(readFileString(host)) != orig {
+			os.WriteFile(host, []byte(orig), 0o644)
+		}
+	})
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	b.Spec.Mounts = append(b.Spec.Mounts, specs.Mount{Destination: "/proc/sys/kernel/domainname", Type: "bind", Source: host, Options: []string{"bind"}})
+	b.Spec.Linux.Sysctl = map[string]string{"kernel.domainname": strconv.Itoa(n + 1)}
+	id := newID(t)
+	b.save(t)
+	r.trackCleanup(id)
+	res := r.run("create", "--bundle", b.Dir, id)
+	if got := strings.TrimSpace(readFileString(host)); got != orig {
+		t.Errorf("the sysctl write went to the host's %s: %s -> %s", host, orig, got)
+	}
+	if res.Code == 0 {
+		t.Errorf("create wrote a sysctl through a bind mount over /proc: %s", res)
+	} else if !mentions(res.Stderr, "domainname") {
+		t.Errorf("the error should name the path: %s", res)
+	}
+}
+
+// TestRoRbindIsRecursive: "ro" on an rbind of the host's /sys makes every
+// mount of the tree read-only, the cgroup mounts below it included: the
+// config's author asked for a read-only /sys, and a writable cgroup mount
+// there lets the container change the host's limits. (runc leaves the
+// submounts writable: see RUNC-CONTRACT.md.)
+func TestRoRbindIsRecursive(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	b.Spec.Mounts = append(b.Spec.Mounts, specs.Mount{Destination: "/hostsys", Type: "bind", Source: "/sys", Options: []string{"rbind", "ro"}})
+	_, s := r.createStart(b)
+	var sub int
+	for _, m := range mountsOf(t, s.Pid) {
+		if m.MountPoint != "/hostsys" && !strings.HasPrefix(m.MountPoint, "/hostsys/") {
+			continue
+		}
+		sub++
+		if !m.has("ro") {
+			if m.MountPoint == "/hostsys" || !knownRuncBug(t, "ro on an rbind leaves its submounts writable") {
+				t.Errorf("writable mount under a read-only rbind: %s", m)
+			}
+		}
+	}
+	if sub < 2 {
+		t.Errorf("the rbind of /sys brought %d mounts, want its submounts too", sub)
+	}
+}
