@@ -214,6 +214,13 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	if err := moveNetDevices(s, init.Pid); err != nil {
 		return nil, nil, err
 	}
+	if r := s.Linux.IntelRdt; r != nil {
+		rc := resctrl{resctrlRoot}
+		undo = append(undo, func() { rc.remove(r, o.ID) })
+		if err := rc.apply(r, o.ID, init.Pid); err != nil {
+			return nil, nil, err
+		}
+	}
 	if _, err := sp.sync.Write(p.bytes()); err != nil {
 		return nil, nil, fmt.Errorf("send plan to init: %w", err)
 	}

@@ -76,6 +76,11 @@ func (c *Container) destroy() error {
 			firstErr = fmt.Errorf("remove cgroup: %w", err)
 		}
 	}
+	if s, err := c.Spec(); err == nil && s.Linux != nil && s.Linux.IntelRdt != nil {
+		if err := (resctrl{resctrlRoot}).remove(s.Linux.IntelRdt, c.State.ID); err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("remove resctrl group: %w", err)
+		}
+	}
 	if err := os.RemoveAll(c.Dir); err != nil && firstErr == nil {
 		firstErr = fmt.Errorf("remove state: %w", err)
 	}

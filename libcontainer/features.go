@@ -30,7 +30,7 @@ func Features() *features.Features {
 			Seccomp:      seccomp.Features(),
 			Apparmor:     &features.Apparmor{Enabled: &t},
 			Selinux:      &features.Selinux{Enabled: new(bool)},
-			IntelRdt:     &features.IntelRdt{Enabled: new(bool)},
+			IntelRdt:     intelRdtFeature(),
 			MemoryPolicy: memoryPolicyFeature(),
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: boolPtr(haveMountSetattr())},

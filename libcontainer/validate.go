@@ -78,6 +78,11 @@ func validateSpec(s *specs.Spec) error {
 	if err := validateNetDevices(s); err != nil {
 		return err
 	}
+	if r := s.Linux.IntelRdt; r != nil {
+		if err := validateIntelRdt(r, resctrl{resctrlRoot}, resctrlMounted(resctrlRoot)); err != nil {
+			return err
+		}
+	}
 	if c := s.Process.Capabilities; c != nil {
 		for _, set := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
 			if _, err := capMask(set); err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -64,9 +65,11 @@ func TestLinuxExtRefused(t *testing.T) {
 		want string
 	}{
 		"personality-domain": {func(l *specs.Linux) { l.Personality = &specs.LinuxPersonality{Domain: "LINUX64"} }, "linux.personality"},
-		"personality-flag":   {func(l *specs.Linux) { l.Personality = &specs.LinuxPersonality{Domain: "LINUX", Flags: []specs.LinuxPersonalityFlag{"ADDR_NO_RANDOMIZE"}} }, "linux.personality"},
-		"mempolicy-mode":     {func(l *specs.Linux) { l.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "MPOL_FOO"} }, "linux.memoryPolicy"},
-		"mempolicy-nodes":    {func(l *specs.Linux) { l.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind} }, "linux.memoryPolicy"},
+		"personality-flag": {func(l *specs.Linux) {
+			l.Personality = &specs.LinuxPersonality{Domain: "LINUX", Flags: []specs.LinuxPersonalityFlag{"ADDR_NO_RANDOMIZE"}}
+		}, "linux.personality"},
+		"mempolicy-mode":  {func(l *specs.Linux) { l.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "MPOL_FOO"} }, "linux.memoryPolicy"},
+		"mempolicy-nodes": {func(l *specs.Linux) { l.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind} }, "linux.memoryPolicy"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := newRuntime(t)
@@ -81,5 +84,39 @@ func TestLinuxExtRefused(t *testing.T) {
 			}
 			noLeftovers(t, r, b, id, "")
 		})
+	}
+}
+
+// TestIntelRdt: with resctrl, the container's init is in its own resctrl
+// group, removed on delete; without it (as on the development VM), the
+// field is refused naming linux.intelRdt, and nothing is left behind, as
+// with runc.
+func TestIntelRdt(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	var st syscall.Statfs_t
+	if syscall.Statfs("/sys/fs/resctrl", &st) != nil || st.Type != 0x7655821 {
+		b := newBundle(t, "true")
+		b.Spec.Linux.IntelRdt = &specs.LinuxIntelRdt{L3CacheSchema: "L3:0=f"}
+		id, res := r.runForeground(b)
+		if res.Code == 0 || !mentions(res.Stderr, "intelRdt", "Intel RDT") {
+			t.Errorf("no resctrl here: want a refusal naming intelRdt: %s", res)
+		}
+		if n := len(lines(res.Stderr)); n > 2 {
+			t.Errorf("want one error line, got %d: %q", n, res.Stderr)
+		}
+		noLeftovers(t, r, b, id, "")
+		return
+	}
+	b := newBundle(t, sleeper...)
+	b.Spec.Linux.IntelRdt = &specs.LinuxIntelRdt{}
+	c, s := r.createStart(b)
+	group := "/sys/fs/resctrl/" + c.ID
+	if tasks := readFileString(group + "/tasks"); !containsLine(tasks, strconv.Itoa(s.Pid)) {
+		t.Errorf("%s/tasks lacks the init %d: %q", group, s.Pid, tasks)
+	}
+	r.mustRun("delete", "--force", c.ID)
+	if _, err := os.Stat(group); !os.IsNotExist(err) {
+		t.Errorf("resctrl group %s left after delete: %v", group, err)
 	}
 }

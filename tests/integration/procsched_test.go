@@ -119,8 +119,10 @@ func TestProcessSchedulingRefused(t *testing.T) {
 	}{
 		"iso":       {func(p *specs.Process) { p.Scheduler = &specs.Scheduler{Policy: specs.SchedISO} }, "process.scheduler.policy"},
 		"fifo-prio": {func(p *specs.Process) { p.Scheduler = &specs.Scheduler{Policy: specs.SchedFIFO, Priority: 0} }, "process.scheduler.priority"},
-		"ioprio":    {func(p *specs.Process) { p.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 9} }, "process.ioPriority"},
-		"cpus":      {func(p *specs.Process) { p.ExecCPUAffinity = &specs.CPUAffinity{Final: "1-x"} }, "process.execCPUAffinity.final"},
+		"ioprio": {func(p *specs.Process) {
+			p.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 9}
+		}, "process.ioPriority"},
+		"cpus": {func(p *specs.Process) { p.ExecCPUAffinity = &specs.CPUAffinity{Final: "1-x"} }, "process.execCPUAffinity.final"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := newRuntime(t)
