@@ -156,15 +156,16 @@ func (c *Container) Status() string {
 	if !c.State.alive() {
 		return Stopped
 	}
+	status := Running
 	if _, err := os.Lstat(filepath.Join(c.Dir, fifoName)); err == nil {
-		return Created
+		status = Created
 	}
 	if m, err := c.cgroup(); err == nil {
 		if paused, err := m.State(); err == nil && paused {
-			return Paused
+			return Paused // created or running: resume says which
 		}
 	}
-	return Running
+	return status
 }
 
 func (c *Container) cgroup() (cgroups.Manager, error) {

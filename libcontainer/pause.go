@@ -2,9 +2,10 @@ package libcontainer
 
 import "fmt"
 
-// Pause freezes every process of a running container.
+// Pause freezes every process of a running or created container (as
+// runc: a created one reads paused, and resume returns it to created).
 func (c *Container) Pause() error {
-	if status := c.Status(); status != Running {
+	if status := c.Status(); status != Running && status != Created {
 		return fmt.Errorf("container %s is %s, not running", c.State.ID, status)
 	}
 	m, err := c.cgroup()

@@ -375,3 +375,36 @@ func TestKillAll(t *testing.T) {
 		waitGone(t, p)
 	}
 }
+
+// TestPauseCreated: as runc, a created container can be paused (its cgroup
+// frozen, state paused, start refused), and resume returns it to created,
+// after which start runs it.
+func TestPauseCreated(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	c := r.create(b)
+	s := r.mustState(c.ID)
+	r.mustRun("pause", c.ID)
+	if st := r.mustState(c.ID); st.Status != "paused" {
+		t.Errorf("state after pausing a created container: %q, want paused", st.Status)
+	}
+	var frozen string
+	if isCgroup2() {
+		frozen = strings.TrimSpace(readFileString(cgroupFile(t, s.Pid, "", "cgroup.freeze")))
+		if frozen != "1" {
+			t.Errorf("cgroup.freeze = %q, want 1", frozen)
+		}
+	} else if frozen = strings.TrimSpace(readFileString(cgroupFile(t, s.Pid, "freezer", "freezer.state"))); frozen != "FROZEN" {
+		t.Errorf("freezer.state = %q, want FROZEN", frozen)
+	}
+	r.mustFail(nil, "start", c.ID)
+	r.mustRun("resume", c.ID)
+	if st := r.mustState(c.ID); st.Status != "created" {
+		t.Errorf("state after resume: %q, want created", st.Status)
+	}
+	c.start()
+	if st := r.mustState(c.ID); st.Status != "running" {
+		t.Errorf("state after start: %q, want running", st.Status)
+	}
+}
