@@ -48,7 +48,8 @@ var execCommand = cli.Command{
 		}
 		code, err := execProcess(ctx, id)
 		if err != nil {
-			return fmt.Errorf("exec %q: %w", id, err)
+			// 255 as runc: any exit status below is the process's own
+			return &codedError{255, fmt.Errorf("exec %q: %w", id, err)}
 		}
 		if code != 0 {
 			return &exitCode{code}

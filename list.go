@@ -26,6 +26,11 @@ var listCommand = cli.Command{
 	},
 	Action: func(ctx *cli.Context) error {
 		root := ctx.GlobalString("root")
+		// as runc 1.2: a missing default root only means no container was
+		// made yet, but a --root given that does not exist is a mistake
+		if _, err := os.Stat(root); err != nil && ctx.GlobalIsSet("root") {
+			return fmt.Errorf("list: %w", err)
+		}
 		states, err := libcontainer.List(root)
 		if err != nil {
 			return fmt.Errorf("list %s: %w", root, err)

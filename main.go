@@ -60,7 +60,12 @@ func main() {
 			logrus.Error(msg) // engines read the last error from the log
 		}
 		fmt.Fprintln(os.Stderr, "casco: "+msg)
-		os.Exit(1)
+		code := 1
+		var coded *codedError
+		if errors.As(err, &coded) {
+			code = coded.code
+		}
+		os.Exit(code)
 	}
 }
 
@@ -98,10 +103,24 @@ type exitCode struct{ code int }
 
 func (e *exitCode) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// codedError is an error reported like any other but with its own exit
+// status: runc's `exec` exits 255 on every failure of its own, so that an
+// engine can tell it from the process's exit code.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
 // trace returns a step tracer when --trace (or CASCO_TRACE) asks for one.
 func trace(ctx *cli.Context) *libcontainer.Trace {
 	if ctx.GlobalBool("trace") {
 		return libcontainer.NewTrace(os.Stderr)
+	}
+	if ctx.GlobalBool("debug") {
+		return libcontainer.NewDebugTrace()
 	}
 	return nil
 }

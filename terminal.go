@@ -45,9 +45,11 @@ func (t *terminal) attach() error {
 		if err := c.SetRaw(); err != nil {
 			return err
 		}
-		// the container's pty already turns \n into \r\n: ours must not do it again
+		// the container's pty leaves \n alone (its ONLCR is cleared, as
+		// runc's): raw mode turned our output processing off, so turn it
+		// back on for lines to start at the left edge of the caller's screen
 		if t, err := unix.IoctlGetTermios(int(os.Stdin.Fd()), unix.TCGETS); err == nil {
-			t.Oflag &^= unix.OPOST
+			t.Oflag |= unix.OPOST | unix.ONLCR
 			unix.IoctlSetTermios(int(os.Stdin.Fd()), unix.TCSETS, t)
 		}
 		t.resize()

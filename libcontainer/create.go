@@ -194,6 +194,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		noPivot:     o.NoPivot,
 		keyring:     sessionKeyring(o),
 		fds:         sp.fds,
+		ownConsole:  o.Console != nil,
 		filter:      filter,
 		state:       c.hookState,
 		innerState:  func(status string) *specs.State { return containerView(c.hookState(status), s) },

@@ -8,7 +8,9 @@ import (
 var defaultCaps = []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
 
 // DefaultSpec is the config `casco spec` writes: the same as runc's, a
-// shell in a rootfs/ next to config.json with every namespace but user's.
+// shell in a rootfs/ next to config.json, in new pid, network, ipc, uts and
+// mount namespaces (no cgroup namespace: configs made by appending one to
+// runc's default must not list it twice).
 func DefaultSpec() *specs.Spec {
 	return &specs.Spec{
 		Version: specs.Version,
@@ -51,7 +53,7 @@ func DefaultSpec() *specs.Spec {
 			},
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace}, {Type: specs.IPCNamespace},
-				{Type: specs.UTSNamespace}, {Type: specs.MountNamespace}, {Type: specs.CgroupNamespace},
+				{Type: specs.UTSNamespace}, {Type: specs.MountNamespace},
 			},
 		},
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/seccomp"
@@ -63,6 +64,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	addHome(spec.Process, fmt.Sprintf("/proc/%d/root", c.State.Pid))
 	spec.Hooks = nil
 	ns := c.execNamespaces(config)
+	logrus.Debugf("exec %v in container %s: joining the namespaces of init %d", o.Process.Args, c.State.ID, c.State.Pid)
 
 	mgr, err := c.cgroup()
 	if err != nil {
@@ -90,6 +92,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start exec process: %w", err)
 	}
+	logrus.Debugf("exec: process %d started", proc.Pid)
 	fail := func(err error) (*Init, error) {
 		// not proc.kill: a process in a paused container (--ignore-paused)
 		// would keep us waiting until someone resumes it
@@ -123,7 +126,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		p.add(opFork, nil)
 	}
 	in := &planInput{bundle: &Bundle{Spec: &spec}, fds: sp.fds, filter: filter, state: c.hookState, innerState: c.hookState}
-	p.console(o.Process, sp.fds.console, false)
+	p.console(o.Process, sp.fds.console, false, o.Console != nil)
 	if err := p.process(&spec, in); err != nil {
 		return fail(err)
 	}
@@ -136,6 +139,10 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if err := c.followInit(sp, proc, nil, o.Abort); err != nil {
 		return fail(err)
 	}
+	if err := waitExeced(sp); err != nil {
+		return fail(err)
+	}
+	logrus.Debugf("exec: process %d running %s", proc.Pid, o.Process.Args[0])
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, proc.Pid); err != nil {
 			return fail(err)
@@ -147,6 +154,23 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		}
 	}
 	return proc, nil
+}
+
+// waitExeced waits until the process has called execve: the sync socket is
+// close-on-exec, so EOF means the exec happened, and an error message means
+// execve itself failed (a directory, a bad interpreter, a file the user may
+// not run). `exec` then fails with the cause instead of handing a dead
+// process's 126/127 to the caller as if the process had run.
+func waitExeced(sp *spawn) error {
+	for {
+		msg, err := readSync(sp.sync)
+		if err != nil {
+			return nil // EOF: exec'd (or died, which the caller's wait reports)
+		}
+		if msg.typ == syncError {
+			return errors.New(string(msg.data))
+		}
+	}
 }
 
 // execNamespaces joins every namespace of the container's init, the user

@@ -18,11 +18,16 @@ import (
 // ones are a few KiB; a huge file must not cost the host its memory.
 const maxPasswdSize = 4 << 20
 
-// addHome sets HOME, when the process has none, to the user's home in the
-// container's /etc/passwd, or "/" — as runc does; images expect it.
+// addHome sets HOME, when the process has none or an empty one, to the
+// user's home in the container's /etc/passwd, or "/" — as runc does; images
+// expect it. Duplicate variables are merged first, as runc's setenv does.
 func addHome(p *specs.Process, rootfs string) {
-	for _, e := range p.Env {
+	p.Env = dedupEnv(p.Env)
+	for i, e := range p.Env {
 		if strings.HasPrefix(e, "HOME=") {
+			if e == "HOME=" {
+				p.Env[i] = "HOME=" + homeOf(p.User.UID, rootfs)
+			}
 			return
 		}
 	}
@@ -32,6 +37,23 @@ func addHome(p *specs.Process, rootfs string) {
 // homeReadBound bounds the wait for a container's /etc/passwd: a regular
 // file on a FUSE mount of the container's can still block a read forever.
 const homeReadBound = 2 * time.Second
+
+// dedupEnv keeps one entry per variable: the last value, at the place of
+// the first, which is what runc's os.Setenv loop over process.env leaves.
+func dedupEnv(env []string) []string {
+	at := make(map[string]int, len(env))
+	out := make([]string, 0, len(env))
+	for _, e := range env {
+		name, _, _ := strings.Cut(e, "=")
+		if i, ok := at[name]; ok {
+			out[i] = e
+			continue
+		}
+		at[name] = len(out)
+		out = append(out, e)
+	}
+	return out
+}
 
 func homeOf(uid uint32, rootfs string) string {
 	home := make(chan string, 1)

@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -27,8 +27,9 @@ func runHooks(kind string, hooks []specs.Hook, state *specs.State) error {
 		return err
 	}
 	for i, h := range hooks {
-		if err := runHook(h, data); err != nil {
-			return fmt.Errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
+		if err := runHook(h, data, state.Bundle); err != nil {
+			// runc's words: engines and scripts match on them
+			return fmt.Errorf("error running %s hook #%d: %w", kind, i, err)
 		}
 	}
 	return nil
@@ -42,13 +43,16 @@ func warnHooks(kind string, hooks []specs.Hook, state *specs.State) {
 		return
 	}
 	for i, h := range hooks {
-		if err := runHook(h, data); err != nil {
-			logrus.Warnf("%s hook #%d (%s): %v", kind, i, h.Path, err)
+		if err := runHook(h, data, state.Bundle); err != nil {
+			logrus.Warnf("error running %s hook #%d: %v", kind, i, err)
 		}
 	}
 }
 
-func runHook(h specs.Hook, state []byte) error {
+// runHook runs one hook as runc does: argv as given (args[0] is argv[0],
+// path the file executed), the runtime's own environment when the hook
+// gives none, the bundle as working directory, its output in the error.
+func runHook(h specs.Hook, state []byte, dir string) error {
 	ctx := context.Background()
 	if h.Timeout != nil && *h.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -60,29 +64,30 @@ func runHook(h specs.Hook, state []byte) error {
 	if len(cmd.Args) == 0 {
 		cmd.Args = []string{h.Path}
 	}
-	cmd.Env = h.Env
-	if cmd.Env == nil {
-		cmd.Env = []string{}
+	if len(h.Env) > 0 {
+		cmd.Env = h.Env
+	}
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		cmd.Dir = dir
 	}
 	cmd.Stdin = bytes.NewReader(state)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// a hook that leaves a daemon holding its output must not hang us
+	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	if ctx.Err() == context.DeadlineExceeded {
-		return fmt.Errorf("timed out after %ds", *h.Timeout)
+		return fmt.Errorf("hook ran past specified timeout of %.1fs", float64(*h.Timeout))
 	}
 	if err != nil {
-		if msg := strings.TrimSpace(out.String()); msg != "" {
-			return fmt.Errorf("%w: %s", err, msg)
-		}
-		return err
+		return fmt.Errorf("%w, stdout: %s, stderr: %s", err, stdout.String(), stderr.String())
 	}
 	return nil
 }
 
 // hookPlan adds hooks the init runs itself (createContainer, startContainer):
 // they run in the container's namespaces, which only the init is in.
-func (p *plan) hooks(kind string, hooks []specs.Hook, state *specs.State) error {
+func (p *plan) hooks(kind string, hooks []specs.Hook, state *specs.State, procEnv []string) error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -90,7 +95,7 @@ func (p *plan) hooks(kind string, hooks []specs.Hook, state *specs.State) error 
 	if err != nil {
 		return err
 	}
-	for _, h := range hooks {
+	for i, h := range hooks {
 		args := h.Args
 		if len(args) == 0 {
 			args = []string{h.Path}
@@ -99,10 +104,16 @@ func (p *plan) hooks(kind string, hooks []specs.Hook, state *specs.State) error 
 		if h.Timeout != nil {
 			timeout = *h.Timeout
 		}
+		// runc's init has the process's environment by now: hooks without
+		// one of their own inherit it
+		env := h.Env
+		if len(env) == 0 {
+			env = procEnv
+		}
 		strs := append([]string{kind, h.Path}, args...)
-		strs = append(strs, h.Env...)
+		strs = append(strs, env...)
 		strs = append(strs, string(data))
-		p.add(opHook, ints(uint64(timeout), uint64(len(args)), uint64(len(h.Env))), strs...)
+		p.add(opHook, ints(uint64(timeout), uint64(len(args)), uint64(len(env)), uint64(i)), strs...)
 	}
 	return nil
 }

@@ -28,6 +28,16 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		}
 		return m.Kill(sig)
 	}
+	if sig == unix.SIGKILL && !c.ownPidNamespace() {
+		// as runc: the init's death takes nobody with it in a shared pid
+		// namespace, so SIGKILL goes to every process of the cgroup, also
+		// when the init is already gone and others are left
+		if m, err := c.cgroup(); err == nil {
+			if pids, err := m.Pids(); err == nil && len(pids) > 0 {
+				return m.Kill(sig)
+			}
+		}
+	}
 	if !c.State.alive() {
 		return ErrNotRunning
 	}
@@ -84,11 +94,9 @@ func (c *Container) killAndWait() error {
 	if err != nil {
 		m = nil // no cgroup to kill in or thaw (or none to trust): the init alone
 	}
-	if m != nil {
-		if pid, ok := findNamespace(c.namespaces(), specs.PIDNamespace); !ok || pid.Path != "" {
-			// without a pid namespace of its own, the init's death doesn't end the rest
-			m.Kill(unix.SIGKILL)
-		}
+	if m != nil && !c.ownPidNamespace() {
+		// without a pid namespace of its own, the init's death doesn't end the rest
+		m.Kill(unix.SIGKILL)
 	}
 	pidfd := -1
 	if c.State.alive() {
@@ -117,4 +125,11 @@ func (c *Container) killAndWait() error {
 		}
 	}
 	return fmt.Errorf("init %d did not die after SIGKILL", c.State.Pid)
+}
+
+// ownPidNamespace reports whether the container's init is the init of a pid
+// namespace of its own, whose death ends every other process in it.
+func (c *Container) ownPidNamespace() bool {
+	pid, ok := findNamespace(c.namespaces(), specs.PIDNamespace)
+	return ok && pid.Path == ""
 }

@@ -77,6 +77,12 @@ const (
 	mountFile = 1
 )
 
+// What else the init does around a mount (opMount's fifth integer).
+const (
+	mountInheritMode = 1 // tmpfs without mode=: keep the covered directory's mode
+	mountOrdinaryDir = 2 // proc, sysfs: refuse a symlink or non-directory destination
+)
+
 // Sync message types between the init and its parent.
 const (
 	syncError   = 'E'

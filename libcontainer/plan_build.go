@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -33,6 +34,7 @@ type planInput struct {
 	keyring     string // session keyring to join, "" for none (--no-new-keyring)
 	trace       bool   // the init times its steps
 	fds         initFds
+	ownConsole  bool // casco reads the pty itself (foreground with a terminal)
 	filter      *seccomp.Filter
 	state       func(status string) *specs.State // as the runtime sees it
 	innerState  func(status string) *specs.State // as the container sees it
@@ -84,11 +86,13 @@ func buildPlan(in *planInput) (*plan, error) {
 		p.add(opSyncHooks, nil)
 	}
 	if s.Hooks != nil {
-		if err := p.hooks("createContainer", s.Hooks.CreateContainer, in.innerState(Creating)); err != nil {
+		if err := p.hooks("createContainer", s.Hooks.CreateContainer, in.innerState(Creating), s.Process.Env); err != nil {
 			return nil, err
 		}
 	}
 	if !ownMounts {
+		// the host's /dev/ptmx: the rootfs has no devpts of its own mounted
+		p.console(s.Process, in.fds.console, false, in.ownConsole)
 		p.add(opChroot, nil, in.bundle.Rootfs)
 		if in.keyring != "" {
 			p.add(opKeyring, nil, in.keyring)
@@ -120,7 +124,7 @@ func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
 	if rp := s.Linux.RootfsPropagation; rp != "" {
 		p.add(opPropagation, ints(uint64(propagationFlags[rp])))
 	}
-	p.console(s.Process, in.fds.console, true)
+	p.console(s.Process, in.fds.console, true, in.ownConsole)
 	p.names(s)
 	keys := make([]string, 0, len(s.Linux.Sysctl))
 	for k := range s.Linux.Sysctl {
@@ -130,11 +134,18 @@ func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
 	for _, k := range keys {
 		p.add(opSysctl, nil, "/proc/sys/"+strings.ReplaceAll(k, ".", "/"), s.Linux.Sysctl[k])
 	}
+	masked := map[string]bool{}
 	for _, m := range s.Linux.MaskedPaths {
-		p.add(opMask, nil, m)
+		if c := filepath.Clean(m); !masked[c] { // one mount per path, as runc
+			masked[c] = true
+			p.add(opMask, nil, m)
+		}
 	}
 	for _, r := range s.Linux.ReadonlyPaths {
 		p.add(opReadonly, nil, r)
+	}
+	if devReadonly(s) {
+		p.add(opRemountRO, nil, "/dev")
 	}
 	if s.Root.Readonly {
 		p.add(opRemountRO, nil, "/")
@@ -220,7 +231,7 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 		p.add(opWaitFifo, ints(uint64(in.fds.fifo)))
 	}
 	if s.Hooks != nil {
-		if err := p.hooks("startContainer", s.Hooks.StartContainer, in.innerState(Created)); err != nil {
+		if err := p.hooks("startContainer", s.Hooks.StartContainer, in.innerState(Created), s.Process.Env); err != nil {
 			return err
 		}
 	}
@@ -233,19 +244,25 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 }
 
 // console adds the pty set-up when the process has a terminal; only the
-// container's init binds it over /dev/console.
-func (p *plan) console(proc *specs.Process, fd int, devConsole bool) {
+// container's init binds it over /dev/console. When casco itself reads the
+// pty, ONLCR is cleared before the process runs, as runc's SaneTerminal does
+// for its own reads: the process's \n reaches casco's stdout unchanged. A
+// console socket's owner gets the pty as the kernel makes it.
+func (p *plan) console(proc *specs.Process, fd int, devConsole, sane bool) {
 	if fd < 0 {
 		return
 	}
-	var rows, cols, bind uint64
+	var rows, cols, bind, clearONLCR uint64
 	if cs := proc.ConsoleSize; cs != nil {
 		rows, cols = uint64(cs.Height), uint64(cs.Width)
 	}
 	if devConsole {
 		bind = 1
 	}
-	p.add(opConsole, ints(uint64(fd), rows, cols, bind))
+	if sane {
+		clearONLCR = 1
+	}
+	p.add(opConsole, ints(uint64(fd), rows, cols, bind, uint64(proc.User.UID), clearONLCR))
 }
 
 func (p *plan) seccomp(in *planInput) {

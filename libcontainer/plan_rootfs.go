@@ -114,9 +114,51 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 	case ext.tmpcopyup:
 		p.tmpcopyup(m, flags, prop, data)
 	default:
-		p.add(opMount, ints(uint64(flags), mountDir, 0, uint64(prop)), m.Source, m.Destination, m.Type, data)
+		var extra, reflags uintptr
+		switch m.Type {
+		case "proc", "sysfs":
+			// never mounted through a symlink the image put there (CVE-2019-19921)
+			extra |= mountOrdinaryDir
+		case "tmpfs":
+			if !hasOption(data, "mode") {
+				extra |= mountInheritMode
+			}
+			// as runc: rw first, so mount points (and /dev's nodes) can be
+			// made in it; read-only after, /dev only once its nodes exist
+			if flags&unix.MS_RDONLY != 0 {
+				flags &^= unix.MS_RDONLY
+				if filepath.Clean(m.Destination) != "/dev" {
+					reflags = flags | unix.MS_RDONLY
+				}
+			}
+		}
+		p.add(opMount, ints(uint64(flags), mountDir, uint64(reflags), uint64(prop), uint64(extra)), m.Source, m.Destination, m.Type, data)
 	}
 	return nil
+}
+
+// hasOption reports whether a mount data string sets key (key=value).
+func hasOption(data, key string) bool {
+	for _, o := range strings.Split(data, ",") {
+		if k, _, _ := strings.Cut(o, "="); k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// devReadonly reports whether the config mounts /dev as a read-only tmpfs,
+// which is remounted read-only once its nodes and the console exist.
+func devReadonly(s *specs.Spec) bool {
+	ro := false
+	for _, m := range s.Mounts {
+		if filepath.Clean(m.Destination) != "/dev" {
+			continue
+		}
+		flags, _, _, err := parseMountOptions(m.Options)
+		ro = err == nil && m.Type == "tmpfs" && flags&unix.MS_RDONLY != 0
+	}
+	return ro
 }
 
 // cgroupMount shows the container its own cgroups: a cgroup2 mount in a

@@ -5,13 +5,23 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/sirupsen/logrus"
 )
 
 // Trace prints where the time of one command went, step by step. A nil
-// *Trace records nothing, so callers never check.
+// *Trace records nothing, so callers never check. A debug trace logs the
+// same steps at debug level instead (--debug, as runc logs its steps).
 type Trace struct {
 	w           io.Writer
+	debug       bool
 	start, last time.Time
+}
+
+// NewDebugTrace starts a trace that logs each step with logrus.Debugf.
+func NewDebugTrace() *Trace {
+	now := time.Now()
+	return &Trace{debug: true, start: now, last: now}
 }
 
 // NewTrace starts a trace that writes to w.
@@ -26,6 +36,11 @@ func (t *Trace) Step(name string) {
 		return
 	}
 	now := time.Now()
+	if t.debug {
+		logrus.Debugf("%s (%.3f ms)", name, float64(now.Sub(t.last).Microseconds())/1000)
+		t.last = now
+		return
+	}
 	fmt.Fprintf(t.w, "trace: %-22s %8.3f ms  (at %8.3f ms)\n", name,
 		float64(now.Sub(t.last).Microseconds())/1000, float64(now.Sub(t.start).Microseconds())/1000)
 	t.last = now
@@ -41,6 +56,10 @@ func (t *Trace) initSteps(data []byte) {
 		ns := binary.NativeEndian.Uint64(data[code*16:])
 		n := binary.NativeEndian.Uint64(data[code*16+8:])
 		if n == 0 || opNames[code] == "" {
+			continue
+		}
+		if t.debug {
+			logrus.Debugf("init: %s (%.3f ms, %d)", opNames[code], float64(ns)/1e6, n)
 			continue
 		}
 		fmt.Fprintf(t.w, "trace:   init %-18s %8.3f ms  (%d)\n", opNames[code], float64(ns)/1e6, n)

@@ -78,9 +78,10 @@ struct init {
 	char exe[PATH_MAX];  /* resolved user executable (OP_LOOKPATH) */
 	int fifo;            /* our end of exec.fifo once `start` opened it */
 	int procfd;          /* /proc/self/fd kept across a bare chroot, which has no /proc */
+	int masktmpfs;       /* the read-only tmpfs every masked directory shows */
 };
 
-static struct init st = { .sync = -1, .rootfd = -1, .fifo = -1, .procfd = -1 };
+static struct init st = { .sync = -1, .rootfd = -1, .fifo = -1, .procfd = -1, .masktmpfs = -1 };
 
 /* --trace: time spent and calls per op code, sent to the parent with READY */
 static int tracing;
@@ -516,18 +517,59 @@ static void op_rootfs(struct op *op)
 
 static void mount_finish(const char *dst, unsigned long reflags, unsigned long prop);
 
+/* ordinary_dir refuses a mount destination that is a symlink (or no directory): CVE-2019-19921 */
+static void ordinary_dir(const char *dst, const char *type)
+{
+	struct stat sb;
+	int fd = open_in_root(dst, O_PATH | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		fail(errno, "mount %s on %s", type, dst);
+	}
+	if (fstat(fd, &sb) < 0)
+		fail(errno, "mount %s on %s: stat", type, dst);
+	if (!S_ISDIR(sb.st_mode))
+		fail(0, "mount %s on %s: filesystem \"%s\" must be mounted on ordinary directory", type, dst, type);
+	close(fd);
+}
+
+/* existing_mode is the mode of the directory at dst, or -1 when there is none yet. */
+static int existing_mode(const char *dst)
+{
+	struct stat sb;
+	int fd = open_in_root(dst, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return -1;
+	int mode = fstat(fd, &sb) == 0 ? (int)(sb.st_mode & 07777) : -1;
+	close(fd);
+	return mode;
+}
+
 static void op_mount(struct op *op)
 {
 	char buf[64];
 	need(op, 4, 4);
 	unsigned long flags = op->ints[0], reflags = op->ints[2], prop = op->ints[3];
+	unsigned long extra = op->nints > 4 ? op->ints[4] : 0;
 	const char *src = op->strs[0], *dst = op->strs[1], *type = op->strs[2], *data = op->strs[3];
+	if (extra & MOUNT_ORDINARY_DIR)
+		ordinary_dir(dst, type);
+	/* as runc: a tmpfs given no mode= takes the mode of the directory it covers */
+	int mode = (extra & MOUNT_INHERIT_MODE) ? existing_mode(dst) : -1;
 	int fd = op->ints[1] == MNT_FILE ? create_file(dst) : mkdir_all(dst, 0755);
 	if (fd < 0)
 		fail(errno, "mount %s: create mount point %s", src, dst);
 	if (mount(src, fdpath(fd, buf), *type ? type : NULL, flags, *data ? data : NULL) < 0)
 		fail(errno, "mount %s on %s", src, dst);
 	close(fd);
+	if (mode >= 0) {
+		/* the fd still points under the new mount: reopen to reach its root */
+		fd = open_in_root(dst, O_PATH);
+		if (fd < 0 || chmod(fdpath(fd, buf), mode) < 0)
+			fail(errno, "chmod %s to %o", dst, mode);
+		close(fd);
+	}
 	mount_finish(dst, reflags, prop);
 }
 
@@ -589,11 +631,43 @@ static void op_symlink(struct op *op)
 	close(pfd);
 }
 
-/* op_hook runs a createContainer or startContainer hook with the state on its stdin. */
+/* hook_output is what a hook wrote to stdout or stderr: the first 1 KiB, for the error message. */
+struct hook_output {
+	int fd;
+	char buf[1024];
+	size_t len;
+};
+
+/* drain_hook reads what is there without blocking; it returns 0 at EOF. */
+static int drain_hook(struct hook_output *o)
+{
+	char tmp[4096];
+	for (;;) {
+		ssize_t n = read(o->fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 && errno == EAGAIN;
+		size_t keep = sizeof(o->buf) - 1 - o->len;
+		if ((size_t)n < keep)
+			keep = n;
+		memcpy(o->buf + o->len, tmp, keep);
+		o->len += keep;
+	}
+}
+
+/*
+ * op_hook runs a createContainer or startContainer hook with the state on
+ * its stdin, as runc does: argv as given, the process's environment when the
+ * hook has none, the rootfs as its working directory before pivot_root (the
+ * process's cwd after), its output kept for the error message. A hook that
+ * leaves a daemon holding its output open can't keep us waiting: once the
+ * hook itself is gone, only what is already written is read.
+ */
 static void op_hook(struct op *op)
 {
-	need(op, 3, 3);
-	uint32_t nargs = op->ints[1], nenv = op->ints[2];
+	need(op, 4, 3);
+	uint32_t nargs = op->ints[1], nenv = op->ints[2], index = op->ints[3];
 	if (op->nstrs < 3 + nargs + nenv)
 		fail(0, "init: hook plan is short");
 	const char *kind = op->strs[0], *path = op->strs[1], *state = op->strs[op->nstrs - 1];
@@ -602,47 +676,84 @@ static void op_hook(struct op *op)
 		argv[i] = op->strs[2 + i];
 	for (uint32_t i = 0; i < nenv; i++)
 		envp[i] = op->strs[2 + nargs + i];
-	int in[2];
-	if (pipe2(in, O_CLOEXEC) < 0)
-		fail(errno, "%s hook %s: pipe", kind, path);
+	int in[2], out[2], err[2];
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0)
+		fail(errno, "error running %s hook #%u: pipe", kind, index);
 	pid_t pid = fork();
 	if (pid < 0)
-		fail(errno, "%s hook %s: fork", kind, path);
+		fail(errno, "error running %s hook #%u: fork", kind, index);
 	if (pid == 0) {
 		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		/* blocking ends for the hook: O_NONBLOCK is on the open file, shared */
+		fcntl(1, F_SETFL, 0);
+		fcntl(2, F_SETFL, 0);
+		if (st.rootfd >= 0 && fchdir(st.rootfd) < 0)
+			_exit(126);
 		/* the hook gets the state on stdin, none of our descriptors */
 		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 		execve(path, argv, envp);
+		dprintf(2, "exec %s: %s", path, strerror(errno));
 		_exit(127);
 	}
 	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	/* the write end went to the child: set O_NONBLOCK again on our read ends */
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(err[0], F_SETFL, O_NONBLOCK);
 	/* a hook that ignores its stdin must not kill us; and SIG_IGN would
 	 * outlive execve, into later hooks and the user process: restore it */
 	void (*pipe_was)(int) = signal(SIGPIPE, SIG_IGN);
 	(void)!write(in[1], state, op->lens[op->nstrs - 1] - 1);
 	close(in[1]);
 	signal(SIGPIPE, pipe_was);
-	int status, timeout = (int)op->ints[0];
-	if (timeout > 0) {
-		int pfd = syscall(SYS_pidfd_open, pid, 0);
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
-		if (pfd >= 0 && poll(&p, 1, timeout * 1000) == 0) {
+
+	struct hook_output o[2] = { { .fd = out[0] }, { .fd = err[0] } };
+	int timeout = (int)op->ints[0], status;
+	int pfd = syscall(SYS_pidfd_open, pid, 0);
+	uint64_t deadline = now_ns() + (uint64_t)timeout * 1000000000ULL;
+	for (int open_fds = 2; pfd >= 0;) {
+		struct pollfd p[3] = { { .fd = pfd, .events = POLLIN }, { .fd = o[0].fd, .events = POLLIN }, { .fd = o[1].fd, .events = POLLIN } };
+		int wait_ms = -1;
+		if (timeout > 0) {
+			uint64_t now = now_ns();
+			wait_ms = now >= deadline ? 0 : (int)((deadline - now) / 1000000) + 1;
+		}
+		int n = poll(p, open_fds ? 3 : 1, wait_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			fail(0, "%s hook %s: timed out after %ds", kind, path, timeout);
+			fail(0, "error running %s hook #%u: hook ran past specified timeout of %d.0s", kind, index, timeout);
 		}
-		if (pfd >= 0)
-			close(pfd);
+		for (int i = 0; i < 2; i++)
+			if (o[i].fd >= 0 && (p[i + 1].revents & (POLLIN | POLLHUP)) && !drain_hook(&o[i])) {
+				close(o[i].fd);
+				o[i].fd = -1;
+				open_fds--;
+			}
+		if (p[0].revents & POLLIN)
+			break;
 	}
+	if (pfd >= 0)
+		close(pfd);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			fail(errno, "%s hook %s: wait", kind, path);
+			fail(errno, "error running %s hook #%u: wait", kind, index);
+	for (int i = 0; i < 2; i++)
+		if (o[i].fd >= 0) {
+			drain_hook(&o[i]);
+			close(o[i].fd);
+		}
 	if (WIFSIGNALED(status))
-		fail(0, "%s hook %s: killed by signal %d", kind, path, WTERMSIG(status));
-	if (WEXITSTATUS(status) == 127)
-		fail(0, "%s hook %s: could not be executed", kind, path);
+		fail(0, "error running %s hook #%u: signal: %s, stdout: %s, stderr: %s", kind, index,
+		     strsignal(WTERMSIG(status)), o[0].buf, o[1].buf);
 	if (WEXITSTATUS(status) != 0)
-		fail(0, "%s hook %s: exit status %d", kind, path, WEXITSTATUS(status));
+		fail(0, "error running %s hook #%u: exit status %d, stdout: %s, stderr: %s", kind, index,
+		     WEXITSTATUS(status), o[0].buf, o[1].buf);
 	free(argv);
 	free(envp);
 }
@@ -713,8 +824,21 @@ static void op_mask(struct op *op)
 	if (fstat(fd, &sb) < 0)
 		fail(errno, "mask %s: stat", path);
 	if (S_ISDIR(sb.st_mode)) {
-		if (mount("tmpfs", fdpath(fd, buf), "tmpfs", MS_RDONLY, "size=0k") < 0)
-			fail(errno, "mask %s", path);
+		/* as runc: every masked directory shows the same empty read-only tmpfs */
+		if (st.masktmpfs < 0) {
+			if (mount("tmpfs", fdpath(fd, buf), "tmpfs", MS_RDONLY, "size=0k") < 0)
+				fail(errno, "mask %s", path);
+			st.masktmpfs = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (st.masktmpfs < 0)
+				fail(errno, "mask %s: reopen", path);
+		} else {
+			if (mount(fdpath(st.masktmpfs, nbuf), fdpath(fd, buf), NULL, MS_BIND, NULL) < 0)
+				fail(errno, "mask %s", path);
+			close(fd);
+			fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0 || remount(fdpath(fd, buf), fd, MS_RDONLY) < 0)
+				fail(errno, "mask %s: remount read-only", path);
+		}
 	} else {
 		/* bind only the real /dev/null, never whatever the image put there (CVE-2025-31133) */
 		int nfd = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
@@ -780,6 +904,22 @@ static void op_console(struct op *op)
 		struct winsize ws = { .ws_row = op->ints[1], .ws_col = op->ints[2] };
 		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
 			fail(errno, "console: set size");
+	}
+	/*
+	 * The process's terminal is its own, as runc's fixStdioPermissions
+	 * makes it: owned by the process's user, the group left as devpts
+	 * gave it (gid=5, tty). An unmapped id, a read-only /dev: left alone.
+	 */
+	if (op->nints > 4 && fchown(slave, (uid_t)op->ints[4], -1) < 0 &&
+	    errno != EINVAL && errno != EPERM && errno != EROFS)
+		fail(errno, "console: chown %s", name);
+	if (op->nints > 5 && op->ints[5]) {
+		struct termios tio;
+		if (tcgetattr(slave, &tio) < 0)
+			fail(errno, "console: tcgetattr");
+		tio.c_oflag &= ~ONLCR;
+		if (tcsetattr(slave, TCSANOW, &tio) < 0)
+			fail(errno, "console: clear onlcr");
 	}
 	/* runc's protocol: one message, the pty name as data, the master as SCM_RIGHTS */
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
@@ -910,14 +1050,23 @@ static void op_caps(struct op *op)
 			fail(errno, "raise ambient capability %d", c);
 }
 
+/*
+ * op_lookpath finds the executable as runc does: a name with a slash is
+ * taken as it is once it exists, a bare name is looked up in PATH for a
+ * regular file with an exec bit. Whether the process may run it is for
+ * execve to say (a user with CAP_DAC_OVERRIDE may run a file only others
+ * can execute, which access(2) would refuse).
+ */
 static void op_lookpath(struct op *op)
 {
 	need(op, 0, 2);
 	const char *path = op->strs[0], *name = op->strs[1];
-	int saw_eacces = 0;
+	struct stat sb;
 	if (strchr(name, '/')) {
-		if (access(name, X_OK) < 0)
-			fail(errno, "exec: \"%s\"", name);
+		if (stat(name, &sb) < 0)
+			fail(errno, "exec %s", name);
+		if (S_ISDIR(sb.st_mode))
+			fail(EACCES, "exec %s", name);
 		snprintf(st.exe, sizeof(st.exe), "%s", name);
 		return;
 	}
@@ -925,21 +1074,15 @@ static void op_lookpath(struct op *op)
 		const char *colon = strchr(p, ':');
 		size_t n = colon ? (size_t)(colon - p) : strlen(p);
 		char cand[PATH_MAX];
-		struct stat sb;
 		snprintf(cand, sizeof(cand), "%.*s/%s", (int)(n ? n : 1), n ? p : ".", name);
-		if (stat(cand, &sb) == 0 && S_ISREG(sb.st_mode)) {
-			if (access(cand, X_OK) == 0) {
-				snprintf(st.exe, sizeof(st.exe), "%s", cand);
-				return;
-			}
-			saw_eacces = 1;
+		if (stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 0111)) {
+			snprintf(st.exe, sizeof(st.exe), "%s", cand);
+			return;
 		}
 		if (!colon)
 			break;
 		p = colon + 1;
 	}
-	if (saw_eacces)
-		fail(EACCES, "exec: \"%s\"", name);
 	errno = ENOENT;
 	fail(0, "exec: \"%s\": executable file not found in $PATH", name);
 }
@@ -1030,9 +1173,10 @@ static void op_exec(struct op *op)
 		argv[i] = op->strs[i];
 	for (uint32_t i = 0; i < nenv; i++)
 		envp[i] = op->strs[nargs + i];
-	execve(st.exe[0] ? st.exe : argv[0], argv, envp);
+	const char *exe = st.exe[0] ? st.exe : argv[0];
+	execve(exe, argv, envp);
 	int e = errno;
-	fail(e, "exec: \"%s\"", argv[0]);
+	fail(e, "exec %s", exe);
 }
 
 /* ---- runtime-spec 1.3 ------------------------------------------------------ */

@@ -69,6 +69,10 @@ enum casco_mount_kind {
 	MNT_FILE = 1,
 };
 
+/* OP_MOUNT ints[4], optional: what else the init does around the mount */
+#define MOUNT_INHERIT_MODE 1 /* tmpfs without mode=: keep the mode of the directory it covers */
+#define MOUNT_ORDINARY_DIR 2 /* proc, sysfs: refuse a destination that is a symlink or no directory */
+
 /* sync messages from init to parent: one type byte, u32 length, payload */
 #define SYNC_ERROR 'E'
 #define SYNC_HOOKS 'H'

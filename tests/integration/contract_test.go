@@ -1,0 +1,456 @@
+package integration
+
+// runc's contract in the corners (issue 12): what a program written against
+// runc trips over. Each test runs against runc and casco; where runc 1.1
+// (Debian's) predates the behaviour the runtime-spec or runc 1.2+ has, the
+// test says so and skips for that runc only. RUNC-CONTRACT.md has the list.
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/containerd/console"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// runcBefore12 skips the test, saying why, when the runtime is a runc
+// older than 1.2, which lacks the behaviour the test checks.
+func runcBefore12(t *testing.T, what string) bool {
+	if !oldRunc() {
+		return false
+	}
+	t.Skipf("%s: %s came before runc 1.2", runtimeVersion(), what)
+	return true
+}
+
+// oldRunc reports whether the runtime is a runc older than 1.2.
+func oldRunc() bool {
+	m := regexp.MustCompile(`^runc version (\d+)\.(\d+)`).FindStringSubmatch(runtimeVersion())
+	if m == nil {
+		return false
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	return major == 1 && minor < 2
+}
+
+// TestContractExecFailures: every failure of `exec` itself exits 255, as
+// runc's, so an engine can tell it from the process's own status; a missing
+// binary is named with the errno's words.
+func TestContractExecFailures(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	c, _ := r.createStart(b)
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"exec", c.ID, "/nonexist"}, []string{"/nonexist: no such file or directory"}},
+		{[]string{"exec", c.ID, "nonexist"}, []string{"executable file not found"}},
+		{[]string{"exec", c.ID, "/etc"}, []string{"/etc", "permission denied"}},
+		{[]string{"exec", "no-such-container", "true"}, []string{"does not exist"}},
+	}
+	for _, tc := range cases {
+		res := r.run(tc.args...)
+		if res.Err != nil || res.Code != 255 {
+			t.Errorf("want exit 255: %s", res)
+		}
+		for _, w := range tc.want {
+			if !mentions(res.Stderr, w) {
+				t.Errorf("stderr should say %q: %s", w, res)
+			}
+		}
+	}
+	// paused: refused with 255 unless --ignore-paused
+	r.mustRun("pause", c.ID)
+	res := r.run("exec", c.ID, "true")
+	if res.Err != nil || res.Code != 255 || !mentions(res.Stderr, "paused") {
+		t.Errorf("exec into a paused container: want exit 255 naming the pause: %s", res)
+	}
+	r.mustRun("resume", c.ID)
+	// the process's own status still comes through
+	if res := r.run("exec", c.ID, "sh", "-c", "exit 3"); res.Code != 3 {
+		t.Errorf("exec of `exit 3`: %s", res)
+	}
+}
+
+// TestContractExecDacOverride: whether a file may be executed is for
+// execve to decide: root's CAP_DAC_OVERRIDE runs a file only others may
+// execute, as uid 1000 with the capability does.
+func TestContractExecDacOverride(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	// busybox picks its applet from argv[0]: a copy named echo, mode 0601,
+	// owned by uid 1000, who has no exec bit of its own
+	b := newBundle(t, "/dac/echo", "ran")
+	bin := filepath.Join(b.Rootfs, "dac", "echo")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := copyFile(busyboxBin, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(bin, 1000, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(bin, 0o601); err != nil {
+		t.Fatal(err)
+	}
+	b.Spec.Process.User = specs.User{UID: 1000, GID: 1000}
+	caps := []string{"CAP_DAC_OVERRIDE"}
+	b.Spec.Process.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}
+	_, res := r.runForeground(b)
+	if res.Err != nil || res.Code != 0 || strings.TrimSpace(res.Stdout) != "ran" {
+		t.Errorf("uid 1000 with CAP_DAC_OVERRIDE should run a file executable by others only: %s", res)
+	}
+}
+
+// TestContractEnv: a variable given twice reaches the process once, with
+// the last value; an empty HOME is filled from the container's passwd like
+// a missing one. What the kernel holds is /proc/self/environ.
+func TestContractEnv(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, "cat", "/proc/self/environ")
+	b.Spec.Process.Env = []string{"PATH=/bin", "A=1", "B=x", "A=2", "HOME="}
+	_, res := r.runForeground(b)
+	if res.Err != nil || res.Code != 0 {
+		t.Fatalf("run: %s", res)
+	}
+	got := strings.Split(strings.TrimRight(res.Stdout, "\x00"), "\x00")
+	want := []string{"PATH=/bin", "A=2", "B=x", "HOME=/root"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("environ = %q, want %q", got, want)
+	}
+}
+
+// ptyStdin runs the runtime with a pty as its stdin and controlling
+// terminal (runc's foreground terminal needs one) and a pipe as stdout.
+func ptyStdin(t *testing.T, r *runtime, args ...string) result {
+	t.Helper()
+	master, slavePath, err := console.NewPty()
+	if err != nil {
+		t.Fatalf("pty: %v", err)
+	}
+	defer master.Close()
+	slave, err := os.OpenFile(slavePath, os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slave.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, runtimeBin, append([]string{"--root", r.root}, args...)...)
+	var out, errb strings.Builder
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, &out, &errb
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	// whatever the runtime echoes to its terminal must not fill the pty
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, err := master.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	res := result{Args: cmd.Args, Code: -1}
+	res.Err = cmd.Run()
+	if cmd.ProcessState != nil {
+		res.Code = cmd.ProcessState.ExitCode()
+		if _, ok := res.Err.(*exec.ExitError); ok {
+			res.Err = nil
+		}
+	}
+	res.Stdout, res.Stderr = out.String(), errb.String()
+	return res
+}
+
+// TestContractTerminal: with the runtime reading the container's pty
+// itself (foreground run and exec with a terminal), the process's \n
+// reaches the runtime's stdout as \n (ONLCR cleared, as runc's
+// SaneTerminal does), and the pty belongs to the process's user and the
+// tty group.
+func TestContractTerminal(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, "sh", "-c", `printf 'x\ny\n'; stat -c %u:%g "$(tty)"`)
+	b.Spec.Process.Terminal = true
+	b.Spec.Process.User = specs.User{UID: 1000, GID: 1000}
+	id := newID(t)
+	b.save(t)
+	r.trackCleanup(id)
+	res := ptyStdin(t, r, "run", "--bundle", b.Dir, id)
+	if res.Err != nil || res.Code != 0 {
+		t.Fatalf("run -t: %s", res)
+	}
+	out := strings.TrimLeft(res.Stdout, "\x00") // runc writes a NUL first
+	if want := "x\ny\n1000:5\n"; out != want {
+		t.Errorf("run with a terminal printed %q, want %q", out, want)
+	}
+
+	// exec -t into a running container
+	b2 := newBundle(t, sleeper...)
+	b2.Spec.Process.User = specs.User{UID: 1000, GID: 1000}
+	c, _ := r.createStart(b2)
+	res = ptyStdin(t, r, "exec", "-t", c.ID, "sh", "-c", `printf 'x\ny\n'; stat -c %u:%g "$(tty)"`)
+	if res.Err != nil || res.Code != 0 {
+		t.Fatalf("exec -t: %s", res)
+	}
+	if out, want := strings.TrimLeft(res.Stdout, "\x00"), "x\ny\n1000:5\n"; out != want {
+		t.Errorf("exec with a terminal printed %q, want %q", out, want)
+	}
+}
+
+// TestContractConsoleOwner: with a console socket, the pty the process
+// gets (its fd 0, as the kernel shows it) is owned by process.user.
+func TestContractConsoleOwner(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	b.Spec.Process.Terminal = true
+	b.Spec.Process.User = specs.User{UID: 1000, GID: 1000}
+	sock, msgs := listenConsole(t)
+	c := r.create(b, "--console-socket", sock)
+	msg := <-msgs
+	for _, fd := range msg.fds {
+		defer syscall.Close(fd)
+	}
+	s := c.start()
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join("/proc", strconv.Itoa(s.Pid), "fd", "0"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Uid != 1000 || st.Gid != 5 {
+		t.Errorf("the container's pty is owned by %d:%d, want 1000:5 (process.user, tty group)", st.Uid, st.Gid)
+	}
+
+	// exec -t with its own console socket
+	sock2, msgs2 := listenConsole(t)
+	pidFile := filepath.Join(r.dir, "exec.pid")
+	r.mustRun("exec", "-d", "-t", "--console-socket", sock2, "--pid-file", pidFile, "--user", "1000:1000", c.ID, "sleep", "300")
+	msg = <-msgs2
+	for _, fd := range msg.fds {
+		defer syscall.Close(fd)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(readFileString(pidFile)))
+	if err := syscall.Stat(filepath.Join("/proc", strconv.Itoa(pid), "fd", "0"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Uid != 1000 || st.Gid != 5 {
+		t.Errorf("the exec'd process's pty is owned by %d:%d, want 1000:5", st.Uid, st.Gid)
+	}
+}
+
+// TestContractHookErrors: a failing hook is reported as runc reports it,
+// `error running <kind> hook #<index>:`, with what the hook wrote.
+func TestContractHookErrors(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"prestart", "createRuntime", "createContainer"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			b := newBundle(t, sleeper...)
+			ok := specs.Hook{Path: "/bin/true"}
+			bad := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo hook-says-no >&2; exit 7"}}
+			b.Spec.Hooks = &specs.Hooks{}
+			switch kind {
+			case "prestart":
+				b.Spec.Hooks.Prestart = []specs.Hook{ok, bad}
+			case "createRuntime":
+				b.Spec.Hooks.CreateRuntime = []specs.Hook{ok, bad}
+			case "createContainer":
+				b.Spec.Hooks.CreateContainer = []specs.Hook{ok, bad}
+			}
+			id := newID(t)
+			b.save(t)
+			r.trackCleanup(id)
+			res := r.run("create", "--bundle", b.Dir, id)
+			if res.Err != nil || res.Code <= 0 {
+				t.Fatalf("create with a failing hook: %s", res)
+			}
+			want := "error running " + kind + " hook #1:"
+			if !mentions(res.Stderr, want) {
+				// runc 1.1 leaves the kind out; runc 1.2 and casco name it
+				if oldRunc() && mentions(res.Stderr, "error running hook #1:") {
+					t.Logf("%s leaves the hook kind out of the message (runc 1.2 names it)", runtimeVersion())
+				} else {
+					t.Errorf("stderr should say %q: %s", want, res)
+				}
+			}
+			for _, w := range []string{"exit status 7", "hook-says-no"} {
+				if !mentions(res.Stderr, w) {
+					t.Errorf("stderr should say %q: %s", w, res)
+				}
+			}
+		})
+	}
+}
+
+// TestContractHookContext: hooks run as runc runs them: argv[0] from
+// args (not path), the runtime hooks in the bundle, createContainer in
+// the container's mount namespace with the rootfs as working directory
+// (relative paths land in the container's root), container hooks with the
+// process's environment when they have none of their own.
+func TestContractHookContext(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	b.Spec.Process.Env = append(b.Spec.Process.Env, "CONTRACT_VAR=from-process")
+	out := hookDir(t, b) // the same path inside and outside: the root is read-only
+	b.Spec.Hooks = &specs.Hooks{
+		CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"rt-hook", "-c", `echo "$0" > ` + out + `/rt-argv0; pwd > ` + out + `/rt-cwd`}}},
+		CreateContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"cc-hook", "-c",
+			`echo "$0" > cc-argv0; pwd -P > cc-cwd; readlink /proc/self/ns/mnt > cc-mnt; echo "$CONTRACT_VAR" > cc-env`}}},
+		StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", `echo "$CONTRACT_VAR" > ` + out + `/sc-env`}}},
+	}
+	_, s := r.createStart(b)
+	root, _ := filepath.EvalSymlinks(b.Rootfs)
+	bundleDir, _ := filepath.EvalSymlinks(b.Dir)
+	checks := []struct{ file, want string }{
+		{filepath.Join(out, "rt-argv0"), "rt-hook"},
+		{filepath.Join(out, "rt-cwd"), bundleDir},
+		{filepath.Join(b.Rootfs, "cc-argv0"), "cc-hook"},
+		{filepath.Join(b.Rootfs, "cc-cwd"), root},
+		{filepath.Join(b.Rootfs, "cc-mnt"), nsLink(t, s.Pid, "mnt")},
+		{filepath.Join(b.Rootfs, "cc-env"), "from-process"},
+		{filepath.Join(out, "sc-env"), "from-process"},
+	}
+	for _, ck := range checks {
+		if got := strings.TrimSpace(readFileString(ck.file)); got != ck.want {
+			t.Errorf("%s: hook wrote %q, want %q", filepath.Base(ck.file), got, ck.want)
+		}
+	}
+}
+
+// TestContractKillSharedPidns: in the host's pid namespace the init's death
+// takes nobody with it: `kill KILL` kills every process of the container's
+// cgroup, also when the init is already gone; afterwards `kill` says
+// `container not running`.
+func TestContractKillSharedPidns(t *testing.T) {
+	t.Parallel()
+	if runcBefore12(t, "killing the whole cgroup of a container without a pid namespace") {
+		return
+	}
+	for _, initGone := range []bool{false, true} {
+		t.Run(map[bool]string{false: "init-alive", true: "init-gone"}[initGone], func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			b := newBundle(t, "sh", "-c", "sleep 1000 & sleep 1001 & wait")
+			var ns []specs.LinuxNamespace
+			for _, n := range b.Spec.Linux.Namespaces {
+				if n.Type != specs.PIDNamespace {
+					ns = append(ns, n)
+				}
+			}
+			b.Spec.Linux.Namespaces = ns
+			c, s := r.createStart(b)
+			var procs []procIdentity
+			for _, pid := range waitProcs(t, s.Pid, 3) {
+				procs = append(procs, identify(pid))
+			}
+			if initGone {
+				syscall.Kill(s.Pid, syscall.SIGKILL)
+				waitGone(t, identify(s.Pid))
+			}
+			r.mustRun("kill", c.ID, "KILL")
+			for _, p := range procs {
+				waitGone(t, p)
+			}
+			r.waitStatus(c.ID, "stopped")
+			r.mustFail([]string{"container not running"}, "kill", c.ID, "KILL")
+		})
+	}
+}
+
+// TestContractCLI: `list` with a --root that does not exist fails; `-h`
+// answers for every subcommand of runc (checkpoint and restore have their
+// own issue).
+func TestContractCLI(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	for _, cmd := range []string{"create", "delete", "events", "exec", "kill", "list", "pause", "ps",
+		"resume", "run", "spec", "start", "state", "update", "features"} {
+		res := r.run(cmd, "-h")
+		if res.Err != nil || res.Code != 0 || !mentions(res.Stdout, "usage") {
+			t.Errorf("%s -h: %s", cmd, res)
+		}
+	}
+	t.Run("list-missing-root", func(t *testing.T) {
+		if runcBefore12(t, "failing `list` on a missing --root") {
+			return
+		}
+		missing := filepath.Join(t.TempDir(), "no-such-root")
+		cmd := exec.Command(runtimeBin, "--root", missing, "list")
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Errorf("list with a missing --root succeeded: %q", out)
+		}
+		if _, err := os.Stat(missing); err == nil {
+			t.Errorf("list created the missing root %s", missing)
+		}
+	})
+}
+
+// TestContractSpecCgroupns: the default config has no cgroup namespace
+// (runc's); appending one, as engines do, gives the container its own.
+func TestContractSpecCgroupns(t *testing.T) {
+	t.Parallel()
+	var s specs.Spec
+	b := newBundle(t, sleeper...)
+	if err := json.Unmarshal(templateSpec, &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range s.Linux.Namespaces {
+		if n.Type == specs.CgroupNamespace {
+			t.Errorf("`spec` lists a cgroup namespace; runc's default has none")
+		}
+	}
+	b.Spec.Linux.Namespaces = append(b.Spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+	r := newRuntime(t)
+	_, st := r.createStart(b)
+	if nsLink(t, os.Getpid(), "cgroup") == nsLink(t, st.Pid, "cgroup") {
+		t.Errorf("the appended cgroup namespace was not made")
+	}
+}
+
+// TestContractDebug: --debug logs the runtime's steps at debug level, in
+// text on stderr and in JSON to --log, for run, create and exec.
+func TestContractDebug(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, "true")
+	b.save(t)
+	id := newID(t)
+	r.trackCleanup(id)
+	res := r.run("--debug", "run", "--bundle", b.Dir, id)
+	if res.Code != 0 || !strings.Contains(res.Stderr, "level=debug") {
+		t.Errorf("--debug run logs no level=debug line on stderr: %s", res)
+	}
+	log := filepath.Join(t.TempDir(), "log.json")
+	b2 := newBundle(t, sleeper...)
+	c := r.create(b2)
+	// create again under --log, json
+	b3 := newBundle(t, sleeper...)
+	b3.save(t)
+	id3 := newID(t)
+	r.trackCleanup(id3)
+	r.mustRun("--debug", "--log", log, "--log-format", "json", "create", "--bundle", b3.Dir, id3)
+	if !strings.Contains(readFileString(log), `"level":"debug"`) {
+		t.Errorf("--debug --log-format json create logged no debug entry: %q", readFileString(log))
+	}
+	c.start()
+	res = r.run("--debug", "exec", c.ID, "true")
+	if res.Code != 0 || !strings.Contains(res.Stderr, "level=debug") {
+		t.Errorf("--debug exec logs no level=debug line on stderr: %s", res)
+	}
+}
+
