@@ -32,6 +32,7 @@ func Features() *features.Features {
 			Selinux:      &features.Selinux{Enabled: new(bool)},
 			IntelRdt:     intelRdtFeature(),
 			MemoryPolicy: memoryPolicyFeature(),
+			NetDevices:   &features.NetDevices{Enabled: &t},
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: boolPtr(haveMountSetattr())},
 			},

@@ -1,0 +1,241 @@
+package libcontainer
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// The tests below tie `features` to the code paths: whatever features
+// lists must reach an operation of the plan (or a cgroup/resctrl write),
+// and whatever the code honors must be listed. A feature added to one
+// side only fails here.
+
+// planOps builds the plan of s and returns its op codes.
+func planOps(t *testing.T, s *specs.Spec) []decodedOp {
+	t.Helper()
+	return decode(t, mustPlan(t, s).bytes())
+}
+
+func hasOp(ops []decodedOp, code uint32) bool { return indexOf(ops, code) >= 0 }
+
+// TestFeaturesMountOptions: every listed mount option is carried out by
+// casco (a mount(2) flag, a propagation, a recursive attribute or one of
+// casco's own operations), never passed to the kernel as data; every
+// option the parser honors is listed.
+func TestFeaturesMountOptions(t *testing.T) {
+	listed := map[string]bool{}
+	for _, o := range Features().MountOptions {
+		listed[o] = true
+		if _, _, data, _ := parseMountOptions([]string{o}); data != "" {
+			t.Errorf("features lists %q but it would be passed to the kernel as data", o)
+		}
+		// some mount kind takes it
+		src := t.TempDir()
+		bind := specs.Mount{Destination: "/d", Type: "bind", Source: src, Options: []string{"rbind", o}}
+		tmpfs := specs.Mount{Destination: "/d", Type: "tmpfs", Source: "tmpfs", Options: []string{o}}
+		errB, errT := checkMountKind(bind), checkMountKind(tmpfs)
+		if errB != nil && errT != nil {
+			t.Errorf("features lists %q but no mount kind takes it: %v; %v", o, errB, errT)
+		}
+		// and it changes the plan: a flag, a propagation, or an op of its own
+		m := bind
+		if errB != nil {
+			m = tmpfs
+		}
+		s := testSpec()
+		s.Mounts = []specs.Mount{m}
+		// a clearing flag (rw, dev, ...) changes nothing on its own: it undoes its opposite
+		clears := mountFlags[o].clear
+		if !clears && o != "defaults" && o != "bind" && o != "rbind" && o != "remount" && sameMountPlan(t, s, m) {
+			t.Errorf("features lists %q but the plan ignores it", o)
+		}
+	}
+	var honored []string
+	for o := range mountFlags {
+		honored = append(honored, o)
+	}
+	for o := range propagationFlags {
+		honored = append(honored, o)
+	}
+	if haveMountSetattr() {
+		for o := range recursiveAttrs {
+			honored = append(honored, o)
+		}
+		for o, done := range extOptions {
+			if done {
+				honored = append(honored, o)
+			}
+		}
+	}
+	for _, o := range honored {
+		if !listed[o] {
+			t.Errorf("casco honors mount option %q but features does not list it", o)
+		}
+	}
+	if listed["bogus"] || listed["size=1m"] {
+		t.Errorf("features lists options casco does not know")
+	}
+}
+
+// sameMountPlan says whether the mount's options leave its plan as it is
+// without them.
+func sameMountPlan(t *testing.T, s *specs.Spec, m specs.Mount) bool {
+	t.Helper()
+	with := planOps(t, s)
+	bare := m
+	bare.Options = nil
+	if m.Type == "bind" {
+		bare.Options = []string{"rbind"}
+	}
+	s2 := testSpec()
+	s2.Mounts = []specs.Mount{bare}
+	without := planOps(t, s2)
+	if len(with) != len(without) {
+		return false
+	}
+	for i := range with {
+		if with[i].code != without[i].code || len(with[i].ints) != len(without[i].ints) || strings.Join(with[i].strs, "\x00") != strings.Join(without[i].strs, "\x00") {
+			return false
+		}
+		for j := range with[i].ints {
+			if with[i].ints[j] != without[i].ints[j] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// TestFeaturesLinux: the linux section says what the plan does.
+func TestFeaturesLinux(t *testing.T) {
+	f := Features().Linux
+
+	var ns []string
+	for n := range namespaceFlags {
+		ns = append(ns, string(n))
+	}
+	sort.Strings(ns)
+	if strings.Join(ns, ",") != strings.Join(f.Namespaces, ",") {
+		t.Errorf("features namespaces %v, the code knows %v", f.Namespaces, ns)
+	}
+
+	// idmap: listed exactly when the kernel has mount_setattr, and then an
+	// idmap bind becomes an idmapped-mount operation
+	if got := *f.MountExtensions.IDMap.Enabled; got != haveMountSetattr() {
+		t.Errorf("mountExtensions.idmap.enabled = %v, the kernel's mount_setattr: %v", got, haveMountSetattr())
+	}
+	s := testSpec()
+	s.Mounts = []specs.Mount{{Destination: "/d", Type: "bind", Source: t.TempDir(), Options: []string{"rbind", "idmap"}}}
+	if ops := planOps(t, s); !hasOp(ops, opIdmapMount) {
+		t.Errorf("an idmap bind makes no idmapped mount operation")
+	}
+
+	// memory policy: every listed mode and flag builds set_mempolicy
+	if f.MemoryPolicy == nil || len(f.MemoryPolicy.Modes) == 0 {
+		t.Fatalf("features lists no memory policy modes")
+	}
+	for _, mode := range f.MemoryPolicy.Modes {
+		mp := &specs.LinuxMemoryPolicy{Mode: specs.MemoryPolicyModeType(mode)}
+		if mempolicyModes[mp.Mode].nodes == 1 {
+			mp.Nodes = "0"
+		}
+		p := &plan{}
+		if err := p.memoryPolicy(mp); err != nil {
+			t.Errorf("listed mode %s: %v", mode, err)
+		}
+		if ops := decode(t, p.bytes()); !hasOp(ops, opMempolicy) {
+			t.Errorf("listed mode %s makes no set_mempolicy", mode)
+		}
+	}
+	for _, flag := range f.MemoryPolicy.Flags {
+		p := &plan{}
+		mp := &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0", Flags: []specs.MemoryPolicyFlagType{specs.MemoryPolicyFlagType(flag)}}
+		if err := p.memoryPolicy(mp); err != nil {
+			t.Errorf("listed flag %s: %v", flag, err)
+		}
+	}
+	if len(f.MemoryPolicy.Modes) != len(mempolicyModes) && kernelAtLeast(6, 9) {
+		t.Errorf("a %d-mode kernel lists %d modes", len(mempolicyModes), len(f.MemoryPolicy.Modes))
+	}
+
+	// netDevices: enabled, and a config with one is accepted and moved
+	if f.NetDevices == nil || !*f.NetDevices.Enabled {
+		t.Errorf("netDevices not listed")
+	}
+	s = testSpec()
+	s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {Name: "ctr0"}}
+	if err := validateNetDevices(s); err != nil {
+		t.Errorf("netDevices listed but refused: %v", err)
+	}
+
+	// intelRdt: enabled exactly when resctrl is mounted; otherwise refused
+	if got := *f.IntelRdt.Enabled; got != resctrlMounted(resctrlRoot) {
+		t.Errorf("intelRdt.enabled = %v, resctrl mounted: %v", got, resctrlMounted(resctrlRoot))
+	}
+	err := validateIntelRdt(&specs.LinuxIntelRdt{}, resctrl{resctrlRoot}, resctrlMounted(resctrlRoot))
+	if (err == nil) != *f.IntelRdt.Enabled {
+		t.Errorf("intelRdt.enabled = %v but validation says %v", *f.IntelRdt.Enabled, err)
+	}
+}
+
+// TestProcessExtPlan: the process fields of 1.3 each add their operation,
+// and nothing is added when they are absent (no cost on the start path).
+func TestProcessExtPlan(t *testing.T) {
+	base := planOps(t, testSpec())
+	for _, code := range []uint32{opSched, opIOPrio, opCPUAffinity, opPersonality, opMempolicy, opMountAttr, opIdmapMount, opTmpcopyup} {
+		if hasOp(base, code) {
+			t.Errorf("the default spec's plan has op %s", opNames[int(code)])
+		}
+	}
+	s := testSpec()
+	s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch}
+	s.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 4}
+	s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "0-1"}
+	s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+	ops := planOps(t, s)
+	for _, code := range []uint32{opSched, opIOPrio, opPersonality} {
+		if !hasOp(ops, code) {
+			t.Errorf("no %s operation", opNames[int(code)])
+		}
+	}
+	// initial affinity before the cgroup join, final after the identity's inputs
+	first := indexOf(ops, opCPUAffinity)
+	if first != 0 {
+		t.Errorf("the initial affinity is op %d, want the first", first)
+	}
+	n := 0
+	for _, op := range ops {
+		if op.code == opCPUAffinity {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d affinity operations, want initial and final", n)
+	}
+	if sched, id := indexOf(ops, opSched), indexOf(ops, opIdentity); sched > id {
+		t.Errorf("scheduler set after the identity change (op %d > %d): CAP_SYS_NICE is gone by then", sched, id)
+	}
+}
+
+func TestParseCPUList(t *testing.T) {
+	for in, want := range map[string][]uint64{"0": {1}, "0-3,7": {0x8f}, "64": {0, 1}, "1,1": {2}} {
+		got, err := parseCPUList(in)
+		if err != nil || len(got) != len(want) {
+			t.Errorf("parseCPUList(%q) = %v, %v; want %v", in, got, err, want)
+			continue
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("parseCPUList(%q) = %#x, want %#x", in, got, want)
+			}
+		}
+	}
+	for _, in := range []string{"", "a", "3-1", "1-", "9000", "-1"} {
+		if _, err := parseCPUList(in); err == nil {
+			t.Errorf("parseCPUList(%q) accepted", in)
+		}
+	}
+}
