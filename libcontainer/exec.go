@@ -214,6 +214,9 @@ func validateProcess(p *specs.Process) error {
 			return fmt.Errorf("process.rlimits[%d]: unknown rlimit %q", i, rl.Type)
 		}
 	}
+	if err := checkSelinux(p.SelinuxLabel, ""); err != nil {
+		return err
+	}
 	return validateProcessExt(p)
 }
 

@@ -78,6 +78,9 @@ func validateSpec(s *specs.Spec) error {
 	if err := validateNetDevices(s); err != nil {
 		return err
 	}
+	if err := validateSelinux(s); err != nil {
+		return err
+	}
 	if r := s.Linux.IntelRdt; r != nil {
 		if err := validateIntelRdt(r, resctrl{resctrlRoot}, resctrlMounted(resctrlRoot)); err != nil {
 			return err
