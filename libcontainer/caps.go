@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -30,9 +29,11 @@ func CapNames() []string {
 }
 
 // capMask turns a list of capability names into a bit mask. Names are
-// accepted with or without the CAP_ prefix, in any case.
-func capMask(names []string) (uint64, error) {
-	var mask uint64
+// accepted with or without the CAP_ prefix, in any case. Names casco does
+// not know are returned apart: runtime-spec 1.3 says a capability that
+// cannot be mapped or granted is logged as a warning, not a failure (a
+// config from a newer engine still runs), and runc ignores them too.
+func capMask(names []string) (mask uint64, unknown []string) {
 	for _, n := range names {
 		up := strings.ToUpper(n)
 		if !strings.HasPrefix(up, "CAP_") {
@@ -40,9 +41,10 @@ func capMask(names []string) (uint64, error) {
 		}
 		c, ok := capNumbers[up]
 		if !ok {
-			return 0, fmt.Errorf("unknown capability %q", n)
+			unknown = append(unknown, n)
+			continue
 		}
 		mask |= 1 << c
 	}
-	return mask, nil
+	return mask, unknown
 }

@@ -75,6 +75,7 @@ var opNames = map[int]string{
 const (
 	mountDir  = 0
 	mountFile = 1
+	mountAuto = 2 // the init stats the source: an earlier mount made it
 )
 
 // What else the init does around a mount (opMount's fifth integer).

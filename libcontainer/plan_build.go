@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -178,7 +177,8 @@ func (p *plan) names(s *specs.Spec) {
 
 // process adds the user process's limits, identity, the wait for `start`
 // and the exec. Seccomp goes as late as it can: before the identity change
-// when it needs CAP_SYS_ADMIN (no no_new_privs), otherwise right before exec.
+// when it needs CAP_SYS_ADMIN (no no_new_privs), otherwise right before the
+// startContainer hooks and the exec.
 func (p *plan) process(s *specs.Spec, in *planInput) error {
 	proc := s.Process
 	// marked close-on-exec early, before a seccomp filter could refuse close_range
@@ -230,13 +230,15 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 	if in.fds.fifo >= 0 {
 		p.add(opWaitFifo, ints(uint64(in.fds.fifo)))
 	}
+	// as runc: startContainer hooks run under the container's filter (they
+	// are the container's, in its namespaces)
+	if in.filter != nil && proc.NoNewPrivileges && !in.filter.Notify {
+		p.seccomp(in)
+	}
 	if s.Hooks != nil {
 		if err := p.hooks("startContainer", s.Hooks.StartContainer, in.innerState(Created), s.Process.Env); err != nil {
 			return err
 		}
-	}
-	if in.filter != nil && proc.NoNewPrivileges && !in.filter.Notify {
-		p.seccomp(in)
 	}
 	strs := append(append([]string{}, proc.Args...), proc.Env...)
 	p.add(opExec, ints(uint64(len(proc.Args)), uint64(len(proc.Env))), strs...)
@@ -278,12 +280,21 @@ func (p *plan) seccomp(in *planInput) {
 func (p *plan) identity(proc *specs.Process) ([]uint64, error) {
 	var sets [5]uint64
 	if c := proc.Capabilities; c != nil {
+		var unknown []string
+		seen := map[string]bool{}
 		for i, names := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
-			m, err := capMask(names)
-			if err != nil {
-				return nil, fmt.Errorf("process.capabilities: %w", err)
-			}
+			m, u := capMask(names)
 			sets[i] = m
+			for _, n := range u {
+				if !seen[n] {
+					seen[n] = true
+					unknown = append(unknown, n)
+				}
+			}
+		}
+		if len(unknown) > 0 {
+			// runc's words; runtime-spec 1.3 wants a warning, not a failure
+			logrus.Warnf("ignoring unknown or unavailable capabilities: %v", unknown)
 		}
 	}
 	// the kernel refuses ambient capabilities that are not permitted and inheritable

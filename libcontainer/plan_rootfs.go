@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -96,13 +97,17 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 		if !filepath.IsAbs(src) {
 			src = filepath.Join(r.bundle, src)
 		}
-		st, err := os.Stat(src)
-		if err != nil {
-			return fmt.Errorf("bind source: %w", err)
-		}
 		kind := mountDir
-		if !st.IsDir() {
+		st, err := os.Stat(src)
+		switch {
+		case err == nil && !st.IsDir():
 			kind = mountFile
+		case errors.Is(err, os.ErrNotExist) && !ext.idmap:
+			// as runc, which looks in the container's mount namespace: the
+			// source may be made by an earlier mount of this container
+			kind = mountAuto
+		case err != nil:
+			return fmt.Errorf("bind source: %w", err)
 		}
 		// MS_BIND ignores every other flag: those need a remount
 		remount := flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)

@@ -435,7 +435,9 @@ static void op_timens(struct op *op)
 	need(op, 0, 1);
 	if (unshare(CLONE_NEWTIME) < 0)
 		fail(errno, "unshare time namespace");
-	write_file("/proc/self/timens_offsets", op->strs[0], op->lens[0] - 1);
+	/* no offsets: the kernel refuses an empty write, and zero is its default */
+	if (op->lens[0] > 1)
+		write_file("/proc/self/timens_offsets", op->strs[0], op->lens[0] - 1);
 	/* before ~6.3 exec does not move us into it: join it ourselves */
 	int fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || setns(fd, CLONE_NEWTIME) < 0)
@@ -557,7 +559,15 @@ static void op_mount(struct op *op)
 		ordinary_dir(dst, type);
 	/* as runc: a tmpfs given no mode= takes the mode of the directory it covers */
 	int mode = (extra & MOUNT_INHERIT_MODE) ? existing_mode(dst) : -1;
-	int fd = op->ints[1] == MNT_FILE ? create_file(dst) : mkdir_all(dst, 0755);
+	int kind = (int)op->ints[1];
+	if (kind == MNT_AUTO) {
+		/* made by an earlier mount of this container: it is there only in here */
+		struct stat sb;
+		if (stat(src, &sb) < 0)
+			fail(errno, "mount %s on %s: bind source", src, dst);
+		kind = S_ISDIR(sb.st_mode) ? MNT_DIR : MNT_FILE;
+	}
+	int fd = kind == MNT_FILE ? create_file(dst) : mkdir_all(dst, 0755);
 	if (fd < 0)
 		fail(errno, "mount %s: create mount point %s", src, dst);
 	if (mount(src, fdpath(fd, buf), *type ? type : NULL, flags, *data ? data : NULL) < 0)

@@ -67,6 +67,7 @@ enum casco_op {
 enum casco_mount_kind {
 	MNT_DIR = 0,
 	MNT_FILE = 1,
+	MNT_AUTO = 2, /* a bind source only the container's mount namespace has: stat it there */
 };
 
 /* OP_MOUNT ints[4], optional: what else the init does around the mount */

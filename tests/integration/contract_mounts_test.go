@@ -151,3 +151,28 @@ func TestContractTmpfsMode(t *testing.T) {
 	}
 }
 
+
+// TestContractMountSourceFromEarlierMount: a bind mount whose source is a
+// path that only an earlier mount of the container makes exist (inside the
+// rootfs, in the container's mount namespace) is mounted, as with runc.
+func TestContractMountSourceFromEarlierMount(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	host := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(host, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(host, "sub", "f"), "from-earlier-mount\n")
+	b.Spec.Mounts = append(b.Spec.Mounts,
+		specs.Mount{Destination: "/a", Type: "bind", Source: host, Options: []string{"rbind", "ro"}},
+		specs.Mount{Destination: "/b", Type: "bind", Source: filepath.Join(b.Rootfs, "a", "sub"), Options: []string{"rbind", "ro"}},
+		specs.Mount{Destination: "/c", Type: "bind", Source: filepath.Join(b.Rootfs, "a", "sub", "f"), Options: []string{"bind", "ro"}},
+	)
+	_, s := r.createStart(b)
+	for _, p := range []string{"/b/f", "/c"} {
+		if got := readFileString(inRoot(s.Pid, p)); got != "from-earlier-mount\n" {
+			t.Errorf("%s reads %q, want the file the earlier mount brought", p, got)
+		}
+	}
+}

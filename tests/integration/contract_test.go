@@ -8,6 +8,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -454,3 +455,83 @@ func TestContractDebug(t *testing.T) {
 	}
 }
 
+
+// TestContractUnknownCapability: a capability name the runtime does not
+// know is logged as a warning and ignored (runtime-spec 1.3: "SHOULD NOT
+// fail"; runc does the same), the known ones are granted as asked.
+func TestContractUnknownCapability(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, "grep", "CapBnd", "/proc/self/status")
+	c := b.Spec.Process.Capabilities
+	c.Bounding = append(c.Bounding, "CAP_FROM_THE_FUTURE")
+	c.Effective = append(c.Effective, "CAP_FROM_THE_FUTURE")
+	_, res := r.runForeground(b)
+	if res.Err != nil || res.Code != 0 {
+		t.Fatalf("an unknown capability must not fail the container: %s", res)
+	}
+	if !mentions(res.Stderr, "CAP_FROM_THE_FUTURE") {
+		t.Errorf("no warning names the unknown capability: %s", res)
+	}
+	f := strings.Fields(res.Stdout)
+	if len(f) != 2 {
+		t.Fatalf("status line %q", res.Stdout)
+	}
+	got, _ := strconv.ParseUint(f[1], 16, 64)
+	var want uint64
+	for _, n := range b.Spec.Process.Capabilities.Bounding {
+		if n != "CAP_FROM_THE_FUTURE" {
+			want |= capMask(t, []string{n})
+		}
+	}
+	if got != want {
+		t.Errorf("CapBnd = %#x, want %#x (the known capabilities asked for)", got, want)
+	}
+}
+
+// TestContractTimensNoOffsets: a time namespace without timeOffsets is
+// made (no empty write to timens_offsets), with zero offsets.
+func TestContractTimensNoOffsets(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
+		t.Skip("kernel has no time namespaces")
+	}
+	if runcBefore12(t, "time namespaces") {
+		return
+	}
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	b.addNamespace(specs.TimeNamespace)
+	_, s := r.createStart(b)
+	if host, ctr := nsLink(t, os.Getpid(), "time"), nsLink(t, s.Pid, "time"); host == ctr {
+		t.Fatalf("container shares the host's time namespace %s", ctr)
+	}
+	offs := strings.Join(strings.Fields(readFileString(fmt.Sprintf("/proc/%d/timens_offsets", s.Pid))), " ")
+	if offs != "monotonic 0 0 boottime 0 0" {
+		t.Errorf("timens_offsets = %q, want zero offsets", offs)
+	}
+}
+
+// TestContractSeccompStartHook: with noNewPrivileges, runc loads the
+// container's filter before the startContainer hooks run: they are the
+// container's and run under its filter.
+func TestContractSeccompStartHook(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	dir := hookDir(t, b)
+	b.Spec.Process.NoNewPrivileges = true
+	b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}},
+	}
+	b.Spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c",
+		"mkdir " + dir + "/made-by-hook || echo denied > " + dir + "/denied"}}}}
+	r.createStart(b)
+	if _, err := os.Stat(filepath.Join(dir, "made-by-hook")); err == nil {
+		t.Errorf("the startContainer hook ran outside the container's seccomp filter (its mkdir worked)")
+	}
+	if readFileString(filepath.Join(dir, "denied")) != "denied\n" {
+		t.Errorf("the startContainer hook did not run or was not denied")
+	}
+}
