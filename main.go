@@ -37,7 +37,7 @@ func main() {
 		cli.StringFlag{Name: "log", Usage: "write logs to this file instead of stderr"},
 		cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 		cli.StringFlag{Name: "root", Value: "/run/casco", Usage: "directory for container state"},
-		cli.StringFlag{Name: "criu", Usage: "accepted for runc compatibility; ignored"},
+		cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to the criu binary for checkpoint and restore"},
 		cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath slice:prefix:name)"},
 		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless cgroup handling: true, false or auto"},
 		cli.BoolFlag{Name: "trace", Usage: "print where the time of create/start/run went, step by step", EnvVar: "CASCO_TRACE"},
@@ -47,6 +47,8 @@ func main() {
 		killCommand, deleteCommand, execCommand, specCommand, featuresCommand,
 		pauseCommand, resumeCommand, psCommand,
 		updateCommand, eventsCommand,
+		checkpointCommand,
+		restoreCommand,
 	}
 	app.Before = setupLogging
 	app.ExitErrHandler = func(*cli.Context, error) {} // errors are reported once, below

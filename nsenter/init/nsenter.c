@@ -944,9 +944,8 @@ static void op_console(struct op *op)
 		fail(errno, "console: send pty master");
 	close(master);
 	close(sock);
-	/* the pty becomes the process's controlling terminal and stdio, and /dev/console */
-	if (setsid() < 0)
-		fail(errno, "console: setsid");
+	/* the pty becomes the process's controlling terminal (of the session
+	 * main made) and stdio, and /dev/console */
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		fail(errno, "console: set controlling terminal");
 	for (int i = 0; i < 3; i++)
@@ -1468,6 +1467,11 @@ int main(void)
 	/* nobody in the container may ptrace us or read our fds while we hold host files */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(0);
+	/* a session of its own, as runc gives every container process: the
+	 * caller's session (and terminal) stays out, and CRIU can dump the
+	 * container, which it does only with whole sessions */
+	if (setsid() < 0)
+		fail(errno, "init: setsid");
 
 	uint32_t len;
 	read_full(st.sync, &len, 4);

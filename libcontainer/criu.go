@@ -1,0 +1,449 @@
+package libcontainer
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	"golang.org/x/sys/unix"
+	"google.golang.org/protobuf/proto"
+)
+
+// minCriu is the oldest CRIU casco drives: 3.15 has external pid
+// namespaces and tells a lazy-pages dump is ready with a notification.
+const minCriu = 31500
+
+// CriuOpts are the flags checkpoint and restore share, as runc has them.
+type CriuOpts struct {
+	Criu              string // the criu binary: --criu, default "criu" from PATH
+	ImagePath         string
+	WorkPath          string
+	TCPEstablished    bool
+	ExtUnixSk         bool
+	ShellJob          bool
+	FileLocks         bool
+	AutoDedup         bool
+	LazyPages         bool
+	ManageCgroupsMode string // soft (default), full, strict, ignore
+	EmptyNs           string // namespaces to create but not restore: "network"
+}
+
+func (o *CriuOpts) binary() string {
+	if o.Criu == "" {
+		return "criu"
+	}
+	return o.Criu
+}
+
+// logDir is where CRIU writes its log: the work directory, else the images.
+func (o *CriuOpts) logDir() string {
+	if o.WorkPath != "" {
+		return o.WorkPath
+	}
+	return o.ImagePath
+}
+
+func (o *CriuOpts) cgroupMode() (*rpc.CriuCgMode, error) {
+	modes := map[string]rpc.CriuCgMode{
+		"": rpc.CriuCgMode_DEFAULT, "soft": rpc.CriuCgMode_SOFT, "full": rpc.CriuCgMode_FULL,
+		"strict": rpc.CriuCgMode_STRICT, "ignore": rpc.CriuCgMode_IGNORE,
+	}
+	m, ok := modes[o.ManageCgroupsMode]
+	if !ok {
+		return nil, fmt.Errorf("--manage-cgroups-mode %q: soft, full, strict or ignore", o.ManageCgroupsMode)
+	}
+	return &m, nil
+}
+
+func (o *CriuOpts) emptyNs() (uint32, error) {
+	var flags uint32
+	for _, name := range strings.Split(o.EmptyNs, ",") {
+		switch name {
+		case "":
+		case "network", "net":
+			flags |= unix.CLONE_NEWNET
+		default:
+			return 0, fmt.Errorf("--empty-ns %q: only the network namespace can be left empty", name)
+		}
+	}
+	return flags, nil
+}
+
+// baseRPC is the part of a dump or restore request both share.
+func (o *CriuOpts) baseRPC(imageDir *os.File, logFile string) (*rpc.CriuOpts, error) {
+	mode, err := o.cgroupMode()
+	if err != nil {
+		return nil, err
+	}
+	empty, err := o.emptyNs()
+	if err != nil {
+		return nil, err
+	}
+	return &rpc.CriuOpts{
+		ImagesDirFd:       proto.Int32(int32(imageDir.Fd())),
+		LogLevel:          proto.Int32(4),
+		LogFile:           proto.String(logFile),
+		ManageCgroups:     proto.Bool(true),
+		ManageCgroupsMode: mode,
+		NotifyScripts:     proto.Bool(true),
+		ShellJob:          proto.Bool(o.ShellJob),
+		TcpEstablished:    proto.Bool(o.TCPEstablished),
+		ExtUnixSk:         proto.Bool(o.ExtUnixSk),
+		FileLocks:         proto.Bool(o.FileLocks),
+		EmptyNs:           proto.Uint32(empty),
+		OrphanPtsMaster:   proto.Bool(true),
+		AutoDedup:         proto.Bool(o.AutoDedup),
+		LazyPages:         proto.Bool(o.LazyPages),
+	}, nil
+}
+
+// openWorkDir makes (if needed) and opens the work directory, when one is set.
+func (o *CriuOpts) openWorkDir(req *rpc.CriuOpts) (*os.File, error) {
+	if o.WorkPath == "" {
+		return nil, nil
+	}
+	d, err := openDir(o.WorkPath)
+	if err != nil {
+		return nil, fmt.Errorf("--work-path: %w", err)
+	}
+	req.WorkDirFd = proto.Int32(int32(d.Fd()))
+	return d, nil
+}
+
+// openDir makes dir (private) unless it exists and opens it.
+func openDir(dir string) (*os.File, error) {
+	if err := os.Mkdir(dir, 0700); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	return os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+}
+
+// configFile points CRIU at an operator's settings, as runc does: the
+// annotation org.criu.config names a file ("" for none), else
+// /etc/criu/runc.conf, the file operators already keep for runc.
+func configFile(req *rpc.CriuOpts, annotations map[string]string) {
+	if f, ok := annotations["org.criu.config"]; ok {
+		if f != "" {
+			req.ConfigFile = proto.String(f)
+		}
+		return
+	}
+	req.ConfigFile = proto.String("/etc/criu/runc.conf")
+}
+
+// criu is one `criu swrk` process and the RPC socket to it. go-criu's own
+// client cannot hand CRIU file descriptors (the container's stdio, a
+// joined network namespace) nor receive the one CRIU sends back (the new
+// pty master), so casco starts swrk itself and speaks go-criu's protocol
+// messages over the socket.
+type criu struct {
+	cmd    *exec.Cmd
+	sock   *os.File
+	stderr *tail
+}
+
+// startCriu starts `criu swrk` with extra as its fds 4, 5, ... (3 is the
+// socket) and stdin (nil: /dev/null) as its stdin, where a --shell-job
+// restore finds the terminal. CRIU's stderr is kept for the error
+// message: that is where it says why it cannot run at all.
+func startCriu(bin string, stdin *os.File, extra []*os.File) (*criu, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("criu socketpair: %w", err)
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "criu-client"), os.NewFile(uintptr(fds[1]), "criu-server")
+	defer theirs.Close()
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		ours.Close()
+		return nil, err
+	}
+	defer errW.Close()
+	cmd := exec.Command(bin, "swrk", "3")
+	cmd.ExtraFiles = append([]*os.File{theirs}, extra...)
+	cmd.Stderr = errW
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
+	if err := cmd.Start(); err != nil {
+		ours.Close()
+		errR.Close()
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("CRIU not found (%s): install criu %s or newer", bin, versionString(minCriu))
+		}
+		return nil, fmt.Errorf("start %s swrk: %w", bin, err)
+	}
+	return &criu{cmd: cmd, sock: ours, stderr: newTail(errR)}, nil
+}
+
+// notifyFunc handles one notification: its script name, pid and any fds
+// CRIU sent with it (which it must close).
+type notifyFunc func(script string, pid int32, fds []int) error
+
+// call sends req and answers notifications until CRIU's final response.
+func (c *criu) call(req *rpc.CriuReq, notify notifyFunc) (*rpc.CriuResp, error) {
+	buf := make([]byte, 64*1024)
+	oob := make([]byte, unix.CmsgSpace(4*16))
+	for {
+		data, err := proto.Marshal(req)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.sock.Write(data); err != nil {
+			return nil, c.died(err)
+		}
+		n, oobn, _, _, err := unix.Recvmsg(int(c.sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err != nil || n == 0 {
+			return nil, c.died(err)
+		}
+		fds := parseRights(oob[:oobn])
+		resp := new(rpc.CriuResp)
+		if err := proto.Unmarshal(buf[:n], resp); err != nil {
+			closeFds(fds)
+			return nil, fmt.Errorf("criu response: %w", err)
+		}
+		if !resp.GetSuccess() {
+			closeFds(fds)
+			return resp, criuFailed(resp)
+		}
+		if resp.GetType() != rpc.CriuReqType_NOTIFY {
+			closeFds(fds)
+			return resp, nil
+		}
+		if notify == nil {
+			closeFds(fds)
+		} else if err := notify(resp.GetNotify().GetScript(), resp.GetNotify().GetPid(), fds); err != nil {
+			return nil, err
+		}
+		t := rpc.CriuReqType_NOTIFY
+		req = &rpc.CriuReq{Type: &t, NotifySuccess: proto.Bool(true)}
+	}
+}
+
+// died explains a socket CRIU closed: usually it exited early and said why
+// on stderr.
+func (c *criu) died(err error) error {
+	c.sock.Close()
+	werr := c.cmd.Wait()
+	msg := c.stderr.errors()
+	if msg == "" && werr != nil {
+		msg = werr.Error()
+	}
+	if msg == "" && err != nil {
+		msg = err.Error()
+	}
+	c.cmd = nil
+	return fmt.Errorf("criu swrk ended early: %s", msg)
+}
+
+// close ends the session and waits for CRIU to exit.
+func (c *criu) close() {
+	c.sock.Close()
+	if c.cmd != nil {
+		c.cmd.Wait()
+		c.cmd = nil
+	}
+}
+
+func criuFailed(resp *rpc.CriuResp) error {
+	msg := strings.TrimSpace(resp.GetCrErrmsg())
+	if msg == "" {
+		msg = "failed"
+	}
+	if e := resp.GetCrErrno(); e != 0 {
+		return fmt.Errorf("criu %s: %s: %w", strings.ToLower(resp.GetType().String()), msg, unix.Errno(e))
+	}
+	return fmt.Errorf("criu %s: %s", strings.ToLower(resp.GetType().String()), msg)
+}
+
+func parseRights(oob []byte) []int {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil
+	}
+	var fds []int
+	for i := range msgs {
+		if f, err := unix.ParseUnixRights(&msgs[i]); err == nil {
+			fds = append(fds, f...)
+		}
+	}
+	return fds
+}
+
+func closeFds(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}
+
+// criuVersion asks CRIU for its version: 31701 for 3.17.1.
+func criuVersion(bin string) (int, error) {
+	c, err := startCriu(bin, nil, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer c.close()
+	t := rpc.CriuReqType_VERSION
+	resp, err := c.call(&rpc.CriuReq{Type: &t}, nil)
+	if err != nil {
+		return 0, err
+	}
+	v := resp.GetVersion()
+	return int(v.GetMajorNumber())*10000 + int(v.GetMinorNumber())*100 + int(v.GetSublevel()), nil
+}
+
+// checkCriu fails unless a CRIU new enough to drive is there and can run.
+func checkCriu(bin string) error {
+	v, err := criuVersion(bin)
+	if err != nil {
+		return err
+	}
+	if v < minCriu {
+		return fmt.Errorf("CRIU %s is too old: casco needs %s or newer", versionString(v), versionString(minCriu))
+	}
+	return nil
+}
+
+func versionString(v int) string {
+	return fmt.Sprintf("%d.%d.%d", v/10000, v/100%100, v%100)
+}
+
+// checkCriuFeatures asks CRIU whether this kernel has what a lazy-pages
+// dump or a pre-dump needs.
+func checkCriuFeatures(bin string, want *rpc.CriuFeatures) error {
+	c, err := startCriu(bin, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	t := rpc.CriuReqType_FEATURE_CHECK
+	resp, err := c.call(&rpc.CriuReq{Type: &t, Features: want}, nil)
+	if err != nil {
+		return fmt.Errorf("CRIU feature check: %w", err)
+	}
+	got := resp.GetFeatures()
+	if want.MemTrack != nil && !got.GetMemTrack() {
+		return errors.New("CRIU cannot track memory changes on this kernel (soft-dirty bits): no --pre-dump or --parent-path")
+	}
+	if want.LazyPages != nil && !got.GetLazyPages() {
+		return errors.New("CRIU cannot do --lazy-pages on this kernel (userfaultfd)")
+	}
+	return nil
+}
+
+// CriuUsable tells whether checkpoint and restore can work here: a CRIU new
+// enough, whose own check passes on this kernel (`criu check`: a CRIU too
+// old for the kernel answers its version but cannot dump anything). It
+// runs CRIU twice: `features` asks, no other command pays for it.
+func CriuUsable(bin string) error {
+	if bin == "" {
+		bin = "criu"
+	}
+	if err := checkCriu(bin); err != nil {
+		return err
+	}
+	c, err := startCriu(bin, nil, nil)
+	if err != nil {
+		return err
+	}
+	t := rpc.CriuReqType_CHECK
+	_, err = c.call(&rpc.CriuReq{Type: &t}, nil)
+	c.close()
+	if err != nil {
+		if msg := c.stderr.errors(); msg != "" {
+			return fmt.Errorf("%w: %s", err, msg)
+		}
+	}
+	return err
+}
+
+// withLog adds what CRIU's log says to err: the file, and its last error lines.
+func withLog(err error, dir, file string) error {
+	path := filepath.Join(dir, file)
+	if lines := logErrors(path); lines != "" {
+		return fmt.Errorf("%w (%s: %s)", err, path, lines)
+	}
+	return fmt.Errorf("%w (log: %s)", err, path)
+}
+
+// logErrors quotes the "Error" lines of a CRIU log on one line.
+func logErrors(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var found []string
+	s := bufio.NewScanner(io.LimitReader(f, 256<<20))
+	s.Buffer(make([]byte, 64*1024), 1024*1024)
+	for s.Scan() {
+		if line := s.Text(); strings.Contains(line, "Error") {
+			found = append(found, strings.TrimSpace(line))
+		}
+	}
+	return quoteErrors(found)
+}
+
+// quoteErrors joins the last four error lines: the cause and what failed
+// because of it (CRIU logs harmless errors of its probes first).
+func quoteErrors(errs []string) string {
+	if len(errs) > 4 {
+		errs = errs[len(errs)-4:]
+	}
+	return strings.Join(errs, "; ")
+}
+
+// tail keeps the last bytes a reader gives, until it ends.
+type tail struct {
+	done chan struct{}
+	buf  bytes.Buffer
+}
+
+func newTail(r *os.File) *tail {
+	t := &tail{done: make(chan struct{})}
+	go func() {
+		defer close(t.done)
+		defer r.Close()
+		chunk := make([]byte, 4096)
+		for {
+			n, err := r.Read(chunk)
+			t.buf.Write(chunk[:n])
+			if t.buf.Len() > 16*1024 {
+				t.buf.Next(t.buf.Len() - 16*1024)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return t
+}
+
+// errors returns CRIU's error lines (or its last line) once its stderr is
+// closed; a process CRIU left holding the pipe does not make us wait long.
+func (t *tail) errors() string {
+	select {
+	case <-t.done:
+	case <-time.After(2 * time.Second):
+		return ""
+	}
+	var errs []string
+	lines := strings.Split(strings.TrimSpace(t.buf.String()), "\n")
+	for _, l := range lines {
+		if strings.Contains(l, "Error") {
+			errs = append(errs, strings.TrimSpace(l))
+		}
+	}
+	if len(errs) == 0 {
+		return strings.TrimSpace(lines[len(lines)-1])
+	}
+	return quoteErrors(errs)
+}

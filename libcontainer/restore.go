@@ -1,0 +1,445 @@
+package libcontainer
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/casco-runtime/casco/cgroups"
+)
+
+// RestoreOpts are `restore`'s flags.
+type RestoreOpts struct {
+	CriuOpts
+	Root            string
+	ID              string
+	Bundle          string
+	PidFile         string
+	ConsoleSocket   string   // gets the new pty master, when the image has a terminal
+	Console         *os.File // an already connected console socket (foreground restore)
+	Systemd         bool
+	Rootless        bool
+	LsmProfile      string
+	LsmMountContext string
+	Stdin           *os.File
+	Stdout          *os.File
+	Stderr          *os.File
+}
+
+// Restore makes container o.ID from the bundle's config and a CRIU image:
+// state directory and cgroups as create makes them, the processes from
+// the image, restored as our children. On failure everything made is
+// removed again.
+func Restore(o *RestoreOpts) (c *Container, _ *Init, err error) {
+	if err := ValidateID(o.ID); err != nil {
+		return nil, nil, err
+	}
+	if o.ImagePath == "" {
+		return nil, nil, errors.New("--image-path is required")
+	}
+	b, err := LoadBundle(o.Bundle)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := b.Spec
+	if _, err := planNamespaces(s); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
+	}
+	if err := checkCriu(o.binary()); err != nil {
+		return nil, nil, err
+	}
+	imageDir, err := os.OpenFile(o.ImagePath, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--image-path: %w", err)
+	}
+	defer imageDir.Close()
+
+	if err := os.MkdirAll(o.Root, 0700); err != nil {
+		return nil, nil, fmt.Errorf("state root %s: %w", o.Root, err)
+	}
+	dir := filepath.Join(o.Root, o.ID)
+	if err := os.Mkdir(dir, 0711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, nil, fmt.Errorf("container %q already exists", o.ID)
+		}
+		return nil, nil, fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	c = &Container{Dir: dir, lock: lock}
+	var mgr cgroups.Manager
+	defer func() {
+		if err != nil {
+			if mgr != nil {
+				mgr.Kill(unix.SIGKILL) // a half-restored tree
+				mgr.Destroy()
+			}
+			os.RemoveAll(dir)
+			lock.Close()
+		}
+	}()
+	mgr, err = cgroups.New(s.Linux.CgroupsPath, o.ID, cgroups.Options{Systemd: o.Systemd, Rootless: o.Rootless})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cgroup: %w", err)
+	}
+	if err := mgr.Create(); err != nil {
+		return nil, nil, fmt.Errorf("cgroup: %w", err)
+	}
+	if err := mgr.Set(containerResources(s)); err != nil {
+		return nil, nil, fmt.Errorf("cgroup: %w", err)
+	}
+	c.State = &State{
+		ID:          o.ID,
+		Bundle:      b.Path,
+		Rootfs:      b.Rootfs,
+		Annotations: s.Annotations,
+		CgroupPaths: mgr.Paths(),
+		Systemd:     o.Systemd,
+		Rootless:    o.Rootless,
+	}
+	if err := c.setSpec(s); err != nil {
+		return nil, nil, err
+	}
+	pid, err := c.restoreProcesses(o, imageDir, mgr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.recordRestored(pid, o.PidFile); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		return nil, nil, err
+	}
+	return c, &Init{Pid: pid, child: pid}, nil
+}
+
+// restoreProcesses runs CRIU's restore into the container's cgroups and
+// returns the restored init's pid.
+func (c *Container) restoreProcesses(o *RestoreOpts, imageDir *os.File, mgr cgroups.Manager) (int, error) {
+	s := c.spec
+	req, err := o.baseRPC(imageDir, "restore.log")
+	if err != nil {
+		return 0, err
+	}
+	workDir, err := o.openWorkDir(req)
+	if err != nil {
+		return 0, err
+	}
+	if workDir != nil {
+		defer workDir.Close()
+	}
+	req.EvasiveDevices = proto.Bool(true)
+	req.RstSibling = proto.Bool(true) // the restored init is our child, as a created one is create's
+	if o.LsmProfile != "" {
+		req.LsmProfile = proto.String(o.LsmProfile)
+	}
+	if o.LsmMountContext != "" {
+		req.LsmMountContext = proto.String(o.LsmMountContext)
+	}
+	configFile(req, s.Annotations)
+
+	root, err := c.bindCriuRoot()
+	if err != nil {
+		return 0, err
+	}
+	defer unmountCriuRoot(root)
+	req.Root = proto.String(root)
+
+	ext, err := externalMounts(s, c.State.Bundle, c.State.CgroupPaths)
+	if err != nil {
+		return 0, err
+	}
+	if err := makeMountpoints(c.State.Rootfs, s, ext); err != nil {
+		return 0, err
+	}
+	restoreMounts(req, ext, len(s.Linux.MaskedPaths) > 0)
+
+	var files criuFiles
+	defer files.close()
+	if err := joinedNamespaces(req, s, &files); err != nil {
+		return 0, err
+	}
+	if err := inheritStdio(req, o, &files); err != nil {
+		return 0, err
+	}
+
+	var stdin *os.File
+	if o.ShellJob {
+		stdin = o.Stdin
+	}
+	cr, err := startCriu(o.binary(), stdin, files.list)
+	if err != nil {
+		return 0, err
+	}
+	defer cr.close()
+	// CRIU puts the tasks into its own cgroups (rewritten with CgRoot): move
+	// it into the container's first
+	if err := mgr.Add(cr.cmd.Process.Pid); err != nil {
+		return 0, fmt.Errorf("cgroup: move criu: %w", err)
+	}
+	if err := cgroupRoots(req, cr.cmd.Process.Pid); err != nil {
+		return 0, err
+	}
+	pid := 0
+	notify := func(script string, p int32, fds []int) error {
+		defer closeFds(fds)
+		switch script {
+		case "setup-namespaces":
+			h := c.hooks()
+			if h == nil {
+				return nil
+			}
+			state := c.hookState(Creating)
+			state.Pid = int(p)
+			if err := runHooks("prestart", h.Prestart, state); err != nil {
+				return err
+			}
+			return runHooks("createRuntime", h.CreateRuntime, state)
+		case "orphan-pts-master":
+			if len(fds) == 0 {
+				return errors.New("criu sent no pty master")
+			}
+			return o.sendPtyMaster(fds[0])
+		case "post-restore":
+			pid = int(p)
+		}
+		return nil
+	}
+	t := rpc.CriuReqType_RESTORE
+	if _, err := cr.call(&rpc.CriuReq{Type: &t, Opts: req}, notify); err != nil {
+		return 0, withLog(err, o.logDir(), "restore.log")
+	}
+	if pid <= 0 {
+		return 0, withLog(errors.New("criu restore: no restored pid"), o.logDir(), "restore.log")
+	}
+	return pid, nil
+}
+
+// recordRestored writes the state of the running, restored container.
+func (c *Container) recordRestored(pid int, pidFile string) error {
+	start, _, err := processStart(pid)
+	if err != nil {
+		return fmt.Errorf("restored init %d: %w", pid, err)
+	}
+	c.State.Pid, c.State.PidStart = pid, start
+	c.State.Created = time.Now().UTC()
+	if hasOwnTimeNamespace(pid) && !hasNamespace(c.spec, specs.TimeNamespace) {
+		// CRIU restores into a time namespace of its own (monotonic clocks
+		// go on from the dump): exec must join it too
+		c.spec.Linux.Namespaces = append(c.spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+		if err := c.setSpec(c.spec); err != nil {
+			return err
+		}
+	}
+	if err := saveState(c.Dir, c.State); err != nil {
+		return err
+	}
+	if pidFile != "" {
+		return writePidFile(pidFile, pid)
+	}
+	return nil
+}
+
+func hasOwnTimeNamespace(pid int) bool {
+	theirs, err1 := os.Readlink(fmt.Sprintf("/proc/%d/ns/time", pid))
+	ours, err2 := os.Readlink("/proc/self/ns/time")
+	return err1 == nil && err2 == nil && theirs != ours
+}
+
+// bindCriuRoot binds the rootfs onto <state>/criu-root: CRIU wants the
+// root to be a mount point whose parent is not overmounted.
+func (c *Container) bindCriuRoot() (string, error) {
+	root := filepath.Join(c.Dir, "criu-root")
+	if err := os.Mkdir(root, 0755); err != nil {
+		return "", fmt.Errorf("criu root: %w", err)
+	}
+	if err := unix.Mount(c.State.Rootfs, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		os.Remove(root)
+		return "", fmt.Errorf("bind rootfs on %s: %w", root, err)
+	}
+	return root, nil
+}
+
+func unmountCriuRoot(root string) {
+	unix.Unmount(root, unix.MNT_DETACH)
+	os.Remove(root)
+}
+
+// makeMountpoints makes the destinations of the external mounts in the
+// rootfs, as create would: CRIU mounts onto them but makes none. Every
+// path is resolved inside the rootfs; one under a tmpfs of the config is
+// left alone (CRIU restores the tmpfs with its contents).
+func makeMountpoints(rootfs string, s *specs.Spec, ext []extMount) error {
+	var tmpfs []string
+	for _, m := range s.Mounts {
+		if m.Type == "tmpfs" {
+			tmpfs = append(tmpfs, filepath.Clean("/"+m.Destination))
+		}
+	}
+	root, err := os.OpenFile(rootfs, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("rootfs: %w", err)
+	}
+	defer root.Close()
+	for _, m := range ext {
+		if underAny(m.dest, tmpfs) || strings.HasPrefix(m.dest, "/sys/") || strings.HasPrefix(m.dest, "/proc/") {
+			continue
+		}
+		st, err := os.Stat(m.source)
+		if err != nil {
+			return fmt.Errorf("mount source %s: %w", m.source, err)
+		}
+		if err := makeMountpoint(root, m.dest, st.IsDir()); err != nil {
+			return fmt.Errorf("mountpoint %s: %w", m.dest, err)
+		}
+	}
+	return nil
+}
+
+func makeMountpoint(root *os.File, dest string, dir bool) error {
+	if dir {
+		d, err := pathrs.MkdirAllHandle(root, dest, 0755)
+		if err != nil {
+			return err
+		}
+		return d.Close()
+	}
+	parent, err := pathrs.MkdirAllHandle(root, filepath.Dir(dest), 0755)
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	fd, err := unix.Openat(int(parent.Fd()), filepath.Base(dest), unix.O_CREAT|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0644)
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
+}
+
+func underAny(path string, dirs []string) bool {
+	for _, d := range dirs {
+		if strings.HasPrefix(path, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// joinedNamespaces tells CRIU about the namespaces of the config that have
+// a path: a network or pid namespace was dumped as external and is handed
+// over as an fd under its key; CRIU joins the others.
+func joinedNamespaces(req *rpc.CriuOpts, s *specs.Spec, files *criuFiles) error {
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Path == "" {
+			continue
+		}
+		switch ns.Type {
+		case specs.NetworkNamespace, specs.PIDNamespace:
+			f, err := os.Open(ns.Path)
+			if err != nil {
+				return fmt.Errorf("%s namespace %s: %w", ns.Type, ns.Path, err)
+			}
+			req.InheritFd = append(req.InheritFd, &rpc.InheritFd{Key: proto.String(externalNsKey(ns.Type)), Fd: proto.Int32(files.add(f, true))})
+		case specs.CgroupNamespace:
+			return fmt.Errorf("restore into a joined cgroup namespace (%s): CRIU cannot", ns.Path)
+		default:
+			req.JoinNs = append(req.JoinNs, &rpc.JoinNamespace{Ns: proto.String(nsProcName[ns.Type]), NsFile: proto.String(ns.Path)})
+		}
+	}
+	return nil
+}
+
+// inheritStdio gives the restored init our stdio where its stdio were
+// pipes at the dump (descriptors.json): an engine restores a container
+// with new pipes for its old ones.
+func inheritStdio(req *rpc.CriuOpts, o *RestoreOpts, files *criuFiles) error {
+	data, err := os.ReadFile(filepath.Join(o.ImagePath, descriptorsFile))
+	if err != nil {
+		return fmt.Errorf("image %s: %w", o.ImagePath, err)
+	}
+	var fds []string
+	if err := json.Unmarshal(data, &fds); err != nil {
+		return fmt.Errorf("image %s: %s: %w", o.ImagePath, descriptorsFile, err)
+	}
+	stdio := []*os.File{o.Stdin, o.Stdout, o.Stderr}
+	for i, name := range fds {
+		if i < len(stdio) && stdio[i] != nil && strings.HasPrefix(name, "pipe:") {
+			req.InheritFd = append(req.InheritFd, &rpc.InheritFd{Key: proto.String(name), Fd: proto.Int32(files.add(stdio[i], false))})
+		}
+	}
+	return nil
+}
+
+// criuFiles are the fds CRIU inherits, from its fd 4 on (3 is the RPC
+// socket), and which of them are ours to close.
+type criuFiles struct {
+	list  []*os.File
+	owned []*os.File
+}
+
+// add appends f and returns the fd number CRIU will know it by.
+func (c *criuFiles) add(f *os.File, own bool) int32 {
+	c.list = append(c.list, f)
+	if own {
+		c.owned = append(c.owned, f)
+	}
+	return int32(3 + len(c.list))
+}
+
+func (c *criuFiles) close() {
+	for _, f := range c.owned {
+		f.Close()
+	}
+}
+
+// cgroupRoots tells CRIU to restore the tasks into the cgroups pid (CRIU
+// itself, moved into the container's) is in, not into the dumped paths.
+func cgroupRoots(req *rpc.CriuOpts, pid int) error {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		// hierarchy-id:controllers:path
+		parts := strings.SplitN(s.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		req.CgRoot = append(req.CgRoot, &rpc.CgroupRoot{Ctrl: proto.String(parts[1]), Path: proto.String(parts[2])})
+	}
+	return s.Err()
+}
+
+// sendPtyMaster hands the restored terminal's new master to the console
+// socket, as create does with a new container's.
+func (o *RestoreOpts) sendPtyMaster(fd int) error {
+	conn := o.Console
+	if conn == nil {
+		if o.ConsoleSocket == "" {
+			return errors.New("the image has a terminal: a --console-socket is needed for its new pty master")
+		}
+		var err error
+		if conn, err = dialUnix(o.ConsoleSocket); err != nil {
+			return fmt.Errorf("console socket %s: %w", o.ConsoleSocket, err)
+		}
+		defer conn.Close()
+	}
+	if err := unix.Sendmsg(int(conn.Fd()), []byte("/dev/ptmx"), unix.UnixRights(fd), nil, 0); err != nil {
+		return fmt.Errorf("send pty master: %w", err)
+	}
+	return nil
+}
