@@ -14,7 +14,7 @@ V2GUEST   ?= $(firstword $(wildcard ../shared/v2guest/run-in-v2-guest.sh) /work/
 
 # name:package pairs installed on demand
 BUILD_PKGS := libseccomp-dev libc6-dev pkg-config gcc musl-tools
-TEST_PKGS  := busybox-static runc golang-github-containers-common procps
+TEST_PKGS  := busybox-static runc golang-github-containers-common procps criu iptables iproute2
 BENCH_PKGS := runc crun time gnuplot-nox
 
 .PHONY: all casco deps-build deps-test demo test unit integration validation v2 test-engines bench clean

@@ -350,19 +350,17 @@ func CriuUsable(bin string) error {
 	if err := checkCriu(bin); err != nil {
 		return err
 	}
-	c, err := startCriu(bin, nil, nil)
+	out, err := exec.Command(bin, "check").CombinedOutput()
 	if err != nil {
-		return err
-	}
-	t := rpc.CriuReqType_CHECK
-	_, err = c.call(&rpc.CriuReq{Type: &t}, nil)
-	c.close()
-	if err != nil {
-		if msg := c.stderr.errors(); msg != "" {
-			return fmt.Errorf("%w: %s", err, msg)
+		var errs []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.Contains(l, "Error") {
+				errs = append(errs, strings.TrimSpace(l))
+			}
 		}
+		return fmt.Errorf("criu check: %w: %s", err, quoteErrors(errs))
 	}
-	return err
+	return nil
 }
 
 // withLog adds what CRIU's log says to err: the file, and its last error lines.

@@ -23,6 +23,9 @@ set -euo pipefail
 out=$1
 criu=$(command -v criu || true)
 [ -n "$criu" ] || { echo "criu-payload: no criu on this host" >&2; exit 3; }
+for t in ip iptables-save tar gzip; do
+  command -v $t >/dev/null || { echo "criu-payload: no $t on this host (apt-get install iproute2 iptables)" >&2; exit 1; }
+done
 V2GUEST_DIR=${V2GUEST_DIR:-/var/tmp/casco-v2guest}
 kver=$(cat "$V2GUEST_DIR/out/kernel-version" 2>/dev/null || ls "$V2GUEST_DIR/build" | sed -n 's/^kernel-//p' | tail -1)
 moddir=$V2GUEST_DIR/build/kernel-$kver/lib/modules/$kver

@@ -47,6 +47,13 @@ cp "$repo/casco" "$work/casco"
             && CGO_ENABLED=0 "$GO" test -c -o "$work/integration.test" ./tests/integration \
             && CGO_ENABLED=0 "$GO" build -o "$work/seccompagent" ./tests/integration/testdata/seccompagent)
 cp "$busybox" "$work/busybox"
+# CRIU for the checkpoint tests: Debian's 3.17 cannot work on the hosts'
+# kernels (>= 6.13), it can on the guest's 6.1. Without criu on the host
+# those tests skip in the guest too, saying why.
+criu_files=
+if "$here/criu-payload.sh" "$work/criu" >&2; then
+  criu_files="-f $work/criu:/job/criu"
+fi
 # The seccomp tests use the agent built above (SECCOMPAGENT): the guest has
 # no Go toolchain to build it.
 skip=
@@ -65,6 +72,7 @@ p=/usr/share/containers/seccomp.json
 #                relative and default cgroup paths meet cgroup v2's
 #                no-internal-processes rule
 snippet='
+[ -x /job/criu/setup.sh ] && /job/criu/setup.sh
 echo "== suite cgroups: the cgroups package (cgroup v2)"
 /job/cgroups.test -test.v -test.timeout 20m
 echo "@@SUITE cgroups exit=$?"
@@ -89,7 +97,7 @@ set +e
     -f "$work/casco:/job/casco" -f "$work/cgroups.test:/job/cgroups.test" \
     -f "$work/integration.test:/job/integration.test" -f "$work/busybox:/job/busybox" \
     -f "$work/seccompagent:/job/seccompagent" \
-    $podman_profile -e "RUN=$run" -e "SKIP=$skip" -e "SERVICE_RUN=$service_run" -c "$snippet"
+    $podman_profile $criu_files -e "RUN=$run" -e "SKIP=$skip" -e "SERVICE_RUN=$service_run" -c "$snippet"
   echo $? > "$work/guest.rc"
 } | tee "$log"
 set -e
