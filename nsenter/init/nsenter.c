@@ -467,6 +467,9 @@ static void op_fork(void)
 	if (read(go[0], &c, 1) != 1)
 		_exit(1);
 	close(go[0]);
+	/* the session main made is the parent's, who leads it: a new one */
+	if (setsid() < 0)
+		fail(errno, "fork into pid namespace: setsid");
 }
 
 /*
