@@ -39,11 +39,14 @@ var listCommand = cli.Command{
 		for i := range states {
 			states[i].Owner = dirOwner(filepath.Join(root, states[i].ID), users)
 		}
+		// one buffer for the whole listing: tabwriter and Println would
+		// otherwise make a write(2) per cell or line, ~13 per container
+		out := bufio.NewWriter(os.Stdout)
 		if ctx.Bool("quiet") {
 			for _, s := range states {
-				fmt.Println(s.ID)
+				fmt.Fprintln(out, s.ID)
 			}
-			return nil
+			return out.Flush()
 		}
 		switch f := ctx.String("format"); f {
 		case "json":
@@ -52,12 +55,15 @@ var listCommand = cli.Command{
 			}
 			return json.NewEncoder(os.Stdout).Encode(states)
 		case "table":
-			w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+			w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
 			fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
 			for _, s := range states {
 				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle, s.Created.Format(time.RFC3339Nano), s.Owner)
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			return out.Flush()
 		default:
 			return fmt.Errorf("unknown --format %q: table or json", f)
 		}
