@@ -32,7 +32,9 @@ static int copy_xattrs(int from, int to)
 		ssize_t v = fgetxattr(from, name, value, sizeof(value));
 		if (v < 0)
 			return -1;
-		if (fsetxattr(to, name, value, v, 0) < 0)
+		/* trusted.* and some security.* need privileges over the host that a
+		 * user namespace lacks: those stay behind, the rest is copied */
+		if (fsetxattr(to, name, value, v, 0) < 0 && errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
 			return -1;
 	}
 	return 0;
