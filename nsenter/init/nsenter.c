@@ -377,6 +377,19 @@ static void op_setns(struct op *op)
 	if (setns(fd, (int)op->ints[0]) < 0)
 		fail(errno, "setns %s", op->strs[0]);
 	close(fd);
+	if (op->ints[0] == CLONE_NEWUSER) {
+		/*
+		 * Become the joined namespace's root, as runc's nsexec does: our
+		 * host ids mean nothing in there, and files made with an unmapped
+		 * fsuid fail with EOVERFLOW. setgroups may be denied in it: fine.
+		 */
+		if (setgroups(0, NULL) < 0 && errno != EPERM)
+			fail(errno, "setgroups in user namespace %s", op->strs[0]);
+		if (setresgid(0, 0, 0) < 0)
+			fail(errno, "setgid 0 in user namespace %s", op->strs[0]);
+		if (setresuid(0, 0, 0) < 0)
+			fail(errno, "setuid 0 in user namespace %s", op->strs[0]);
+	}
 }
 
 static void op_unshare(struct op *op)
