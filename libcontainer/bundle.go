@@ -38,6 +38,9 @@ func LoadBundle(dir string) (*Bundle, error) {
 		return nil, fmt.Errorf("parse %s: %w", cfgPath, err)
 	}
 	b := &Bundle{Path: abs, Spec: &spec}
+	if err := checkNUL(data, &spec); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfgPath, err)
+	}
 	if err := validateSpec(&spec); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfgPath, err)
 	}

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -51,14 +52,10 @@ var countLimits = []struct {
 	}},
 }
 
-// validateInput refuses what no sane config holds and what the C side
-// would read differently from the Go side: a NUL byte ends a string in C,
-// so "/dev/x\x00/../../etc/y" is checked in Go as one path and made in C
-// as another.
+// validateInput refuses what no sane config holds: oversized lists, paths
+// the runtime-spec wants absolute, cgroup paths that climb out, id maps
+// the kernel would refuse with a bare EINVAL.
 func validateInput(s *specs.Spec) error {
-	if field := findNUL(reflect.ValueOf(s), ""); field != "" {
-		return fmt.Errorf("%s contains a NUL byte", field)
-	}
 	for _, l := range countLimits {
 		if n := l.count(s); n > l.max {
 			return fmt.Errorf("%s has %d entries, more than the limit of %d", l.field, n, l.max)
@@ -86,63 +83,86 @@ func validateInput(s *specs.Spec) error {
 	return nil
 }
 
+// checkNUL refuses a config with a NUL byte in any string: a NUL ends a
+// string in C, so "/dev/x\x00/../../etc/y" would be checked in Go as one
+// path and made by the init as another. JSON can only carry a NUL as the
+// escape \u0000, so the raw config is scanned first (microseconds) and the
+// decoded config walked (to name the field) only when one is there.
+func checkNUL(raw []byte, s *specs.Spec) error {
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return nil
+	}
+	if field := findNUL(reflect.ValueOf(s), ""); field != "" {
+		return fmt.Errorf("%s contains a NUL byte", field)
+	}
+	return nil
+}
+
 // findNUL walks a config value and returns the name of the first string
 // holding a NUL byte, in the config's own terms ("linux.devices[0].path").
+// The name is built only on a hit: the walk is on every create's path.
 func findNUL(v reflect.Value, name string) string {
+	path, ok := nulPath(v)
+	if !ok {
+		return ""
+	}
+	out := name
+	for i := len(path) - 1; i >= 0; i-- {
+		if out != "" && path[i][0] != '[' {
+			out += "."
+		}
+		out += path[i]
+	}
+	return out
+}
+
+// nulPath reports whether v holds a NUL byte, and where: the path's
+// elements innermost first (field names, "[3]", "[\"key\"]").
+func nulPath(v reflect.Value) ([]string, bool) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			return ""
+			return nil, false
 		}
-		return findNUL(v.Elem(), name)
+		return nulPath(v.Elem())
 	case reflect.String:
-		if strings.IndexByte(v.String(), 0) >= 0 {
-			return name
-		}
+		return nil, strings.IndexByte(v.String(), 0) >= 0
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return "" // raw bytes, not a string
+			return nil, false // raw bytes, not a string
 		}
 		for i := 0; i < v.Len(); i++ {
-			if f := findNUL(v.Index(i), name+"["+strconv.Itoa(i)+"]"); f != "" {
-				return f
+			if p, ok := nulPath(v.Index(i)); ok {
+				return append(p, "["+strconv.Itoa(i)+"]"), true
 			}
 		}
 	case reflect.Map:
 		it := v.MapRange()
 		for it.Next() {
-			key := name + "[" + strconv.Quote(it.Key().String()) + "]"
-			if f := findNUL(it.Key(), key); f != "" {
-				return key + " (the key)"
+			key := "[" + strconv.Quote(it.Key().String()) + "]"
+			if _, ok := nulPath(it.Key()); ok {
+				return []string{key + " (the key)"}, true
 			}
-			if f := findNUL(it.Value(), key); f != "" {
-				return f
+			if p, ok := nulPath(it.Value()); ok {
+				return append(p, key), true
 			}
 		}
 	case reflect.Struct:
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			sf := t.Field(i)
-			if !sf.IsExported() {
-				continue
-			}
-			tag, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-			if tag == "-" {
-				continue
-			}
-			if tag == "" {
-				tag = sf.Name
-			}
-			child := tag
-			if name != "" {
-				child = name + "." + tag
-			}
-			if f := findNUL(v.Field(i), child); f != "" {
-				return f
+		for i := 0; i < v.NumField(); i++ {
+			if p, ok := nulPath(v.Field(i)); ok {
+				return append(p, jsonName(v.Type().Field(i))), true
 			}
 		}
 	}
-	return ""
+	return nil, false
+}
+
+// jsonName is a struct field's name in config.json.
+func jsonName(sf reflect.StructField) string {
+	if tag, _, _ := strings.Cut(sf.Tag.Get("json"), ","); tag != "" && tag != "-" {
+		return tag
+	}
+	return sf.Name
 }
 
 // validateHooks wants every hook path absolute, as the runtime-spec does:
