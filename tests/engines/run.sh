@@ -555,6 +555,7 @@ podman_cases() {
 		runcase podman exec-it "$l" pm_exec_it "$l"
 		podman_extra_cases "$l"
 		podman_found_cases "$l"
+		podman_checkpoint_cases "$l"
 		runcase podman view-init "$l" view_case podman "$l" pm_view_run
 		runcase podman view-exec "$l" view_case podman "$l" pm_view_exec
 		runcase podman leftovers "$l" leftovers podman "$l"
@@ -785,6 +786,7 @@ containerd_cases() {
 		runcase containerd exec-tty "$l" ct_exec_tty "$l"
 		containerd_extra_cases "$l"
 		containerd_found_cases "$l"
+		containerd_checkpoint_cases "$l"
 		runcase containerd view-init "$l" view_case containerd "$l" ct_view_run
 		runcase containerd view-exec "$l" view_case containerd "$l" ct_view_exec
 		runcase containerd leftovers "$l" leftovers containerd "$l"
@@ -1474,6 +1476,66 @@ ct_view_exec() {
 	rc=$?
 	ct_rmf "$id"
 	return $rc
+}
+
+# ---------------------------------------------------------------- checkpoint and restore (CRIU)
+# The engines drive the runtime's checkpoint and restore, which drive CRIU.
+# Where CRIU cannot work at all (`criu check` fails: Debian's CRIU 3.17 on
+# kernels >= 6.13) the cases are skipped for every runtime, saying why;
+# ENGINES_CHECKPOINT=1 runs them anyway (both runtimes then fail in CRIU).
+criu_skip_reason() {
+	command -v criu >/dev/null || { echo "criu is not installed"; return; }
+	local out
+	out=$(criu check 2>&1) || echo "CRIU cannot work on this kernel: $(grep -m1 Error <<<"$out")"
+}
+CRIU_SKIP=
+# checkpoint_case ENGINE CASE LABEL FUNCTION ARGS...: runcase, or say why not
+checkpoint_case() {
+	[[ -n $CASES_RE && ! "$1 $2" =~ $CASES_RE ]] && return 0
+	if [[ ${ENGINES_CHECKPOINT:-} != 1 ]]; then
+		[[ -n $CRIU_SKIP ]] || CRIU_SKIP=$(criu_skip_reason)
+		[[ -n $CRIU_SKIP && $CRIU_SKIP != ok ]] && { echo "SKIP $1 $2 $3: $CRIU_SKIP"; return 0; }
+		CRIU_SKIP=${CRIU_SKIP:-ok}
+	fi
+	runcase "$@"
+}
+count_cmd=(sh -c 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done')
+# last_count FILE-OR-TEXT: the last number counted
+last_count() { grep -E '^[0-9]+$' | tail -n1; }
+pm_checkpoint() {
+	local c=pmcr-$1 n
+	pm "$1" rm -f -t 0 "$c" >/dev/null 2>&1
+	pm "$1" run -d --name "$c" "${pmrun[@]}" "$IMG" "${count_cmd[@]}" || return 1
+	wait_for 10 pm_logs_have "$1" "$c" $'\n5' || fail "the container never counted to 5" || return 1
+	pm "$1" container checkpoint "$c" || return 1
+	want_eq "$(pm_status "$1" "$c")" exited "status after checkpoint" || return 1
+	n=$(pm "$1" logs "$c" 2>&1 | last_count)
+	pm "$1" container restore "$c" || return 1
+	want_eq "$(pm_status "$1" "$c")" running "status after restore" || return 1
+	wait_for 10 pm_logs_have "$1" "$c" $'\n'"$((n + 1))" || fail "the restored container did not count on from $n" || return 1
+	want_eq "$(pm "$1" logs "$c" 2>&1 | grep -cx 1)" 1 "times the count started at 1" || return 1
+	pm "$1" rm -f -t 0 "$c"
+}
+ct_checkpoint() {
+	local id=ccr-$1 id2=ccr2-$1 o ref=localhost/checkpoint-$1:engines n
+	ct_rmf "$id"; ct_rmf "$id2"; "${CTR[@]}" images rm "$ref" >/dev/null 2>&1
+	mapfile -t o < <(ctopts "$1" "$id")
+	ct run -d "${o[@]}" --log-uri "file://$CTD/$id.log" "$IMG" "$id" "${count_cmd[@]}" || return 1
+	wait_for 10 grep -qx 5 "$CTD/$id.log" || fail "the task never counted to 5" || return 1
+	ct containers checkpoint --task "$id" "$ref" || return 1
+	ct_rmf "$id"
+	n=$(last_count <"$CTD/$id.log")
+	ct containers restore --live "$id2" "$ref" || { ct_rmf "$id2"; return 1; }
+	wait_for 10 ct_is "$id2" RUNNING || fail "status $(ct_status "$id2") after restore, want RUNNING" || { ct_rmf "$id2"; return 1; }
+	ct_rmf "$id2"
+	"${CTR[@]}" images rm "$ref" >/dev/null 2>&1
+	[[ -n $n ]] || fail "no count before the checkpoint"
+}
+podman_checkpoint_cases() {
+	checkpoint_case podman checkpoint-restore "$1" pm_checkpoint "$1"
+}
+containerd_checkpoint_cases() {
+	checkpoint_case containerd checkpoint-restore "$1" ct_checkpoint "$1"
 }
 
 # ================================================================ main
