@@ -49,7 +49,8 @@ cat >"$work/rounds.sh" <<'EOF'
 #!/bin/sh
 # prints "label checkpoint|restore ms" per round
 bundle=$1 rounds=$2; shift 2
-now() { date +%s%N; }
+# ns; busybox's date has no %N: /proc/uptime's centiseconds then
+now() { d=$(date +%s%N); case $d in *N) awk '{ printf "%d\n", $1 * 1000000000 }' /proc/uptime ;; *) echo "$d" ;; esac; }
 i=0
 while [ $i -lt "$rounds" ]; do
   i=$((i + 1))
@@ -77,7 +78,7 @@ where="this host ($(uname -r))"
 if criu check >/dev/null 2>&1; then
   "$work/rounds.sh" "$work/bundle" "$rounds" casco="$work/casco" runc="$runc" >"$work/samples"
 else
-  why=$(criu check 2>&1 | grep -m1 Error || echo "criu not installed")
+  why=$({ criu check 2>&1 || true; } | grep -m1 Error || echo "criu not installed")
   echo "checkpoint bench: CRIU cannot work here ($why): measuring in the v2 guest (kernel 6.1, TCG)" >&2
   guest=${V2GUEST:-$repo/../shared/v2guest/run-in-v2-guest.sh}
   [ -x "$guest" ] || guest=/work/shared/v2guest/run-in-v2-guest.sh
