@@ -102,6 +102,7 @@ test-engines: casco
 bench: casco
 	$(call install,$(BENCH_PKGS))
 	tests/bench/bench.sh $(CURDIR)/casco
+	tests/bench/checkpoint.sh $(CURDIR)/casco
 
 clean:
 	rm -rf casco nsenter/bin/casco-init build
