@@ -35,7 +35,7 @@ var execCommand = cli.Command{
 		cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process"},
 		cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds after stdio to the process"},
 		cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
-		cli.StringFlag{Name: "cgroup", Usage: "a sub-cgroup to run the process in (not supported)"},
+		cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an (existing) sub-cgroup(s): [<controller>[,<controller>]:]<cgroup>"},
 	},
 	SkipArgReorder: true,
 	Action: func(ctx *cli.Context) error {
@@ -43,9 +43,6 @@ var execCommand = cli.Command{
 			return fmt.Errorf("exec: expects a container ID")
 		}
 		id := ctx.Args().First()
-		if ctx.String("cgroup") != "" {
-			return fmt.Errorf("exec %q: --cgroup is not supported", id)
-		}
 		code, err := execProcess(ctx, id)
 		if err != nil {
 			// 255 as runc: any exit status below is the process's own
@@ -81,6 +78,7 @@ func execProcess(ctx *cli.Context, id string) (int, error) {
 		PidfdSocket:   ctx.String("pidfd-socket"),
 		PreserveFds:   ctx.Int("preserve-fds"),
 		IgnorePaused:  ctx.Bool("ignore-paused"),
+		SubCgroups:    ctx.StringSlice("cgroup"),
 		Stdin:         os.Stdin,
 		Stdout:        os.Stdout,
 		Stderr:        os.Stderr,

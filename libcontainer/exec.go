@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/casco-runtime/casco/cgroups"
 	"github.com/casco-runtime/casco/seccomp"
 )
 
@@ -23,6 +24,7 @@ type ExecOpts struct {
 	PidfdSocket   string
 	PreserveFds   int
 	IgnorePaused  bool
+	SubCgroups    []string // exec --cgroup: [ctrl[,ctrl]:]path below the container's cgroup
 	Stdin         *os.File
 	Stdout        *os.File
 	Stderr        *os.File
@@ -69,6 +71,15 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	mgr, err := c.cgroup()
 	if err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	if len(o.SubCgroups) > 0 {
+		paths, err := subCgroupPaths(c.State.CgroupPaths, o.SubCgroups)
+		if err != nil {
+			return nil, err
+		}
+		if mgr, err = cgroups.Load(paths); err != nil {
+			return nil, fmt.Errorf("cgroup: %w", err)
+		}
 	}
 	var filter *seccomp.Filter
 	if spec.Linux.Seccomp != nil {

@@ -535,3 +535,68 @@ func TestContractSeccompStartHook(t *testing.T) {
 		t.Errorf("the startContainer hook did not run or was not denied")
 	}
 }
+
+// TestContractExecCgroup: `exec --cgroup` puts the process into an existing
+// sub-cgroup of the container's (in every hierarchy, or in the named
+// controllers'), and refuses, with runc's words, a path that leaves the
+// container's cgroup, one that does not exist, or an unknown controller.
+func TestContractExecCgroup(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	c, s := r.createStart(b)
+	mounts := cgroupMounts(t)
+	data := readFileString(fmt.Sprintf("/proc/%d/cgroup", s.Pid))
+	var want []string
+	for _, line := range lines(data) {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 || parts[2] == "/" {
+			want = append(want, line)
+			continue
+		}
+		ctrl := strings.Split(parts[1], ",")[0]
+		mnt, ok := mounts[strings.TrimPrefix(ctrl, "name=")]
+		if !ok {
+			mnt, ok = mounts[ctrl]
+		}
+		if !ok {
+			want = append(want, line)
+			continue
+		}
+		// the sub-cgroup the exec'd process must land in; delete removes it
+		dir := filepath.Join(mnt, parts[2])
+		if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+			t.Fatalf("make sub-cgroup in %s: %v", mnt, err)
+		}
+		// a v1 cpuset cgroup takes no process before it has cpus and mems
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if v := readFileString(filepath.Join(dir, f)); v != "" {
+				mustWrite(t, filepath.Join(dir, "sub", f), v)
+			}
+		}
+		want = append(want, line+"/sub")
+	}
+	res := r.mustRun("exec", "--cgroup", "sub", c.ID, "cat", "/proc/self/cgroup")
+	if got := lines(res.Stdout); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("exec --cgroup sub: /proc/self/cgroup\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	res = r.mustRun("exec", "--cgroup", "/", c.ID, "cat", "/proc/self/cgroup")
+	if got, init := strings.TrimSpace(res.Stdout), strings.TrimSpace(data); got != init {
+		t.Errorf("exec --cgroup /: /proc/self/cgroup\n%s\nwant the init's\n%s", got, init)
+	}
+	for _, tc := range []struct{ arg, want string }{
+		{"..", "bad sub cgroup path"},
+		{"sub/../../x", "bad sub cgroup path"},
+		{"nonexistent", "no such file or directory"},
+		{"whaaat:/", "unknown controller"},
+	} {
+		res := r.run("exec", "--cgroup", tc.arg, c.ID, "true")
+		if tc.want == "bad sub cgroup path" && oldRunc() && mentions(res.Stderr, "is not a sub cgroup path") {
+			t.Logf("%s words it %q", runtimeVersion(), strings.TrimSpace(res.Stderr))
+			tc.want = "is not a sub cgroup path"
+		}
+		if res.Err != nil || res.Code != 255 || !mentions(res.Stderr, tc.want) {
+			t.Errorf("exec --cgroup %s: want exit 255 and %q: %s", tc.arg, tc.want, res)
+		}
+	}
+}
