@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // idmapSource makes a host directory with a root-owned file a, a file b
@@ -36,6 +39,48 @@ func ownerOf(t *testing.T, path string) string {
 	return strconv.FormatUint(uint64(st.Uid), 10) + ":" + strconv.FormatUint(uint64(st.Gid), 10)
 }
 
+// skipUnlessIdmappable asks the kernel itself whether the filesystem of
+// dir can be idmapped (open_tree + mount_setattr(MOUNT_ATTR_IDMAP) with a
+// user namespace of a helper process), and skips with the reason if not.
+func skipUnlessIdmappable(t *testing.T, dir string) {
+	t.Helper()
+	holder := exec.Command("unshare", "--user", "--map-root-user", "sleep", "1000")
+	if err := holder.Start(); err != nil {
+		t.Skipf("cannot make a user namespace to probe idmapped mounts (unshare --user): %v", err)
+	}
+	defer func() {
+		holder.Process.Kill()
+		holder.Wait()
+	}()
+	path := fmt.Sprintf("/proc/%d/ns/user", holder.Process.Pid)
+	self, _ := os.Readlink("/proc/self/ns/user")
+	if !poll(hangGuard, func() bool {
+		l, err := os.Readlink(path)
+		return err == nil && l != self && strings.Join(cmdline(holder.Process.Pid), " ") == "sleep 1000"
+	}) {
+		t.Fatalf("unshare --user never entered a user namespace of its own")
+	}
+	userns, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(userns)
+	tree, err := unix.OpenTree(unix.AT_FDCWD, dir, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		t.Fatalf("open_tree %s: %v", dir, err)
+	}
+	defer unix.Close(tree)
+	err = unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns)})
+	if err == unix.EINVAL || err == unix.ENOSYS {
+		var st unix.Statfs_t
+		unix.Statfs(dir, &st)
+		t.Skipf("the kernel cannot idmap the filesystem of %s (magic %#x): mount_setattr: %v", dir, st.Type, err)
+	}
+	if err != nil {
+		t.Fatalf("probing idmapped mounts on %s: %v", dir, err)
+	}
+}
+
 // TestIdmapMounts: idmap, ridmap and per-mount mappings, in a container
 // with a user namespace. The kernel's mountinfo marks exactly the idmapped
 // mounts, the container sees the host's owners through its own mappings
@@ -48,6 +93,8 @@ func TestIdmapMounts(t *testing.T) {
 	}
 	r := newRuntime(t)
 	src := idmapSource(t)
+	skipUnlessIdmappable(t, src)
+	skipUnlessIdmappable(t, filepath.Join(src, "sub"))
 	b := newBundle(t, "sh", "-c", `for f in /idm/a /idm/b /idm/sub/f /ridm/sub/f /plain/a /custom/a /custom/b; do echo "$f=$(stat -c %u:%g $f)"; done; touch /idm/new; echo touch=$?; echo ready; exec sleep 1000`)
 	b.addNamespace(specs.UserNamespace)
 	b.Spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
@@ -112,6 +159,7 @@ func TestIdmapMountNoUserns(t *testing.T) {
 	t.Parallel()
 	src := idmapSource(t)
 	t.Run("mount-mappings", func(t *testing.T) {
+		skipUnlessIdmappable(t, src)
 		r := newRuntime(t)
 		b := newBundle(t, sleeper...)
 		m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 2000, Size: 1100}}

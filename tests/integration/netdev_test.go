@@ -59,7 +59,7 @@ func TestNetDevices(t *testing.T) {
 		inTestNetns(t, netns, "ip", "link", "add", "cascod0", "type", "veth", "peer", "name", "cascod1")
 	}
 	inTestNetns(t, netns, "ip", "addr", "add", "10.99.0.1/24", "dev", "cascod0")
-	inTestNetns(t, netns, "ip", "addr", "add", "fd00:99::1/64", "dev", "cascod0", "nodad")
+	inTestNetns(t, netns, "ip", "addr", "add", "fd00:99::1/64", "dev", "cascod0")
 
 	r := newRuntime(t)
 	b := newBundle(t, "sh", "-c", "ip -o link show ctr0; ip -o addr show dev ctr0")
