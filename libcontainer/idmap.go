@@ -98,6 +98,9 @@ func idmapTrees(b *Bundle, initPid int) (trees []idmapTree, err error) {
 		}
 	}()
 	for i, m := range s.Mounts {
+		if !hasIdmap(m.Options) {
+			continue
+		}
 		flags, _, _, _ := parseMountOptions(m.Options)
 		e := parseMountExt(m.Options)
 		if !e.idmap || !isBind(m, flags) {

@@ -54,6 +54,9 @@ func isExtOption(o string) bool {
 func parseMountExt(opts []string) mountExt {
 	var e mountExt
 	for _, o := range opts {
+		if o == "" || (o[0] != 'r' && o[0] != 't' && o[0] != 'i') {
+			continue // the common case: no map lookups on the start path
+		}
 		if a, ok := recursiveAttrs[o]; ok {
 			e.recursive = true
 			switch {
@@ -79,6 +82,16 @@ func parseMountExt(opts []string) mountExt {
 		}
 	}
 	return e
+}
+
+// hasIdmap says whether a mount asks for an idmapped bind, cheaply.
+func hasIdmap(opts []string) bool {
+	for _, o := range opts {
+		if o == "idmap" || o == "ridmap" {
+			return true
+		}
+	}
+	return false
 }
 
 // isBind says whether a mount is a bind mount, by type or by option.
