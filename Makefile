@@ -17,7 +17,7 @@ BUILD_PKGS := libseccomp-dev libc6-dev pkg-config gcc musl-tools
 TEST_PKGS  := busybox-static runc golang-github-containers-common procps criu iptables iproute2
 BENCH_PKGS := runc crun time gnuplot-nox
 
-.PHONY: all casco deps-build deps-test demo test unit integration validation v2 test-engines bench clean
+.PHONY: all casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration security validation v2 test-engines bench clean
 
 all: casco
 
@@ -78,7 +78,7 @@ demo: casco deps-test
 	./casco --root $(DEMO_DIR)/state run --bundle $(DEMO_DIR) demo-$$$$
 	@rm -rf $(DEMO_DIR)
 
-test: casco deps-test unit integration validation v2 test-engines
+test: casco deps-test unit fuzz integration security validation v2 test-engines
 	@echo "make test: all suites passed"
 
 unit: nsenter/bin/casco-init
@@ -86,6 +86,31 @@ unit: nsenter/bin/casco-init
 
 integration: casco
 	RUNTIME=$(CURDIR)/casco $(GO) test -count=1 ./tests/integration/
+
+# the attacker's side: one test per class of runc CVE, fault injection at
+# every step of create/start/exec/delete, parallel lifecycles (tests/security/)
+security: casco casco-faultinject deps-test
+	GO=$(GO) FAULT_RUNTIME=$(CURDIR)/build/casco-faultinject tests/security/run.sh $(CURDIR)/casco
+
+# casco with the fault-injection hook (libcontainer/fault_inject.go): a test
+# build only; the production binary has no trace of it
+casco-faultinject: deps-build nsenter/bin/casco-init $(MUSL_INC)/.done
+	CC=musl-gcc CGO_CFLAGS="-O2 -I$(CURDIR)/$(MUSL_INC)" CGO_LDFLAGS="-L$(CURDIR)/$(MUSL_LIB)" \
+	  GOEXPERIMENT=jsonv2 CGO_ENABLED=1 $(GO) build -trimpath -tags urfave_cli_no_docs,osusergo,netgo,faultinject -ldflags '$(LDFLAGS)' -o build/casco-faultinject .
+
+# each fuzz target a few seconds, on the corpus kept in testdata/fuzz/
+FUZZTIME ?= 8s
+fuzz: nsenter/bin/casco-init
+	@mkdir -p build; for t in libcontainer:FuzzValidateID libcontainer:FuzzParseMountOptions libcontainer:FuzzConfig \
+	    libcontainer:FuzzPlanEncoding libcontainer:FuzzLoadState seccomp:FuzzCompile; do \
+	  pkg=$${t%%:*}; name=$${t#*:}; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg/ >build/fuzz.log 2>&1 \
+	    || { cat build/fuzz.log; echo "fuzz $$name: FAILED (the failing input is in $$pkg/testdata/fuzz/$$name/)"; exit 1; }; \
+	  echo "fuzz $$name ($(FUZZTIME)): $$(grep -o 'execs: [0-9]*' build/fuzz.log | tail -1)"; done
+
+# 1,000 lifecycles; host fds, mounts, cgroups and casco's state must stay flat
+soak: casco deps-test
+	cd tests/security && RUNTIME=$(CURDIR)/casco $(GO) test -tags soak -count=1 -v -timeout 60m -run '^TestSoak$$' .
 
 validation: casco
 	tests/validation/check.sh $(CURDIR)/casco

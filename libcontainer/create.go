@@ -101,6 +101,9 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 			lock.Close()
 		}
 	}()
+	if err := fault("create", "state dir"); err != nil {
+		return nil, nil, err
+	}
 
 	fifo := filepath.Join(dir, fifoName)
 	if err := unix.Mkfifo(fifo, 0622); err != nil {
@@ -109,6 +112,9 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	// whatever the umask: the init may open it as a non-root user
 	if err := os.Chmod(fifo, 0622); err != nil {
 		return nil, nil, fmt.Errorf("chmod %s: %w", fifo, err)
+	}
+	if err := fault("create", "exec fifo"); err != nil {
+		return nil, nil, err
 	}
 	tr.Step("state dir")
 
@@ -135,6 +141,9 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, fmt.Errorf("cgroup: %w", err)
 	}
 	undo = append(undo, func() { mgr.Destroy() })
+	if err := fault("create", "cgroup made"); err != nil {
+		return nil, nil, err
+	}
 	if err := mgr.Set(containerResources(s)); err != nil {
 		return nil, nil, fmt.Errorf("cgroup: %w", err)
 	}
@@ -160,11 +169,18 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	}
 	defer sp.closeParentCopies()
 	tr.Step("prepare fds")
+	if err := fault("create", "fds prepared"); err != nil {
+		sp.closeChildEnds()
+		return nil, nil, err
+	}
 	init, err := sp.start()
 	if err != nil {
 		return nil, nil, fmt.Errorf("start init: %w", err)
 	}
 	undo = append(undo, func() { init.kill() })
+	if err := fault("create", "init started"); err != nil {
+		return nil, nil, err
+	}
 	tr.Step("clone init")
 
 	if sp.needAdd {
@@ -229,7 +245,13 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, err
 	}
 	tr.Step("send plan")
+	if err := fault("create", "plan sent"); err != nil {
+		return nil, nil, err
+	}
 	if err := c.followInit(sp, init, tr, o.Abort); err != nil {
+		return nil, nil, err
+	}
+	if err := fault("create", "init ready"); err != nil {
 		return nil, nil, err
 	}
 
@@ -240,6 +262,9 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	st.PidStart = start
 	st.Created = time.Now().UTC()
 	if err := saveState(dir, st); err != nil {
+		return nil, nil, err
+	}
+	if err := fault("create", "state saved"); err != nil {
 		return nil, nil, err
 	}
 	if o.PidFile != "" {

@@ -65,6 +65,9 @@ func (c *Container) Delete(force bool) error {
 	if err := c.killAndWait(); err != nil {
 		return err
 	}
+	if err := fault("delete", "killed"); err != nil {
+		return err
+	}
 	return c.destroy()
 }
 
@@ -80,6 +83,9 @@ func (c *Container) destroy() error {
 		if err := (resctrl{resctrlRoot}).remove(s.Linux.IntelRdt, c.State.ID); err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("remove resctrl group: %w", err)
 		}
+	}
+	if err := fault("delete", "cgroup removed"); err != nil {
+		return err
 	}
 	if err := os.RemoveAll(c.Dir); err != nil && firstErr == nil {
 		firstErr = fmt.Errorf("remove state: %w", err)

@@ -110,6 +110,9 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		proc.abandon()
 		return nil, err
 	}
+	if err := fault("exec", "process started"); err != nil {
+		return fail(err)
+	}
 	// the child of the fork inherits both the score and the cgroup
 	adj := o.Process.OOMScoreAdj
 	if adj == nil {
@@ -147,10 +150,16 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if _, err := sp.sync.Write(p.bytes()); err != nil {
 		return fail(fmt.Errorf("send plan to exec process: %w", err))
 	}
+	if err := fault("exec", "plan sent"); err != nil {
+		return fail(err)
+	}
 	if err := c.followInit(sp, proc, nil, o.Abort); err != nil {
 		return fail(err)
 	}
 	if err := waitExeced(sp); err != nil {
+		return fail(err)
+	}
+	if err := fault("exec", "process ready"); err != nil {
 		return fail(err)
 	}
 	logrus.Debugf("exec: process %d running %s", proc.Pid, o.Process.Args[0])

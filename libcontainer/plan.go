@@ -2,6 +2,8 @@ package libcontainer
 
 import (
 	"encoding/binary"
+	"fmt"
+	"strings"
 )
 
 // Op codes of the plan, in step with nsenter/init/plan.h.
@@ -100,6 +102,7 @@ const (
 // what to do.
 type plan struct {
 	buf []byte
+	nul string // the first string given with a NUL byte: C would read it cut short
 }
 
 // add appends one operation with its integer and string arguments.
@@ -111,10 +114,25 @@ func (p *plan) add(op uint32, ints []uint64, strs ...string) {
 		p.buf = binary.NativeEndian.AppendUint64(p.buf, v)
 	}
 	for _, s := range strs {
+		// the seccomp program is binary and read by its length; every other
+		// string is a C string to the init
+		if p.nul == "" && op != opSeccomp && strings.IndexByte(s, 0) >= 0 {
+			p.nul = s
+		}
 		p.buf = binary.NativeEndian.AppendUint32(p.buf, uint32(len(s)+1))
 		p.buf = append(p.buf, s...)
 		p.buf = append(p.buf, 0)
 	}
+}
+
+// check refuses a plan that carries a string with a NUL byte: the C init
+// would act on the part before it (a path "/etc/x\x00/../../dev/x" passes
+// Go's checks as /dev/x and is made as /etc/x). Found by FuzzConfig.
+func (p *plan) check() error {
+	if p.nul != "" {
+		return fmt.Errorf("%q: NUL byte in a config string", p.nul)
+	}
+	return nil
 }
 
 // ints is a shorthand for building an operation's integer arguments.

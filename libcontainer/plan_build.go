@@ -242,7 +242,8 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 	}
 	strs := append(append([]string{}, proc.Args...), proc.Env...)
 	p.add(opExec, ints(uint64(len(proc.Args)), uint64(len(proc.Env))), strs...)
-	return nil
+	return p.check() // the last operation of every plan, the init's and exec's
+
 }
 
 // console adds the pty set-up when the process has a terminal; only the

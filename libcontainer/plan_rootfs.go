@@ -191,6 +191,12 @@ func (p *plan) cgroupMount(r *rootfsPlan, m specs.Mount, flags uintptr) error {
 		name, _, _ := strings.Cut(rel, "/")
 		p.add(opMount, ints(unix.MS_BIND, mountDir, uint64(flags|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC), 0), dir, filepath.Join(m.Destination, name), "", "")
 	}
+	if flags&unix.MS_RDONLY != 0 {
+		// the tmpfs was writable for the mount points: now read-only as
+		// asked, as runc does (CVE-2023-25809: no writable /sys/fs/cgroup)
+		keep := flags & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+		p.add(opMount, ints(uint64(unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|keep), mountDir, 0, 0), "", m.Destination, "", "")
+	}
 	return nil
 }
 

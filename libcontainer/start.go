@@ -25,6 +25,9 @@ func (c *Container) Start(tr *Trace) error {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer unix.Close(fd)
+	if err := fault("start", "fifo opened"); err != nil {
+		return err
+	}
 	// The init writes one byte, runs the startContainer hooks and execs; its
 	// end of the fifo is close-on-exec, so EOF means the user process runs.
 	// A failing init writes "E" before it exits.
@@ -63,6 +66,9 @@ func (c *Container) Start(tr *Trace) error {
 		break
 	}
 	tr.Step("start: init released")
+	if err := fault("start", "init released"); err != nil {
+		return err
+	}
 	if h := c.hooks(); h != nil {
 		warnHooks("poststart", h.Poststart, c.hookState(Running))
 	}

@@ -1,0 +1,259 @@
+package security
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// TestParallelCreateDelete: 200 creates at once, 100 on distinct IDs and
+// 100 contending for 10 IDs, while a reader keeps decoding every
+// state.json; then as many deletes, contending too. Exactly one create wins
+// each contended ID, no state.json is ever seen half-written, and nothing
+// is left at the end.
+func TestParallelCreateDelete(t *testing.T) {
+	r := newRT(t)
+	b := newBundle(t, "sleep", "1000")
+	b.Spec.Linux.CgroupsPath = "" // one cgroup per ID, named by the runtime
+	b.save(t)
+	const distinct, shared, contenders = 100, 10, 10
+	var ids []string
+	for i := 0; i < distinct; i++ {
+		ids = append(ids, newID("par"))
+	}
+	sharedIDs := ids[:0:0]
+	for i := 0; i < shared; i++ {
+		sharedIDs = append(sharedIDs, newID("contend"))
+	}
+	t.Cleanup(func() {
+		for _, id := range append(ids, sharedIDs...) {
+			r.run("delete", "--force", id)
+		}
+	})
+
+	stop := make(chan struct{})
+	var corrupt atomic.Value
+	var reads atomic.Int64
+	go func() { // the reader: every state.json it finds must decode
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ents, _ := os.ReadDir(r.root)
+			for _, e := range ents {
+				data, err := os.ReadFile(filepath.Join(r.root, e.Name(), "state.json"))
+				if err != nil {
+					continue
+				}
+				var st map[string]any
+				if err := json.Unmarshal(data, &st); err != nil {
+					corrupt.Store(fmt.Sprintf("%s: %v (%d bytes)", e.Name(), err, len(data)))
+				}
+				reads.Add(1)
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	results := make([][]res, shared)
+	var mu sync.Mutex
+	for _, id := range ids {
+		wg.Add(1)
+		go func(id string) {
+			defer wg.Done()
+			<-start
+			if out := r.run("create", "--bundle", b.Dir, id); !out.ok() {
+				t.Errorf("create %s: %s", id, out)
+			}
+		}(id)
+	}
+	for i, id := range sharedIDs {
+		for j := 0; j < contenders; j++ {
+			wg.Add(1)
+			go func(i int, id string) {
+				defer wg.Done()
+				<-start
+				out := r.run("create", "--bundle", b.Dir, id)
+				mu.Lock()
+				results[i] = append(results[i], out)
+				mu.Unlock()
+			}(i, id)
+		}
+	}
+	close(start)
+	wg.Wait()
+	for i, id := range sharedIDs {
+		wins := 0
+		for _, out := range results[i] {
+			if out.ok() {
+				wins++
+			} else if out.err != nil || !strings.Contains(out.stderr, "exist") {
+				t.Errorf("a losing create of %s should say it exists: %s", id, out)
+			}
+		}
+		if wins != 1 {
+			t.Errorf("%d creates of %s succeeded, want exactly 1", wins, id)
+		}
+		if s, out := r.state(id); !out.ok() || s.Status != "created" || procStart(s.Pid) == "" {
+			t.Errorf("the winner of %s is not a created container with a live init: %+v %s", id, s, out)
+		}
+	}
+
+	// deletes: one per distinct ID, `contenders` per shared ID, all at once
+	start = make(chan struct{})
+	for _, id := range ids {
+		wg.Add(1)
+		go func(id string) {
+			defer wg.Done()
+			<-start
+			if out := r.run("delete", "--force", id); !out.ok() {
+				t.Errorf("delete %s: %s", id, out)
+			}
+		}(id)
+	}
+	for _, id := range sharedIDs {
+		for j := 0; j < contenders; j++ {
+			wg.Add(1)
+			go func(id string) {
+				defer wg.Done()
+				<-start
+				if out := r.run("delete", "--force", id); out.err != nil || (out.code != 0 && !strings.Contains(out.stderr, "not exist")) {
+					t.Errorf("a contending delete of %s: %s", id, out)
+				}
+			}(id)
+		}
+	}
+	close(start)
+	wg.Wait()
+	close(stop)
+	if c := corrupt.Load(); c != nil {
+		t.Errorf("a reader saw a corrupt state.json: %s", c)
+	}
+	t.Logf("%d state.json reads during the run", reads.Load())
+	if ents, _ := os.ReadDir(r.root); len(ents) > 0 {
+		t.Errorf("%d entries left in the root, e.g. %s", len(ents), ents[0].Name())
+	}
+	for _, id := range append(ids, sharedIDs...) {
+		for _, c := range []string{"pids", "memory", "unified", ""} {
+			if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", c, id)); err == nil {
+				t.Errorf("cgroup %s of %s is left", c, id)
+			}
+		}
+	}
+}
+
+// TestKillStuckContainer: kill and delete --force of a container stuck in
+// each phase finish within the guard and leave nothing.
+func TestKillStuckContainer(t *testing.T) {
+	phases := map[string]func(t *testing.T, r *rt, b *bundle, id string) func(){
+		"paused": func(t *testing.T, r *rt, b *bundle, id string) func() {
+			r.mustCreate(b, id)
+			r.must("start", id)
+			r.must("pause", id)
+			return nil
+		},
+		"exec-in-progress": func(t *testing.T, r *rt, b *bundle, id string) func() {
+			r.mustCreate(b, id)
+			r.must("start", id)
+			return background(t, r, inCgroup(id, 2), "exec", id, "sleep", "1000")
+		},
+		"exec-ignore-paused-in-progress": func(t *testing.T, r *rt, b *bundle, id string) func() {
+			pending(t, "deadlock between exec and resume")
+			r.mustCreate(b, id)
+			r.must("start", id)
+			r.must("pause", id)
+			return background(t, r, inCgroup(id, 2), "exec", "--ignore-paused", id, "true")
+		},
+		"poststart-hook-hanging": func(t *testing.T, r *rt, b *bundle, id string) func() {
+			pending(t, "locking: kill and delete -f always make progress")
+			b.Spec.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/sleep", Args: []string{"sleep", hookSleep}}}}
+			r.mustCreate(b, id)
+			return background(t, r, hookRunning, "start", id)
+		},
+		"createRuntime-hook-hanging": func(t *testing.T, r *rt, b *bundle, id string) func() {
+			pending(t, "a killed create leaves the ID unusable (partial state)")
+			b.Spec.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sleep", Args: []string{"sleep", hookSleep}}}}
+			b.Spec.Linux.CgroupsPath = "/" + id
+			b.save(t)
+			return background(t, r, hookRunning, "create", "--bundle", b.Dir, id)
+		},
+	}
+	for name, setup := range phases {
+		t.Run(name, func(t *testing.T) {
+			r := newRT(t)
+			r.guard = 20 * time.Second // kill and delete must be quick: a hang fails
+			b := newBundle(t, "sleep", "1000")
+			id := newID("stuck")
+			b.Spec.Linux.CgroupsPath = "/" + id
+			b.save(t)
+			t.Cleanup(func() { r.run("delete", "--force", id) })
+			wait := setup(t, r, b, id)
+			if out := r.run("kill", id, "KILL"); out.err != nil {
+				t.Errorf("kill: %s", out)
+			}
+			if out := r.run("delete", "--force", id); !out.ok() {
+				t.Errorf("delete --force: %s", out)
+			}
+			if wait != nil {
+				wait()
+			}
+			nothingLeft(t, r, b, id)
+		})
+	}
+}
+
+// background starts a runtime command that stays (a foreground exec, a
+// start held by a hook) once it has had time to take hold; the returned
+// wait fails the test unless the command ends within the guard.
+func background(t *testing.T, r *rt, held func() bool, args ...string) func() {
+	done := make(chan res, 1)
+	go func() { done <- r.run(args...) }()
+	if !poll(held) {
+		t.Fatalf("`%s` never got stuck where the test wants it", strings.Join(args, " "))
+	}
+	return func() {
+		select {
+		case <-done:
+		case <-time.After(hangGuard):
+			t.Errorf("`%s` did not end after the container was deleted", strings.Join(args, " "))
+		}
+	}
+}
+
+func inCgroup(id string, n int) func() bool {
+	return func() bool { return countInCgroup(id) >= n }
+}
+
+// countInCgroup counts live processes whose cgroup path ends in /id.
+func countInCgroup(id string) int {
+	n := 0
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		data, err := os.ReadFile("/proc/" + p.Name() + "/cgroup")
+		if err == nil && strings.Contains(string(data), "/"+id+"\n") {
+			n++
+		}
+	}
+	return n
+}
+
+// hookSleep is how long a hanging hook sleeps: a number no container uses.
+const hookSleep = "1001"
+
+// hookRunning: a hanging hook is running.
+func hookRunning() bool {
+	out, _ := exec.Command("pgrep", "-f", "^sleep "+hookSleep+"$").Output()
+	return len(strings.TrimSpace(string(out))) > 0
+}
