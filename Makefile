@@ -96,10 +96,10 @@ security: casco casco-faultinject deps-test
 # build only; the production binary has no trace of it
 casco-faultinject: deps-build nsenter/bin/casco-init $(MUSL_INC)/.done
 	CC=musl-gcc CGO_CFLAGS="-O2 -I$(CURDIR)/$(MUSL_INC)" CGO_LDFLAGS="-L$(CURDIR)/$(MUSL_LIB)" \
-	  GOEXPERIMENT=jsonv2 CGO_ENABLED=1 $(GO) build -trimpath -tags urfave_cli_no_docs,osusergo,netgo,faultinject -ldflags '$(LDFLAGS)' -o build/casco-faultinject .
+	  GOEXPERIMENT=jsonv2,nogreenteagc CGO_ENABLED=1 $(GO) build -trimpath -tags urfave_cli_no_docs,osusergo,netgo,faultinject -ldflags '$(LDFLAGS)' -o build/casco-faultinject .
 
 # each fuzz target a few seconds, on the corpus kept in testdata/fuzz/
-FUZZTIME ?= 8s
+FUZZTIME ?= 5s
 fuzz: nsenter/bin/casco-init
 	@mkdir -p build; for t in libcontainer:FuzzValidateID libcontainer:FuzzParseMountOptions libcontainer:FuzzConfig \
 	    libcontainer:FuzzPlanEncoding libcontainer:FuzzLoadState seccomp:FuzzCompile; do \

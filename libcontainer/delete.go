@@ -32,6 +32,9 @@ func ForceDelete(root, id string) error {
 		}
 	}
 	c.killAndWait()
+	if err := fault("delete", "killed without the lock"); err != nil {
+		return err
+	}
 	locked, err := load(root, id, func(dir string) (*os.File, error) {
 		return lockDirWithin(dir, forceLockWait, kill)
 	})
@@ -46,6 +49,10 @@ func ForceDelete(root, id string) error {
 			return nil
 		}
 	default:
+		return err
+	}
+	if err := fault("delete", "locked"); err != nil {
+		c.Unlock()
 		return err
 	}
 	if err := c.killAndWait(); err != nil {

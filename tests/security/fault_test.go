@@ -104,14 +104,8 @@ func TestFaultInjection(t *testing.T) {
 	}
 }
 
-// createStepStateSaved is the create step after which state.json exists.
-const createStepStateSaved = 8
-
 // faultAt injects one fault; it sets past when op has fewer than n steps.
 func faultAt(t *testing.T, r *rt, op string, n int, action string, past *bool) {
-	if op == "create" && action == "kill" && n < createStepStateSaved {
-		pending(t, "a killed create leaves the ID unusable (partial state)")
-	}
 	b := newBundle(t, "sleep", "1000")
 	id := newID("fault")
 	b.Spec.Linux.CgroupsPath = "/" + id

@@ -52,7 +52,6 @@ func TestCVE_2024_21626_LeakedFdsAndCwd(t *testing.T) {
 	os.WriteFile(filepath.Join(hostDir, "secret"), []byte("host\n"), 0o644)
 
 	t.Run("init", func(t *testing.T) {
-		pending(t, "the parked init leaks the caller's fds")
 		r := newRT(t)
 		b := newBundle(t, "sleep", "1000")
 		id := newID("fdinit")
@@ -183,9 +182,6 @@ func TestCVE_2023_25809_SysFsCgroupReadOnly(t *testing.T) {
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
-			if name == "rbind-host-sys-ro" {
-				pending(t, "ro on an rbind of /sys leaves the cgroup mounts beneath it writable")
-			}
 			r := newRT(t)
 			b := newBundle(t, "sleep", "1000")
 			mutate(b.Spec)
