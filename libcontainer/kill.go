@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -26,13 +27,16 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		if err != nil {
 			return err
 		}
+		if err := c.checkPidNamespace(m); err != nil {
+			return err
+		}
 		return m.Kill(sig)
 	}
 	if sig == unix.SIGKILL && !c.ownPidNamespace() {
 		// as runc: the init's death takes nobody with it in a shared pid
 		// namespace, so SIGKILL goes to every process of the cgroup, also
 		// when the init is already gone and others are left
-		if m, err := c.cgroup(); err == nil {
+		if m, err := c.verifiedCgroup(); err == nil {
 			if pids, err := m.Pids(); err == nil && len(pids) > 0 {
 				return m.Kill(sig)
 			}
@@ -129,6 +133,43 @@ func (c *Container) killAndWait() error {
 
 // ownPidNamespace reports whether the container's init is the init of a pid
 // namespace of its own, whose death ends every other process in it.
+// checkPidNamespace refuses to signal through a cgroup that holds a
+// process outside the container's own pid namespace. cgroups.Verify
+// cannot tell a forged cgroup path that is an ancestor of the container's
+// real cgroup (it holds the init too) from the real one; the pid namespace
+// can: every process of the container is in the init's.
+func (c *Container) checkPidNamespace(m cgroups.Manager) error {
+	if !c.ownPidNamespace() || !c.State.alive() {
+		return nil
+	}
+	want, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", c.State.Pid))
+	if err != nil {
+		return fmt.Errorf("container %q: pid namespace of init %d: %w", c.State.ID, c.State.Pid, err)
+	}
+	foreign := func() int {
+		pids, _ := m.Pids()
+		for _, pid := range pids {
+			if got, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid)); err == nil && got != want {
+				return pid
+			}
+		}
+		return 0
+	}
+	// an exec being set up is in the cgroup before it forks into the pid
+	// namespace: give such a process a moment to get there
+	for i := 0; i < 10; i++ {
+		pid := foreign()
+		if pid == 0 {
+			return nil
+		}
+		if i == 9 {
+			return fmt.Errorf("container %q: its cgroup holds process %d of another pid namespace: refusing to signal through it", c.State.ID, pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
 func (c *Container) ownPidNamespace() bool {
 	pid, ok := findNamespace(c.namespaces(), specs.PIDNamespace)
 	return ok && pid.Path == ""

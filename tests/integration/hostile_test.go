@@ -295,51 +295,77 @@ func TestKilledCreateIsRemovable(t *testing.T) {
 
 // TestTamperedStateKillAll: state.json is only a file: with its
 // cgroup_paths pointing at a host cgroup, kill --all must not signal the
-// host's processes there.
+// host's processes there. Two forgeries: a cgroup beside the container's,
+// and the parent of the container's own cgroup (which holds its init too).
 func TestTamperedStateKillAll(t *testing.T) {
 	t.Parallel()
 	needCasco(t)
-	r := newRuntime(t)
-	c, _ := r.createStart(newBundle(t, sleeper...))
 	base := "/sys/fs/cgroup/unified"
 	if isCgroup2() {
 		base = "/sys/fs/cgroup"
 	}
-	victimCg := filepath.Join(base, "casco-test-"+runTag+"-victim-"+strconv.Itoa(os.Getpid()))
-	if err := os.Mkdir(victimCg, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	victim := exec.Command("/bin/sleep", "1000000")
-	if err := victim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	me := identify(victim.Process.Pid)
-	t.Cleanup(func() {
-		victim.Process.Kill()
-		victim.Wait()
-		os.Remove(victimCg)
-	})
-	mustWrite(t, filepath.Join(victimCg, "cgroup.procs"), strconv.Itoa(victim.Process.Pid))
+	for _, ancestor := range []bool{false, true} {
+		name := map[bool]string{false: "beside", true: "ancestor"}[ancestor]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			b := newBundle(t, sleeper...)
+			key, dir := "", base
+			if ancestor {
+				// cgroup2 allows no process in a cgroup whose children use
+				// controllers: the victim goes into the v1 pids hierarchy
+				if isCgroup2() {
+					t.Skip("skipped on cgroup v2: no process can sit in the parent of a container's cgroup (no internal processes)")
+				}
+				key, dir = "pids", "/sys/fs/cgroup/pids"
+			}
+			victimCg := filepath.Join(dir, "casco-test-"+runTag+"-victim-"+name+"-"+strconv.Itoa(os.Getpid()))
+			if err := os.Mkdir(victimCg, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Remove(victimCg) })
+			if ancestor {
+				// the container's cgroup below the victim's, in every hierarchy
+				b.Spec.Linux.CgroupsPath = "/" + filepath.Base(victimCg) + "/" + newID(t)
+				t.Cleanup(func() {
+					for _, d := range cgroupCandidates(t, filepath.Base(victimCg)) {
+						os.Remove(d)
+					}
+				})
+			}
+			c, _ := r.createStart(b)
+			victim := exec.Command("/bin/sleep", "1000000")
+			if err := victim.Start(); err != nil {
+				t.Fatal(err)
+			}
+			me := identify(victim.Process.Pid)
+			t.Cleanup(func() {
+				victim.Process.Kill()
+				victim.Wait()
+			})
+			mustWrite(t, filepath.Join(victimCg, "cgroup.procs"), strconv.Itoa(victim.Process.Pid))
 
-	statePath := filepath.Join(r.root, c.ID, "state.json")
-	var st map[string]any
-	if err := json.Unmarshal([]byte(readFileString(statePath)), &st); err != nil {
-		t.Fatal(err)
-	}
-	st["cgroup_paths"] = map[string]string{"": victimCg}
-	data, _ := json.Marshal(st)
-	orig := readFileString(statePath)
-	mustWrite(t, statePath, string(data))
-	// the real state back before the cleanup's delete, or its cgroups stay
-	t.Cleanup(func() { os.WriteFile(statePath, []byte(orig), 0o600) })
+			statePath := filepath.Join(r.root, c.ID, "state.json")
+			var st map[string]any
+			if err := json.Unmarshal([]byte(readFileString(statePath)), &st); err != nil {
+				t.Fatal(err)
+			}
+			st["cgroup_paths"] = map[string]string{key: victimCg}
+			data, _ := json.Marshal(st)
+			orig := readFileString(statePath)
+			mustWrite(t, statePath, string(data))
+			// the real state back before the cleanup's delete, or its cgroups stay
+			t.Cleanup(func() { os.WriteFile(statePath, []byte(orig), 0o600) })
 
-	res := r.run("kill", "--all", c.ID, "KILL")
-	t.Logf("kill --all with forged cgroup_paths: %s", res)
-	if !me.stillAlive() {
-		t.Fatalf("kill --all with a forged state.json killed host process %d in %s", me.pid, victimCg)
-	}
-	if res.Code == 0 {
-		t.Errorf("kill --all through a cgroup that does not hold the container succeeded")
+			res := r.run("kill", "--all", c.ID, "KILL")
+			t.Logf("kill --all with forged cgroup_paths: %s", res)
+			if !me.stillAlive() {
+				t.Fatalf("kill --all with a forged state.json killed host process %d in %s", me.pid, victimCg)
+			}
+			if res.Code == 0 {
+				t.Errorf("kill --all through a cgroup that is not the container's succeeded")
+			}
+		})
 	}
 }
 
