@@ -62,7 +62,7 @@ func waitSync(sync, abort *os.File) error {
 		if fds[1].Revents != 0 {
 			var b [1]byte
 			unix.Read(int(afd), b[:])
-			return fmt.Errorf("interrupted by %v while waiting for the container's init", unix.Signal(b[0]))
+			return fmt.Errorf("interrupted by %s while waiting for the container's init", unix.SignalName(unix.Signal(b[0])))
 		}
 		return nil
 	}
