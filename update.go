@@ -13,6 +13,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
+
+	"github.com/casco-runtime/casco/libcontainer"
 )
 
 var updateCommand = cli.Command{
@@ -41,19 +43,17 @@ them), or the flags below give single values.`,
 		cli.StringFlag{Name: "kernel-memory", Usage: "ignored: the kernel no longer supports kernel memory limits"},
 		cli.StringFlag{Name: "kernel-memory-tcp", Usage: "kernel TCP buffer memory limit (cgroup v1 only)"},
 		cli.IntFlag{Name: "pids-limit", Usage: "maximum number of processes (-1: no limit)"},
-		cli.StringFlag{Name: "l3-cache-schema", Usage: "Intel RDT L3 cache schema (not supported)"},
-		cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT memory bandwidth schema (not supported)"},
+		cli.StringFlag{Name: "l3-cache-schema", Usage: "Intel RDT L3 cache schema (needs resctrl)"},
+		cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT memory bandwidth schema (needs resctrl)"},
 	},
 	Action: func(ctx *cli.Context) error {
 		id, err := idArg(ctx)
 		if err != nil {
 			return err
 		}
-		if ctx.String("l3-cache-schema") != "" {
-			return errors.New("update: --l3-cache-schema: Intel RDT is not supported by casco")
-		}
-		if ctx.String("mem-bw-schema") != "" {
-			return errors.New("update: --mem-bw-schema: Intel RDT is not supported by casco")
+		l3, mb := ctx.String("l3-cache-schema"), ctx.String("mem-bw-schema")
+		if err := libcontainer.CheckIntelRdtUpdate(l3, mb); err != nil {
+			return err
 		}
 		r, err := updateResources(ctx)
 		if err != nil {
@@ -65,6 +65,9 @@ them), or the flags below give single values.`,
 		}
 		defer c.Unlock()
 		if err := c.Update(r); err != nil {
+			return err
+		}
+		if err := c.UpdateIntelRdt(l3, mb); err != nil {
 			return err
 		}
 		logrus.Debugf("updated %s", id)

@@ -143,3 +143,39 @@ func writeExisting(path, data string) error {
 	}
 	return err
 }
+
+// CheckIntelRdtUpdate refuses `update --l3-cache-schema/--mem-bw-schema`
+// where resctrl is not mounted, before anything changes.
+func CheckIntelRdtUpdate(l3, mb string) error {
+	if l3 == "" && mb == "" {
+		return nil
+	}
+	if !resctrlMounted(resctrlRoot) {
+		flag := "--l3-cache-schema"
+		if l3 == "" {
+			flag = "--mem-bw-schema"
+		}
+		return fmt.Errorf("update: %s: Intel RDT is not enabled on this host (%s is not a mounted resctrl filesystem)", flag, resctrlRoot)
+	}
+	return nil
+}
+
+// UpdateIntelRdt writes new schemata to the container's resctrl group.
+func (c *Container) UpdateIntelRdt(l3, mb string) error {
+	if l3 == "" && mb == "" {
+		return nil
+	}
+	s, err := c.Spec()
+	if err != nil {
+		return err
+	}
+	if s.Linux == nil || s.Linux.IntelRdt == nil {
+		return fmt.Errorf("update: container %s has no linux.intelRdt: it is in no resctrl group", c.State.ID)
+	}
+	dir, _ := (resctrl{resctrlRoot}).groupDir(s.Linux.IntelRdt, c.State.ID)
+	lines := rdtSchemata(&specs.LinuxIntelRdt{L3CacheSchema: l3, MemBwSchema: mb})
+	if err := writeExisting(filepath.Join(dir, "schemata"), strings.Join(lines, "\n")+"\n"); err != nil {
+		return fmt.Errorf("update: intelRdt schemata %q: %w", lines, err)
+	}
+	return nil
+}

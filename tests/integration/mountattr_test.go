@@ -104,7 +104,8 @@ func TestMountOptionForKind(t *testing.T) {
 				}
 				t.Fatalf("want a refusal: %s", res)
 			}
-			if !strings.Contains(res.Stderr, tc.want) || !strings.Contains(res.Stderr, "/data") {
+			// quoted as the error quotes it: the container id holds the test's name
+			if !strings.Contains(res.Stderr, `"`+tc.want+`"`) || !strings.Contains(res.Stderr, "/data") {
 				t.Errorf("stderr should name the mount /data and the option %q: %s", tc.want, res)
 			}
 			noLeftovers(t, r, b, id, "")
