@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,18 +111,14 @@ func newSystemd(cgroupsPath, id string, opts Options) (Manager, error) {
 		return nil, err
 	}
 	if opts.Rootless {
-		// The user's systemd nests its slices in user@UID.service.
-		own, err := readOwnCgroups("self")
+		// The user's systemd nests its slices in its own cgroup
+		// (/user.slice/user-UID.slice/user@UID.service), wherever the
+		// caller itself runs (a login session, a service).
+		mcg, err := userManagerCgroup()
 		if err != nil {
 			return nil, err
 		}
-		svc := fmt.Sprintf("user@%d.service", os.Getuid())
-		p := own[""]
-		i := strings.Index(p, "/"+svc)
-		if i < 0 {
-			return nil, fmt.Errorf("systemd cgroup driver (rootless): not running under %s (own cgroup %q)", svc, p)
-		}
-		base = path.Join(p[:i+1+len(svc)], base)
+		base = path.Join(mcg, base)
 	}
 	inner := path.Join(base, unit)
 	mode, err := DetectMode()
@@ -142,6 +138,26 @@ func newSystemd(cgroupsPath, id string, opts Options) (Manager, error) {
 	return m, nil
 }
 
+// userManagerCgroup asks the user's systemd instance for its own cgroup.
+func userManagerCgroup() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), systemdTimeout)
+	defer cancel()
+	c, err := sddbus.NewUserConnectionContext(ctx)
+	if err != nil {
+		return "", fmt.Errorf("systemd cgroup driver (rootless): connect to the user's systemd (DBUS_SESSION_BUS_ADDRESS=%q): %w", os.Getenv("DBUS_SESSION_BUS_ADDRESS"), err)
+	}
+	defer c.Close()
+	v, err := c.GetManagerProperty("ControlGroup")
+	if err != nil {
+		return "", fmt.Errorf("systemd cgroup driver (rootless): the user manager's ControlGroup: %w", err)
+	}
+	cg, err := strconv.Unquote(v)
+	if err != nil || !strings.HasPrefix(cg, "/") {
+		return "", fmt.Errorf("systemd cgroup driver (rootless): the user manager's ControlGroup is %s", v)
+	}
+	return cg, nil
+}
+
 func (m *systemdManager) connect(ctx context.Context) (*sddbus.Conn, error) {
 	var c *sddbus.Conn
 	var err error
@@ -156,6 +172,38 @@ func (m *systemdManager) connect(ctx context.Context) (*sddbus.Conn, error) {
 	return c, nil
 }
 
+// call runs f on a fresh connection to systemd. A connection that systemd
+// closes under it (daemon-reexec, a restart of the bus) is retried once on
+// a new one, as runc does.
+func (m *systemdManager) call(f func(context.Context, *sddbus.Conn) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), systemdTimeout)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		c, err := m.connect(ctx)
+		if err != nil {
+			return err
+		}
+		err = f(ctx, c)
+		c.Close()
+		if err == nil || attempt > 0 || !errors.Is(err, godbus.ErrClosed) {
+			return err
+		}
+	}
+}
+
+// waitJob waits for the result of a unit job systemd queued.
+func waitJob(ctx context.Context, done <-chan string, what string) error {
+	select {
+	case res := <-done:
+		if res != "done" {
+			return fmt.Errorf("%s: job %s", what, res)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s: %w", what, ctx.Err())
+	}
+}
+
 // Create only checks that the cgroup is not in use: the unit is started
 // with the first process (Add).
 func (m *systemdManager) Create() error {
@@ -168,66 +216,90 @@ func (m *systemdManager) Create() error {
 }
 
 func (m *systemdManager) Add(pid int) error {
-	if !m.started {
-		if err := m.start(pid); err != nil {
-			return err
-		}
-		m.started = true
+	if m.started {
+		return m.inner.Add(pid)
+	}
+	if err := m.start(pid); err != nil {
+		return err
+	}
+	m.started = true
+	switch fm := m.inner.(type) {
+	case *fsManager:
 		// systemd makes directories only for the controllers it manages;
 		// create the rest (v1) and put the process there too.
-		if fm, ok := m.inner.(*fsManager); ok {
-			if err := fm.mkdirs(); err != nil {
-				return err
-			}
-		}
-		if err := m.inner.Add(pid); err != nil {
+		if err := fm.mkdirs(); err != nil {
 			return err
 		}
-		if r := m.pending; r != nil {
-			m.pending = nil
-			return m.inner.Set(r)
+	case *fs2Manager:
+		// systemd enables in the parent slices only the controllers it
+		// knows (not hugetlb, rdma, misc): enable every available one
+		// down to the unit, as the fs driver (and runc) do.
+		if _, err := createV2(Root, fm.dir); err != nil {
+			return fmt.Errorf("systemd cgroup driver: %w", err)
 		}
-		return nil
 	}
-	return m.inner.Add(pid)
+	if err := m.inner.Add(pid); err != nil {
+		return err
+	}
+	if r := m.pending; r != nil {
+		m.pending = nil
+		return m.inner.Set(r)
+	}
+	return nil
 }
 
 func (m *systemdManager) start(pid int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), systemdTimeout)
-	defer cancel()
-	c, err := m.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	props := []sddbus.Property{
 		sddbus.PropDescription("casco container " + m.unit),
-		sddbus.PropPids(uint32(pid)),
-		{Name: "Delegate", Value: godbus.MakeVariant(true)},
-		{Name: "DefaultDependencies", Value: godbus.MakeVariant(false)},
-		{Name: "MemoryAccounting", Value: godbus.MakeVariant(true)},
-		{Name: "CPUAccounting", Value: godbus.MakeVariant(true)},
-		{Name: "TasksAccounting", Value: godbus.MakeVariant(true)},
+		newProp("PIDs", []uint32{uint32(pid)}),
+		newProp("DefaultDependencies", false),
+		newProp("MemoryAccounting", true),
+		newProp("CPUAccounting", true),
+		newProp("IOAccounting", true),
+		newProp("TasksAccounting", true),
 	}
-	if strings.HasSuffix(m.unit, ".scope") {
-		props = append(props, sddbus.PropSlice(m.slice))
+	if strings.HasSuffix(m.unit, ".slice") {
+		// a slice's parent is in its name; Wants= keeps the given one up
+		props = append(props, sddbus.PropWants(m.slice))
+	} else {
+		props = append(props, sddbus.PropSlice(m.slice), newProp("Delegate", true))
 	}
 	if m.pending != nil {
-		props = append(props, systemdProperties(m.pending, m.isV2())...)
-	}
-	done := make(chan string, 1)
-	if _, err := c.StartTransientUnitContext(ctx, m.unit, "replace", props, done); err != nil {
-		return fmt.Errorf("systemd cgroup driver: start unit %s: %w", m.unit, err)
-	}
-	select {
-	case res := <-done:
-		if res != "done" {
-			return fmt.Errorf("systemd cgroup driver: start unit %s: job %s", m.unit, res)
+		rp, err := systemdProperties(m.pending, m.isV2())
+		if err != nil {
+			return fmt.Errorf("systemd cgroup driver: %w", err)
 		}
-	case <-ctx.Done():
-		return fmt.Errorf("systemd cgroup driver: start unit %s: %w", m.unit, ctx.Err())
+		props = append(props, rp...)
 	}
-	return nil
+	what := "systemd cgroup driver: start unit " + m.unit
+	return m.call(func(ctx context.Context, c *sddbus.Conn) error {
+		done := make(chan string, 1)
+		_, err := c.StartTransientUnitContext(ctx, m.unit, "replace", props, done)
+		if isDBusError(err, "UnitExists") {
+			// A unit that failed or stopped but is still loaded is a
+			// leftover systemd keeps for inspection: clear it and retry.
+			// A live one belongs to someone else.
+			state, serr := c.GetUnitPropertyContext(ctx, m.unit, "ActiveState")
+			if serr != nil || !(state.Value.Value() == "failed" || state.Value.Value() == "inactive") {
+				return fmt.Errorf("%s: the unit already exists (another container, or one not deleted: `systemctl status %s`)", what, m.unit)
+			}
+			if err := c.ResetFailedUnitContext(ctx, m.unit); err != nil && !isDBusError(err, "NoSuchUnit") {
+				return fmt.Errorf("%s: reset the failed leftover: %w", what, err)
+			}
+			_, err = c.StartTransientUnitContext(ctx, m.unit, "replace", props, done)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return waitJob(ctx, done, what)
+	})
+}
+
+// isDBusError reports whether err is the D-Bus error
+// org.freedesktop.systemd1.<name>.
+func isDBusError(err error, name string) bool {
+	var derr godbus.Error
+	return errors.As(err, &derr) && derr.Name == "org.freedesktop.systemd1."+name
 }
 
 func (m *systemdManager) isV2() bool {
@@ -235,54 +307,10 @@ func (m *systemdManager) isV2() bool {
 	return ok
 }
 
-// systemdProperties mirrors the main limits into unit properties, so a
-// later `systemctl daemon-reload` re-applies them instead of resetting
-// the cgroup files to systemd's idea of the unit.
-func systemdProperties(r *specs.LinuxResources, v2 bool) []sddbus.Property {
-	var p []sddbus.Property
-	add := func(name string, v interface{}) {
-		p = append(p, sddbus.Property{Name: name, Value: godbus.MakeVariant(v)})
-	}
-	limit := func(v int64) uint64 {
-		if v < 0 {
-			return math.MaxUint64 // systemd's "infinity"
-		}
-		return uint64(v)
-	}
-	if r.Memory != nil && i64(r.Memory.Limit) != 0 {
-		if v2 {
-			add("MemoryMax", limit(*r.Memory.Limit))
-		} else {
-			add("MemoryLimit", limit(*r.Memory.Limit))
-		}
-	}
-	if r.CPU != nil {
-		if s := u64(r.CPU.Shares); s != 0 {
-			if v2 {
-				add("CPUWeight", SharesToWeight(s))
-			} else {
-				add("CPUShares", s)
-			}
-		}
-		if q, per := i64(r.CPU.Quota), u64(r.CPU.Period); q > 0 {
-			if per == 0 {
-				per = 100000
-			}
-			// systemd counts CPU time per second; round up to its 10ms unit.
-			perSec := uint64(q) * 1000000 / per
-			if perSec%10000 != 0 {
-				perSec = (perSec/10000 + 1) * 10000
-			}
-			add("CPUQuotaPerSecUSec", perSec)
-			add("CPUQuotaPeriodUSec", per)
-		}
-	}
-	if needPids(r) {
-		add("TasksMax", limit(*r.Pids.Limit))
-	}
-	return p
-}
-
+// Set gives systemd the unit properties of r, then writes r to the cgroup
+// files (which also covers what has no property). systemd applies device
+// properties by replacing its device program, which denies every device
+// for a moment: a running container is frozen across that, as runc does.
 func (m *systemdManager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
@@ -291,42 +319,54 @@ func (m *systemdManager) Set(r *specs.LinuxResources) error {
 		m.pending = r
 		return nil
 	}
-	if props := systemdProperties(r, m.isV2()); len(props) > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), systemdTimeout)
-		defer cancel()
-		c, err := m.connect(ctx)
-		if err != nil {
-			return err
+	props, err := systemdProperties(r, m.isV2())
+	if err != nil {
+		return fmt.Errorf("systemd cgroup driver: %w", err)
+	}
+	if len(props) > 0 {
+		if len(r.Devices) > 0 {
+			if frozen, err := m.inner.State(); err == nil && !frozen {
+				if err := m.inner.Freeze(); err == nil {
+					defer m.inner.Thaw()
+				}
+			}
 		}
-		defer c.Close()
-		if err := c.SetUnitPropertiesContext(ctx, m.unit, true, props...); err != nil {
+		err := m.call(func(ctx context.Context, c *sddbus.Conn) error {
+			return c.SetUnitPropertiesContext(ctx, m.unit, true, props...)
+		})
+		if err != nil {
 			return fmt.Errorf("systemd cgroup driver: set properties of %s: %w", m.unit, err)
 		}
 	}
 	return m.inner.Set(r)
 }
 
-// Destroy stops the unit (a missing unit is fine) and removes whatever
-// directories are left, such as v1 hierarchies systemd does not manage.
+// Destroy stops the unit (a missing unit is fine), clears a failed state
+// systemd would keep it in (an OOM kill, a non-zero exit), and removes
+// whatever directories are left, such as v1 hierarchies systemd does not
+// manage.
 func (m *systemdManager) Destroy() error {
-	ctx, cancel := context.WithTimeout(context.Background(), systemdTimeout)
-	defer cancel()
-	if c, err := m.connect(ctx); err == nil {
+	what := "systemd cgroup driver: stop unit " + m.unit
+	err := m.call(func(ctx context.Context, c *sddbus.Conn) error {
 		done := make(chan string, 1)
 		_, err := c.StopUnitContext(ctx, m.unit, "replace", done)
 		if err == nil {
-			select {
-			case <-done:
-			case <-ctx.Done():
-			}
+			err = waitJob(ctx, done, what)
+		} else if isDBusError(err, "NoSuchUnit") {
+			err = nil
 		}
-		c.Close()
-		var derr godbus.Error
-		if err != nil && !(errors.As(err, &derr) && strings.HasSuffix(derr.Name, ".NoSuchUnit")) {
-			return fmt.Errorf("systemd cgroup driver: stop unit %s: %w", m.unit, err)
+		if rerr := c.ResetFailedUnitContext(ctx, m.unit); rerr != nil && !isDBusError(rerr, "NoSuchUnit") && err == nil {
+			err = fmt.Errorf("reset-failed: %w", rerr)
 		}
+		return err
+	})
+	if err != nil && !strings.HasPrefix(err.Error(), what) {
+		err = fmt.Errorf("%s: %w", what, err)
 	}
-	return m.inner.Destroy()
+	if ierr := m.inner.Destroy(); err == nil {
+		err = ierr
+	}
+	return err
 }
 
 // loadSystemd wraps a loaded manager in the systemd driver when its

@@ -58,7 +58,11 @@ func TestSystemdProperties(t *testing.T) {
 		Pids:   &specs.LinuxPids{Limit: i64p(-1)},
 	}
 	got := map[string]interface{}{}
-	for _, p := range systemdProperties(r, true) {
+	props, err := systemdProperties(r, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range props {
 		got[p.Name] = p.Value.Value()
 	}
 	want := map[string]interface{}{
@@ -69,5 +73,82 @@ func TestSystemdProperties(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("property %s = %v, want %v", k, got[k], v)
 		}
+	}
+}
+
+func TestSystemdQuotaUnlimited(t *testing.T) {
+	for _, c := range []struct {
+		quota  int64
+		period uint64
+		want   uint64
+	}{{-1, 100000, ^uint64(0)}, {0, 50000, ^uint64(0)}, {12345, 100000, 130000}, {200000, 100000, 2000000}} {
+		p := cpuQuotaProperties(c.quota, c.period)
+		if len(p) == 0 || p[0].Name != "CPUQuotaPerSecUSec" || p[0].Value.Value() != c.want {
+			t.Errorf("quota %d period %d: %v, want CPUQuotaPerSecUSec=%d", c.quota, c.period, p, c.want)
+		}
+	}
+	if p := cpuQuotaProperties(0, 0); p != nil {
+		t.Errorf("no quota, no period: %v", p)
+	}
+}
+
+func TestSystemdCpusetBitmask(t *testing.T) {
+	for in, want := range map[string][]byte{"0": {1}, "0-2,7": {0x87}, "8": {0, 1}, "1,9-10": {2, 6}} {
+		got, err := listToBitmask(in)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("listToBitmask(%q) = %v, %v, want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "a", "3-1", "1-"} {
+		if _, err := listToBitmask(bad); err == nil {
+			t.Errorf("listToBitmask(%q) accepted", bad)
+		}
+	}
+}
+
+func TestSystemdDeviceProperties(t *testing.T) {
+	props := func(rules []specs.LinuxDeviceCgroup) (string, []deviceAllow) {
+		t.Helper()
+		p, err := deviceProperties(rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		policy, allow := "", []deviceAllow(nil)
+		for _, q := range p {
+			switch q.Name {
+			case "DevicePolicy":
+				policy = q.Value.Value().(string)
+			case "DeviceAllow":
+				allow = append(allow, q.Value.Value().([]deviceAllow)...)
+			}
+		}
+		return policy, allow
+	}
+	// runc's default spec: deny all, then the defaults
+	policy, allow := props(DeviceRules([]specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}))
+	if policy != "strict" {
+		t.Errorf("policy %q, want strict", policy)
+	}
+	have := map[deviceAllow]bool{}
+	for _, a := range allow {
+		have[a] = true
+	}
+	for _, w := range []deviceAllow{{"/dev/char/1:3", "rwm"}, {"/dev/char/5:2", "rwm"}, {"char-*", "m"}, {"block-*", "m"}, {"char-pts", "rwm"}} {
+		if !have[w] {
+			t.Errorf("DeviceAllow lacks %v: %v", w, allow)
+		}
+	}
+	// a deny after an allow takes its access away
+	_, allow = props([]specs.LinuxDeviceCgroup{
+		{Allow: true, Type: "c", Major: ptr(1), Minor: ptr(3), Access: "rwm"},
+		{Allow: false, Type: "c", Major: ptr(1), Minor: ptr(3), Access: "w"},
+	})
+	if len(allow) != 1 || allow[0] != (deviceAllow{"/dev/char/1:3", "rm"}) {
+		t.Errorf("allow then deny w: %v, want [/dev/char/1:3 rm]", allow)
+	}
+	// allow-all: systemd cannot express the denials that follow; no policy
+	policy, allow = props([]specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}, {Allow: false, Type: "c", Major: ptr(1), Minor: ptr(3), Access: "rwm"}})
+	if policy != "auto" || len(allow) != 0 {
+		t.Errorf("allow all: policy %q allow %v, want auto and none", policy, allow)
 	}
 }
