@@ -17,7 +17,7 @@ BUILD_PKGS := libseccomp-dev libc6-dev pkg-config gcc musl-tools
 TEST_PKGS  := busybox-static runc golang-github-containers-common procps criu iptables iproute2
 BENCH_PKGS := runc crun time gnuplot-nox
 
-.PHONY: all casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration security validation v2 test-engines bench clean
+.PHONY: all casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration security validation v2 systemd test-engines bench clean
 
 all: casco
 
@@ -78,7 +78,7 @@ demo: casco deps-test
 	./casco --root $(DEMO_DIR)/state run --bundle $(DEMO_DIR) demo-$$$$
 	@rm -rf $(DEMO_DIR)
 
-test: casco deps-test unit fuzz integration security validation v2 test-engines
+test: casco deps-test unit fuzz integration security validation v2 systemd test-engines
 	@echo "make test: all suites passed"
 
 unit: nsenter/bin/casco-init
@@ -119,6 +119,11 @@ validation: casco
 # for real, in one boot of a throw-away cgroup v2 guest kernel
 v2: deps-test
 	V2GUEST=$(V2GUEST) GO=$(GO) tests/v2/run.sh
+
+# the systemd cgroup driver against a real systemd (PID 1 of a throw-away
+# QEMU guest on cgroup v2, image cached in /var/tmp), casco vs runc
+systemd: deps-test
+	GO=$(GO) tests/systemd/run.sh
 
 # podman, containerd and dockerd drive casco and runc, case by case
 test-engines: casco

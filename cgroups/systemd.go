@@ -205,11 +205,12 @@ func waitJob(ctx context.Context, done <-chan string, what string) error {
 }
 
 // Create only checks that the cgroup is not in use: the unit is started
-// with the first process (Add).
+// with the first process (Add). A unit's cgroup with processes in it is a
+// live unit: say so before systemd would.
 func (m *systemdManager) Create() error {
 	for _, d := range m.inner.Paths() {
 		if err := refuseBusy(d); err != nil {
-			return err
+			return fmt.Errorf("systemd cgroup driver: unit %s already exists (another container, or one not deleted: `systemctl status %s`): %w", m.unit, m.unit, err)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,13 +89,17 @@ func TestSystemdScopeLive(t *testing.T) {
 	want := map[string]interface{}{
 		"Delegate": true, "Slice": "system.slice", "ActiveState": "active",
 		"MemoryMax": uint64(64 << 20), "MemoryLow": uint64(8 << 20), "TasksMax": uint64(42),
-		"CPUQuotaPerSecUSec": uint64(250000), "CPUWeight": uint64(20), "IOWeight": uint64(4949),
-		"AllowedCPUs": []byte{1}, "DevicePolicy": "strict",
+		"CPUQuotaPerSecUSec": uint64(250000), "CPUWeight": uint64(20), "IOWeight": uint64(4950),
+		"DevicePolicy": "strict",
 	}
 	for k, v := range want {
 		if fmt.Sprint(p[k]) != fmt.Sprint(v) {
 			t.Errorf("unit %s: %s = %v, want %v", unit, k, p[k], v)
 		}
+	}
+	// systemd pads the CPU mask to whole words
+	if mask, _ := p["AllowedCPUs"].([]byte); len(mask) == 0 || mask[0] != 1 || strings.Trim(string(mask[1:]), "\x00") != "" {
+		t.Errorf("unit %s: AllowedCPUs = %v, want CPU 0 only", unit, p["AllowedCPUs"])
 	}
 	wantFile(t, dir, "memory.max", "67108864")
 	wantFile(t, dir, "cpu.max", "25000 100000")
@@ -103,7 +108,7 @@ func TestSystemdScopeLive(t *testing.T) {
 	// the driver enables the rest (hugetlb here) as the fs driver does.
 	ctrls := readTrim(t, dir, "cgroup.controllers")
 	for _, c := range strings.Fields(readTrim(t, Root, "cgroup.subtree_control")) {
-		if !containsField(ctrls, c) {
+		if !slices.Contains(strings.Fields(ctrls), c) {
 			t.Errorf("controller %s not enabled for %s (%q)", c, dir, ctrls)
 		}
 	}
