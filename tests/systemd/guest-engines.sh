@@ -66,12 +66,12 @@ case_podman_limits() {
 A=$T/containerd.sock
 C="ctr -a $A -n sdtest"
 case_containerd_run() {
-  $C run --rm --runc-binary $bin --runc-systemd-cgroup --cgroup system.slice:ctrtest:c1 --rootfs $rootfs c1 sh -c 'exit 4'
+  $C run --rm --runc-binary $bin --runc-systemd-cgroup --cgroup system.slice:ctrtest:c1 --rootfs $rootfs c1 /bin/sh -c "exit 4"
   want "exit code" $? 4
 }
 case_containerd_limits() {
   $C run -d --runc-binary $bin --runc-systemd-cgroup --cgroup system.slice:ctrtest:c2 --memory-limit 67108864 \
-    --rootfs $rootfs c2 sleep 1000 >/dev/null || return 1
+    --rootfs $rootfs c2 /bin/sleep 1000 >/dev/null || return 1
   pid=$($C task ls | awk '$1 == "c2" { print $2 }')
   cg=$(cgroup_of $pid); unit=ctrtest-c2.scope
   ok=0

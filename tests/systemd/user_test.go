@@ -1,9 +1,9 @@
 package systemd
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 )
 
@@ -21,12 +21,25 @@ func TestUserInstance(t *testing.T) {
 		t.Skip("no DBUS_SESSION_BUS_ADDRESS: no user bus to reach `systemd --user`")
 	}
 	id := newID(t)
-	b := bundleFrom(t, []string{"spec", "--rootless"}, "", nil, "cat", "/proc/self/cgroup")
+	b := bundleFrom(t, []string{"spec", "--rootless"}, "", nil, "sleep", "1000")
 	t.Cleanup(func() { rt(t, "delete", "--force", id) })
-	out := mustRT(t, "run", "--bundle", b, id)
-	uid := os.Geteuid()
-	want := fmt.Sprintf("0::/user.slice/user-%d.slice/user@%d.service/user.slice/%s-%s.scope", uid, uid, shortName(), id)
-	if !strings.Contains(out, want) {
-		t.Errorf("the container's /proc/self/cgroup is %q, want %q", out, want)
+	mustRT(t, "create", "--bundle", b, id)
+	mustRT(t, "start", id)
+	var st struct {
+		Pid int `json:"pid"`
 	}
+	if err := json.Unmarshal([]byte(mustRT(t, "state", id)), &st); err != nil {
+		t.Fatal(err)
+	}
+	uid := os.Geteuid()
+	unit := fmt.Sprintf("%s-%s.scope", shortName(), id)
+	want := fmt.Sprintf("/sys/fs/cgroup/user.slice/user-%d.slice/user@%d.service/user.slice/%s", uid, uid, unit)
+	if dir := cgroupOf(t, st.Pid); dir != want {
+		t.Errorf("the container's init is in %s, want %s", dir, want)
+	}
+	mustRT(t, "delete", "--force", id)
+	poll(t, "the user's "+unit+" gone", func() bool {
+		_, err := os.Stat(want)
+		return os.IsNotExist(err)
+	})
 }
