@@ -4,7 +4,9 @@
 # when casco fails a case that runc passes (or that only casco runs), or a
 # casco suite did not finish or failed without a failing test.
 log=${1:?usage: compare.sh LOG}
-awk '
+known=$(dirname "$0")/casco-known.tsv
+awk -v known="$known" '
+  BEGIN { while ((getline line < known) > 0) if (line !~ /^#/ && split(line, f, "\t") >= 3) why[f[1] "/" f[2]] = f[3] }
   /^== suite / { s = $3; r = $4; next }
   /^@@SUITE / { split($4, e, "="); exitc[$2 "/" $3] = e[2]; next }
   s != "" && /^--- (PASS|FAIL|SKIP): / {
@@ -21,8 +23,10 @@ awk '
       note = ""
       if (c == "PASS") pass++
       if (c == "FAIL") { fail++
-        if (g == "FAIL") note = "  (runc fails too)"
+        if (k in why) note = "  (known: " why[k] ")"
+        else if (g == "FAIL") note = "  (runc fails too)"
         else { note = "  <-- casco only"; bad = 1 } }
+      if (c == "PASS" && (k in why)) note = "  (listed in casco-known.tsv but passes now: remove it)"
       printf "%-12s %-40s %-6s %-6s%s\n", p[1], p[2], c == "" ? "-" : c, g == "" ? "-" : g, note
     }
     for (k in exitc) {

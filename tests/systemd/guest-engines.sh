@@ -44,7 +44,7 @@ case_podman_limits() {
   id=$($P run -d --network none --memory 64m --pids-limit 33 --cpus 0.5 --rootfs $rootfs sleep 1000) || return 1
   pid=$($P inspect --format '{{.State.Pid}}' $id)
   cg=$(cgroup_of $pid); unit=libpod-$id.scope
-  want cgroup "$cg" /machine.slice/$unit || { $P rm -f $id; return 1; }
+  want cgroup "$cg" /machine.slice/$unit || { $P rm -f -t 0 $id; return 1; }
   ok=0
   want memory.max "$(cat /sys/fs/cgroup$cg/memory.max)" 67108864 || ok=1
   want pids.max "$(cat /sys/fs/cgroup$cg/pids.max)" 33 || ok=1
@@ -56,7 +56,7 @@ case_podman_limits() {
   grep -qx 'frozen 1' /sys/fs/cgroup$cg/cgroup.events || { echo "pause: not frozen"; ok=1; }
   $P unpause $id >/dev/null || ok=1
   grep -qx 'frozen 0' /sys/fs/cgroup$cg/cgroup.events || { echo "unpause: still frozen"; ok=1; }
-  $P rm -f $id >/dev/null || ok=1
+  $P rm -f -t 0 $id >/dev/null || ok=1
   poll 60 unit_gone $unit || { echo "unit $unit left: $(systemctl show -p ActiveState $unit)"; ok=1; }
   [ ! -d /sys/fs/cgroup$cg ] || { echo "cgroup $cg left"; ok=1; }
   return $ok
