@@ -132,7 +132,7 @@ func symlinkRace(t *testing.T, budget time.Duration, maxCreates, perCreate int) 
 // CVE-2021-30465: symlink-exchange race on the destinations of mounts in a
 // shared volume: no mount lands outside the container's root.
 func TestCVE_2021_30465_MountTargetSwapRace(t *testing.T) {
-	out := symlinkRace(t, 40*time.Second, 40, 50)
+	out := symlinkRace(t, 25*time.Second, 30, 50)
 	if len(out.escaped) > 0 {
 		t.Errorf("%d of %d mounts landed outside the root (missing from the container's mountinfo), e.g. %s", len(out.escaped), out.resolutions, out.escaped[0])
 	}
@@ -141,7 +141,7 @@ func TestCVE_2021_30465_MountTargetSwapRace(t *testing.T) {
 // CVE-2024-45310: the runtime makes the missing parents of a mount's
 // destination; racing a symlink, it must not create anything on the host.
 func TestCVE_2024_45310_MkdirParentsRace(t *testing.T) {
-	out := symlinkRace(t, 30*time.Second, 30, 40)
+	out := symlinkRace(t, 15*time.Second, 20, 40)
 	if len(out.hostWritten) > 0 {
 		t.Errorf("the runtime created %d entries outside the root, e.g. %s", len(out.hostWritten), out.hostWritten[0])
 	}
