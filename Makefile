@@ -17,7 +17,7 @@ BUILD_PKGS := libseccomp-dev libc6-dev pkg-config gcc musl-tools
 TEST_PKGS  := busybox-static runc golang-github-containers-common procps criu iptables iproute2
 BENCH_PKGS := runc crun time gnuplot-nox
 
-.PHONY: all casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration security validation v2 systemd test-engines bench clean
+.PHONY: all casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration security validation v2 systemd test-engines cri bench clean
 
 all: casco
 
@@ -78,7 +78,7 @@ demo: casco deps-test
 	./casco --root $(DEMO_DIR)/state run --bundle $(DEMO_DIR) demo-$$$$
 	@rm -rf $(DEMO_DIR)
 
-test: casco deps-test unit fuzz integration security validation v2 systemd test-engines
+test: casco deps-test unit fuzz integration security validation v2 systemd test-engines cri
 	@echo "make test: all suites passed"
 
 unit: nsenter/bin/casco-init
@@ -128,6 +128,12 @@ systemd: deps-test
 # podman, containerd and dockerd drive casco and runc, case by case
 test-engines: casco
 	tests/engines/run.sh /usr/sbin/runc $(CURDIR)/casco
+
+# Kubernetes' CRI: critest and a crictl walkthrough under containerd 1.6 and
+# 2.x (built from the Go module proxy, cached in /var/tmp/casco-cri), with
+# runc and casco as RuntimeClass handlers side by side
+cri: casco
+	GO=$(GO) tests/cri/run.sh /usr/sbin/runc $(CURDIR)/casco
 
 bench: casco
 	$(call install,$(BENCH_PKGS))

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The images critest and the walkthrough ask for, made from Debian's
+# packages (no registry): one OCI image-layout archive for `ctr images import`.
+#   busybox   busybox-static with every applet linked, plus util-linux's
+#             ipcs (busybox 1.35 has none; the host-IPC cases run it), the
+#             root/www-data/nobody users: critest's default test image
+#   nginx     busybox + a stand-in /usr/sbin/nginx (a script, so its
+#             process is named nginx) that writes /var/run/nginx.pid and
+#             serves "Welcome to nginx!" with busybox httpd on $NGINX_PORT
+#             (80; 12003 for critest's hostnet-nginx image)
+#   httpd     busybox + httpd-foreground: logs "httpd", serves "It works!"
+#   pause     the static pause stand-in of pause.c: the sandbox image
+#
+# usage: tests/cri/mkimages.sh OUTDIR   (writes OUTDIR/images.tar)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+out=${1:?usage: mkimages.sh OUTDIR}
+arch=$(dpkg --print-architecture)
+goarch=$(go env GOARCH 2>/dev/null || echo amd64)
+oci=$out/oci
+rm -rf "$out" && mkdir -p "$oci/blobs/sha256"
+
+# blob FILE: store FILE as a blob, print "digest size"
+blob() {
+	local d s
+	d=$(sha256sum <"$1" | cut -d' ' -f1)
+	s=$(stat -c %s "$1")
+	cp "$1" "$oci/blobs/sha256/$d"
+	echo "$d $s"
+}
+
+# layer DIR: a layer blob of DIR's tree, print "digest size" (the tar is
+# uncompressed, so the digest is the diff id too)
+layer() {
+	tar --numeric-owner --sort=name --mtime=@0 -C "$1" -cf "$out/layer.tar" .
+	blob "$out/layer.tar"
+	rm -f "$out/layer.tar"
+}
+
+# image CONFIG LAYER...: CONFIG is the image's "config" object, each LAYER a
+# "digest size" pair; print the manifest's "digest size"
+image() {
+	local conf=$1 l d s diffs= layers= cd cs
+	shift
+	for l in "$@"; do
+		read -r d s <<<"$l"
+		diffs+=${diffs:+,}\"sha256:$d\"
+		layers+=${layers:+,}'{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:'$d'","size":'$s'}'
+	done
+	printf '{"architecture":"%s","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":[%s]}}' \
+		"$arch" "$conf" "$diffs" >"$out/config.json"
+	read -r cd cs < <(blob "$out/config.json")
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' \
+		"$cd" "$cs" "$layers" >"$out/manifest.json"
+	blob "$out/manifest.json"
+	rm -f "$out/config.json" "$out/manifest.json"
+}
+
+index=()   # index.json entries
+tag() { # "digest size" NAME...
+	local d s n
+	read -r d s <<<"$1"
+	shift
+	for n; do
+		index+=('{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:'$d'","size":'$s',"annotations":{"io.containerd.image.name":"'$n'"}}')
+	done
+}
+PATHENV='"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"'
+
+# busybox: every applet as a symlink, ipcs with its libraries, the users
+# critest's cases name
+bb=$out/busybox
+mkdir -p "$bb"/{bin,dev,etc,proc,root,sys,tmp,usr/bin,var/run,var/www} && chmod 1777 "$bb/tmp"
+cp "$(command -v busybox || echo /bin/busybox)" "$bb/bin/busybox"
+for a in $("$bb/bin/busybox" --list); do [[ -e $bb/bin/$a ]] || ln -s busybox "$bb/bin/$a"; done
+cp /usr/bin/ipcs "$bb/usr/bin/ipcs"
+for lib in $(ldd /usr/bin/ipcs | grep -o '/[^ ]*'); do
+	mkdir -p "$bb$(dirname "$lib")" && cp -L "$lib" "$bb$lib"
+done
+printf '%s\n' root:x:0:0:root:/root:/bin/sh www-data:x:33:33:www-data:/var/www:/bin/false \
+	nobody:x:65534:65534:nobody:/nonexistent:/bin/false >"$bb/etc/passwd"
+printf '%s\n' root:x:0: www-data:x:33: nogroup:x:65534: >"$bb/etc/group"
+bbl=$(layer "$bb")
+tag "$(image '{"Env":['"$PATHENV"'],"Cmd":["sh"]}' "$bbl")" \
+	registry.k8s.io/e2e-test-images/busybox:1.29-2 localhost/casco-cri/busybox:1
+
+# nginx stand-in
+ng=$out/nginx
+mkdir -p "$ng/usr/sbin" "$ng/usr/share/nginx/html"
+cat >"$ng/usr/sbin/nginx" <<'SH'
+#!/bin/sh
+# nginx stand-in: busybox httpd, under a process named nginx with nginx's pid file
+echo $$ >/var/run/nginx.pid
+httpd -f -p "${NGINX_PORT:-80}" -h /usr/share/nginx/html &
+trap 'kill $!; exit 0' TERM INT
+wait
+SH
+chmod 755 "$ng/usr/sbin/nginx"
+echo '<html><body><h1>Welcome to nginx!</h1></body></html>' >"$ng/usr/share/nginx/html/index.html"
+ngl=$(layer "$ng")
+tag "$(image '{"Env":['"$PATHENV"'],"Entrypoint":["/usr/sbin/nginx"]}' "$bbl" "$ngl")" \
+	registry.k8s.io/e2e-test-images/nginx:1.14-2
+tag "$(image '{"Env":['"$PATHENV"',"NGINX_PORT=12003"],"Entrypoint":["/usr/sbin/nginx"]}' "$bbl" "$ngl")" \
+	gcr.io/k8s-staging-cri-tools/hostnet-nginx-"$goarch":latest
+
+# httpd stand-in
+hd=$out/httpd
+mkdir -p "$hd/usr/local/bin" "$hd/usr/local/apache2/htdocs"
+cat >"$hd/usr/local/bin/httpd-foreground" <<'SH'
+#!/bin/sh
+echo "httpd stand-in: busybox httpd on port 80"
+exec httpd -f -v -p 80 -h /usr/local/apache2/htdocs
+SH
+chmod 755 "$hd/usr/local/bin/httpd-foreground"
+echo '<html><body><h1>It works!</h1></body></html>' >"$hd/usr/local/apache2/htdocs/index.html"
+hdl=$(layer "$hd")
+tag "$(image '{"Env":['"$PATHENV"'],"Cmd":["httpd-foreground"]}' "$bbl" "$hdl")" \
+	registry.k8s.io/e2e-test-images/httpd:2.4.39-4
+
+# pause: one static binary
+pz=$out/pause
+mkdir -p "$pz"
+musl-gcc -static -Os -s -Wall -Werror -o "$pz/pause" "$here/pause.c"
+tag "$(image '{"Entrypoint":["/pause"],"User":"65535:65535"}' "$(layer "$pz")")" localhost/casco-cri/pause:1
+
+(IFS=,; printf '{"schemaVersion":2,"manifests":[%s]}' "${index[*]}") >"$oci/index.json"
+printf '{"imageLayoutVersion":"1.0.0"}' >"$oci/oci-layout"
+tar -C "$oci" -cf "$out/images.tar" .
+rm -rf "$oci" "$bb" "$ng" "$hd" "$pz"

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# The Kubernetes CRI suite: containerd's CRI plugin drives runc and casco as
+# two RuntimeClass handlers (io.containerd.runc.v2, BinaryName = each), on
+# Debian's containerd 1.6 and on containerd 2.x built from the Go module
+# proxy. Per containerd version and handler: critest (cri-tools' conformance
+# suite), a crictl walkthrough and the pod-level checks of checks.sh.
+#
+# usage: tests/cri/run.sh [RUNC [CASCO]]     (make cri; default Debian's
+#        runc and <repo>/casco)
+#
+# Each containerd version runs in its own mount, network (loopback + a CNI
+# bridge of its own) and IPC namespaces, with every path in its own dir, the
+# two versions side by side (they share nothing). Prints per version and
+# handler `N passed, M failed, S skipped`; exit 1 when casco fails or skips
+# a critest case or check that runc passes, or anything is left behind; 2
+# when the suite cannot run.
+#
+# Environment:
+#   CRI_CONTAINERD  versions to run (default "2 1.6")
+#   CRI_FOCUS       only critest cases matching this regex (checks still run)
+#   CRI_CRITEST=0   skip critest (walkthrough and checks only)
+#   CRI_PARALLEL    critest -parallel (default 3)
+#   CRI_KEEP=1      keep the temp dir (logs, critest JSON reports)
+#   CRI_CACHE       where the builds are kept (default /var/tmp/casco-cri)
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+die() { echo "cri: $*" >&2; exit 2; }
+[[ $(id -u) == 0 ]] || die "needs root"
+t_start=$SECONDS
+CRI_CONTAINERD=${CRI_CONTAINERD:-2 1.6}
+export GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+
+# ---------------------------------------------------------------- packages
+need=(containerd runc busybox-static containernetworking-plugins jq musl-tools iproute2 util-linux procps)
+missing=()
+for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+	echo "cri: installing ${missing[*]}"
+	{ apt-get -o DPkg::Lock::Timeout=900 update -q && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}"; } >/dev/null ||
+		die "apt-get install ${missing[*]} failed"
+fi
+
+# ---------------------------------------------------------------- runtimes
+runc_bin=$(readlink -f "$(command -v "${1:-/usr/sbin/runc}")") || die "runc not found"
+casco_bin=$(readlink -f "${2:-$repo/casco}") || die "casco not found"
+[[ -x $runc_bin && -x $casco_bin ]] || die "runtimes must be executables: $runc_bin $casco_bin"
+
+T=$(mktemp -d /tmp/casco-cri.XXXX) || die "mktemp failed"
+mkdir -p "$T/bin" "$T/logs"
+# copies: a rebuild during the run does not change what is tested
+cp "$runc_bin" "$T/bin/runc" && cp "$casco_bin" "$T/bin/casco" || die "cannot copy the runtimes"
+MADE_VARLIBCNI=
+suite_pids=()
+cleanup() {
+	local rc=$? p
+	trap - EXIT INT TERM
+	for p in "${suite_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${suite_pids[@]}"; do wait "$p" 2>/dev/null; done
+	[[ -n $MADE_VARLIBCNI ]] && rmdir /var/lib/cni 2>/dev/null
+	if [[ ${CRI_KEEP:-} == 1 ]]; then
+		echo "cri: logs kept in $T"
+	else
+		rm -rf "$T" 2>/dev/null || echo "cri: could not remove $T" >&2
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- builds and images
+# the builds (cached per version under CRI_CACHE) run side by side with the images
+t0=$SECONDS
+"$here/build.sh" cri-tools >"$T/logs/build.cri-tools.log" 2>&1 &
+b1=$!
+"$here/build.sh" ginkgo >"$T/logs/build.ginkgo.log" 2>&1 &
+b2=$!
+b3=
+[[ " $CRI_CONTAINERD " == *" 2 "* ]] && { "$here/build.sh" containerd >"$T/logs/build.containerd.log" 2>&1 & b3=$!; }
+"$here/mkimages.sh" "$T/images" >"$T/logs/images.log" 2>&1 || { cat "$T/logs/images.log"; die "cannot make the images"; }
+for b in $b1 $b2 $b3; do
+	wait "$b" || { tail -n 30 "$T"/logs/build.*.log; die "a build failed"; }
+done
+TOOLS=$(tail -n 1 "$T/logs/build.cri-tools.log")
+GINKGO=$(tail -n 1 "$T/logs/build.ginkgo.log")
+cp "$GINKGO/ginkgo" "$TOOLS/critest" "$TOOLS/crictl" "$T/bin/" || die "no cri-tools binaries"
+echo "cri: builds and images ready in $((SECONDS - t0))s"
+
+# ---------------------------------------------------------------- one suite per containerd version
+# libcni caches results in /var/lib/cni whatever the config says: each
+# suite puts a tmpfs of its own on it, the mount point is all the host sees
+if [[ ! -e /var/lib/cni ]]; then mkdir /var/lib/cni && MADE_VARLIBCNI=1; fi
+labels=()
+declare -A cbin
+for v in $CRI_CONTAINERD; do
+	case $v in
+	2) d=$(tail -n 1 "$T/logs/build.containerd.log") ;;
+	1.6) d=$T/containerd-1.6 && mkdir -p "$d" &&
+		ln -s /usr/bin/containerd /usr/bin/containerd-shim-runc-v2 /usr/bin/ctr "$d/" ;;
+	*) die "CRI_CONTAINERD: 2 or 1.6, not $v" ;;
+	esac
+	l=containerd-$("$d/containerd" --version | awk '{print $3}' | sed 's/^v//; s/~.*//')
+	labels+=("$l")
+	cbin[$l]=$d
+done
+
+t0=$SECONDS
+for l in "${labels[@]}"; do
+	mkdir -p "$T/$l"
+	# PATH: the containerd of this suite first (the shim is found next to it)
+	PATH=${cbin[$l]}:$T/bin:$PATH unshare --mount --net --ipc --fork --kill-child=SIGTERM \
+		"$here/suite.sh" "$l" "$T/$l" "${cbin[$l]}" "$T/bin" "$T/images/images.tar" \
+		"runc=$T/bin/runc" "casco=$T/bin/casco" >"$T/$l.log" 2>&1 &
+	suite_pids+=($!)
+done
+rcs=()
+for p in "${suite_pids[@]}"; do wait "$p"; rcs+=($?); done
+suite_pids=()
+echo "cri: suites done in $((SECONDS - t0))s"
+
+# ---------------------------------------------------------------- results
+bad=0
+# critest_states FILE: "state<TAB>spec" per spec of a ginkgo JSON report
+critest_states() {
+	jq -r '.[].SpecReports[] | select(.LeafNodeType == "It") |
+		"\(.State)\t\((.ContainerHierarchyTexts // []) + [.LeafNodeText] | join(" "))"' "$1" 2>/dev/null | sort -t$'\t' -k2
+}
+for i in "${!labels[@]}"; do
+	l=${labels[i]} d=$T/${labels[i]}
+	echo "== $l"
+	sed 's/^/  /' "$T/$l.log"
+	[[ ${rcs[i]} == 0 ]] || { echo "cri: the $l suite could not run (exit ${rcs[i]})"; bad=1; continue; }
+	for h in runc casco; do
+		np=0 nf=0 ns=0
+		if [[ ${CRI_CRITEST:-1} == 1 ]]; then
+			if [[ -s $d/results/$h.critest.json ]]; then
+				critest_states "$d/results/$h.critest.json" >"$d/results/$h.states"
+				read -r np nf ns < <(awk -F'\t' '$1 == "passed" {p++} $1 == "skipped" || $1 == "pending" {s++} $1 != "passed" && $1 != "skipped" && $1 != "pending" {f++} END {print p+0, f+0, s+0}' "$d/results/$h.states")
+			else
+				echo "  critest $h wrote no report (exit $(cat "$d/results/$h.critest.rc" 2>/dev/null)):"
+				tail -n 30 "$d/logs/critest.$h.log" | sed 's/^/    | /'
+				nf=1
+			fi
+			echo "critest $l $h: $np passed, $nf failed, $ns skipped"
+		fi
+		read -r cp cf cs < <(awk '$1 == "PASS" {p++} $1 == "FAIL" {f++} $1 == "SKIP" || $1 == "PENDING" {s++} END {print p+0, f+0, s+0}' "$d/results/$h.checks" 2>/dev/null)
+		echo "checks $l $h: ${cp:-0} passed, ${cf:-0} failed, ${cs:-0} skipped"
+	done
+	# casco against runc, case by case
+	if [[ -s $d/results/runc.states && -s $d/results/casco.states ]]; then
+		while IFS=$'\t' read -r st spec; do
+			[[ $st == passed ]] || continue
+			cst=$(awk -F'\t' -v s="$spec" '$2 == s {print $1}' "$d/results/casco.states")
+			[[ $cst == passed ]] && continue
+			echo "REGRESSION $l critest: runc passed, casco ${cst:-did not run}: $spec"
+			bad=1
+		done <"$d/results/runc.states"
+		# a failing casco case shows its failure
+		awk -F'\t' '$1 != "passed" && $1 != "skipped" && $1 != "pending" {print $2}' "$d/results/casco.states" | while read -r spec; do
+			echo "  casco $st: $spec"
+			jq -r --arg s "$spec" '.[].SpecReports[] | select(((.ContainerHierarchyTexts // []) + [.LeafNodeText] | join(" ")) == $s) | .Failure.Message' \
+				"$d/results/casco.critest.json" | head -n 8 | sed 's/^/    | /'
+		done
+	fi
+	while read -r st name rest; do
+		[[ $st == PASS ]] || continue
+		cst=$(awk -v n="$name" '$2 == n || $2 == n":" {print $1}' "$d/results/casco.checks")
+		[[ $cst == PASS ]] && continue
+		echo "REGRESSION $l check $name: runc passed, casco ${cst:-did not run}"
+		bad=1
+	done <"$d/results/runc.checks"
+	grep -h '^PENDING' "$d/results/casco.checks" | sed "s/^/  $l casco /"
+	[[ -s $d/results/leftovers ]] && { echo "LEFTOVERS $l:"; sed 's/^/  /' "$d/results/leftovers"; bad=1; }
+	echo "  $l: removed $(cat "$d/results/shm" 2>/dev/null || echo 0) shm segments critest's host-IPC cases made"
+done
+
+# ---------------------------------------------------------------- the host's view
+# nothing of ours outlives the suites: no process in a suite's namespaces,
+# no containerd, no mount below the temp dir
+for l in "${labels[@]}"; do
+	p=$(cat "$T/$l/containerd.pid" 2>/dev/null)
+	[[ -n $p && -d /proc/$p ]] && [[ $(tr '\0' ' ' <"/proc/$p/cmdline") == *"$T/$l/config.toml"* ]] &&
+		{ echo "LEFTOVER $l containerd pid $p"; kill -KILL "$p"; bad=1; }
+done
+for p in $(pgrep -f -- "$T/"); do
+	[[ $p == $$ ]] && continue
+	echo "LEFTOVER process $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-200)"
+	kill -KILL "$p" 2>/dev/null; bad=1
+done
+for m in $(findmnt -rn -o TARGET | grep -F "$T/" | sort -r); do
+	echo "LEFTOVER mount $m"; umount -l "$m"; bad=1
+done
+
+echo "cri: $((SECONDS - t_start))s in all"
+if ((bad)); then
+	echo "cri: FAILED (casco against runc above)"
+	exit 1
+fi
+echo "cri: casco matches runc on every containerd version"
