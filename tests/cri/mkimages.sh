@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The images critest and the walkthrough ask for, made from Debian's
 # packages (no registry): one OCI image-layout archive for `ctr images import`.
-#   busybox   busybox-static with every applet linked, plus util-linux's
-#             ipcs (busybox 1.35 has none; the host-IPC cases run it), the
+#   busybox   busybox-static with every applet hard-linked (as in the real
+#             image: masking /bin/ls must not mask the shell), plus
+#             util-linux's ipcs (busybox 1.35 has none; the host-IPC cases
+#             run it), a pgrep (none either) over pidof, the
 #             root/www-data/nobody users: critest's default test image
 #   nginx     busybox + a stand-in /usr/sbin/nginx (a script, so its
 #             process is named nginx) that writes /var/run/nginx.pid and
 #             serves "Welcome to nginx!" with busybox httpd on $NGINX_PORT
 #             (80; 12003 for critest's hostnet-nginx image)
 #   httpd     busybox + httpd-foreground: logs "httpd", serves "It works!"
+#   nonewprivs busybox + nnp.c installed setuid root: prints its effective uid
 #   pause     the static pause stand-in of pause.c: the sandbox image
 #
 # usage: tests/cri/mkimages.sh OUTDIR   (writes OUTDIR/images.tar)
@@ -72,7 +75,14 @@ PATHENV='"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"'
 bb=$out/busybox
 mkdir -p "$bb"/{bin,dev,etc,proc,root,sys,tmp,usr/bin,var/run,var/www} && chmod 1777 "$bb/tmp"
 cp "$(command -v busybox || echo /bin/busybox)" "$bb/bin/busybox"
-for a in $("$bb/bin/busybox" --list); do [[ -e $bb/bin/$a ]] || ln -s busybox "$bb/bin/$a"; done
+for a in $("$bb/bin/busybox" --list); do [[ -e $bb/bin/$a ]] || ln "$bb/bin/busybox" "$bb/bin/$a"; done
+cat >"$bb/bin/pgrep" <<'SH'
+#!/bin/sh
+# pgrep NAME: busybox-static has no pgrep; pidof does the matching
+p=$(pidof "$1") || exit 1
+for i in $p; do echo "$i"; done
+SH
+chmod 755 "$bb/bin/pgrep"
 cp /usr/bin/ipcs "$bb/usr/bin/ipcs"
 for lib in $(ldd /usr/bin/ipcs | grep -o '/[^ ]*'); do
 	mkdir -p "$bb$(dirname "$lib")" && cp -L "$lib" "$bb$lib"
@@ -98,9 +108,12 @@ SH
 chmod 755 "$ng/usr/sbin/nginx"
 echo '<html><body><h1>Welcome to nginx!</h1></body></html>' >"$ng/usr/share/nginx/html/index.html"
 ngl=$(layer "$ng")
-tag "$(image '{"Env":['"$PATHENV"'],"Entrypoint":["/usr/sbin/nginx"]}' "$bbl" "$ngl")" \
+# the arguments put "master process" in /proc/1/cmdline, where critest's
+# PID namespace cases look for nginx's master
+NGX='"Entrypoint":["/usr/sbin/nginx","-g","daemon off; master process"]'
+tag "$(image '{"Env":['"$PATHENV"'],'"$NGX"'}' "$bbl" "$ngl")" \
 	registry.k8s.io/e2e-test-images/nginx:1.14-2
-tag "$(image '{"Env":['"$PATHENV"',"NGINX_PORT=12003"],"Entrypoint":["/usr/sbin/nginx"]}' "$bbl" "$ngl")" \
+tag "$(image '{"Env":['"$PATHENV"',"NGINX_PORT=12003"],'"$NGX"'}' "$bbl" "$ngl")" \
 	gcr.io/k8s-staging-cri-tools/hostnet-nginx-"$goarch":latest
 
 # httpd stand-in
@@ -117,6 +130,14 @@ hdl=$(layer "$hd")
 tag "$(image '{"Env":['"$PATHENV"'],"Cmd":["httpd-foreground"]}' "$bbl" "$hdl")" \
 	registry.k8s.io/e2e-test-images/httpd:2.4.39-4
 
+# nonewprivs stand-in: nnp setuid root
+np=$out/nnp
+mkdir -p "$np/usr/local/bin"
+musl-gcc -static -Os -s -Wall -Werror -o "$np/usr/local/bin/nnp" "$here/nnp.c"
+chown 0:0 "$np/usr/local/bin/nnp" && chmod 4755 "$np/usr/local/bin/nnp"
+tag "$(image '{"Env":['"$PATHENV"'],"Entrypoint":["/usr/local/bin/nnp"]}' "$bbl" "$(layer "$np")")" \
+	registry.k8s.io/e2e-test-images/nonewprivs:1.3
+
 # pause: one static binary
 pz=$out/pause
 mkdir -p "$pz"
@@ -126,4 +147,4 @@ tag "$(image '{"Entrypoint":["/pause"],"User":"65535:65535"}' "$(layer "$pz")")"
 (IFS=,; printf '{"schemaVersion":2,"manifests":[%s]}' "${index[*]}") >"$oci/index.json"
 printf '{"imageLayoutVersion":"1.0.0"}' >"$oci/oci-layout"
 tar -C "$oci" -cf "$out/images.tar" .
-rm -rf "$oci" "$bb" "$ng" "$hd" "$pz"
+rm -rf "$oci" "$bb" "$ng" "$hd" "$np" "$pz"
