@@ -56,7 +56,8 @@ suite_pids=()
 cleanup() {
 	local rc=$? p
 	trap - EXIT INT TERM
-	for p in "${suite_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	# unshare --fork ignores TERM: the suite under it gets it (and tears down)
+	for p in "${suite_pids[@]}"; do pkill -TERM -P "$p" 2>/dev/null; done
 	for p in "${suite_pids[@]}"; do wait "$p" 2>/dev/null; done
 	[[ -n $MADE_VARLIBCNI ]] && rmdir /var/lib/cni 2>/dev/null
 	if [[ ${CRI_KEEP:-} == 1 ]]; then
@@ -91,6 +92,10 @@ echo "cri: builds and images ready in $((SECONDS - t0))s"
 # libcni caches results in /var/lib/cni whatever the config says: each
 # suite puts a tmpfs of its own on it, the mount point is all the host sees
 if [[ ! -e /var/lib/cni ]]; then mkdir /var/lib/cni && MADE_VARLIBCNI=1; fi
+# the cgroup parents containerd makes for pods without one (critest's):
+# /k8s.io with the cgroupfs driver, /test.slice where critest cannot ask
+# containerd 1.6 for its driver; removed at the end when we made them
+parents_before=$(ls -d /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/*/test.slice /sys/fs/cgroup/k8s.io /sys/fs/cgroup/test.slice 2>/dev/null)
 labels=()
 declare -A cbin
 for v in $CRI_CONTAINERD; do
@@ -190,6 +195,11 @@ for p in $(pgrep -f -- "$T/"); do
 done
 for m in $(findmnt -rn -o TARGET | grep -F "$T/" | sort -r); do
 	echo "LEFTOVER mount $m"; umount -l "$m"; bad=1
+done
+# the pods' cgroup parents we made: empty by now, or something is left in them
+for c in $(ls -d /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/*/test.slice /sys/fs/cgroup/k8s.io /sys/fs/cgroup/test.slice 2>/dev/null); do
+	grep -qxF "$c" <<<"$parents_before" && continue
+	rmdir "$c" 2>/dev/null || { echo "LEFTOVER cgroup $c: $(ls -d "$c"/*/ 2>/dev/null | head -3 | tr '\n' ' ')"; bad=1; }
 done
 
 echo "cri: $((SECONDS - t_start))s in all"

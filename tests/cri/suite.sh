@@ -24,6 +24,7 @@ TMO=${CRI_TIMEOUT:-60}
 export PATH=$TBIN:$CBIN:$PATH
 
 say() { echo "[$LABEL] $*"; }
+source "$here/checks.sh"     # the crictl walkthrough, the pod checks, poll
 die() { say "FATAL: $*"; exit 2; }
 
 [[ $(readlink /proc/self/ns/net) != $(readlink /proc/1/ns/net) ]] || die "not in a private network namespace"
@@ -196,6 +197,12 @@ TORN=
 teardown() {
 	[[ -n $TORN ]] && return 0
 	TORN=1
+	# an interrupted critest: its process group (ginkgo and its nodes)
+	if [[ -n ${CRITEST_PID:-} ]]; then
+		kill -TERM -- "-$CRITEST_PID" 2>/dev/null
+		poll 30 eval '! kill -0 -- "-$CRITEST_PID" 2>/dev/null'
+		kill -KILL -- "-$CRITEST_PID" 2>/dev/null
+	fi
 	# every pod the suite made goes through CRI first, then containerd stops
 	[[ -n $CPID ]] && timeout 120 "${CRICTL[@]}" rmp -a -f >>"$D/logs/teardown.log" 2>&1
 	stop_containerd
@@ -205,6 +212,7 @@ teardown() {
 		say "LEFTOVERS:"; sed 's/^/    /' "$D/results/leftovers"
 	fi
 }
+CRITEST_PID=
 trap teardown EXIT
 trap 'exit 143' TERM INT
 containerd --config "$D/config.toml" --log-level info >"$D/logs/containerd.log" 2>&1 &
@@ -240,19 +248,21 @@ run_critest() { # handler
 	local h=$1 t0=$SECONDS
 	mkdir -p "$D/results/$h.tmp"
 	say "critest $h: -parallel $PARALLEL"
-	# critest's parallel mode runs the ginkgo CLI; TMPDIR: its temp files here
-	TMPDIR=$D/results/$h.tmp timeout -k 10 "${CRI_CRITEST_TIMEOUT:-1500}" critest \
+	# critest's parallel mode runs the ginkgo CLI; TMPDIR: its temp files
+	# here. In a session of its own, in the background: a TERM to this
+	# script is handled at once and the teardown ends critest's group.
+	TMPDIR=$D/results/$h.tmp setsid timeout -k 10 "${CRI_CRITEST_TIMEOUT:-1500}" critest \
 		-runtime-endpoint "unix://$SOCK" -image-endpoint "unix://$SOCK" \
 		-runtime-handler "$h" "${NRI_FLAG[@]}" -parallel "$PARALLEL" \
 		-ginkgo.skip "$skip_re" ${CRI_FOCUS:+-ginkgo.focus "$CRI_FOCUS"} \
 		-ginkgo.json-report "$D/results/$h.critest.json" -ginkgo.no-color \
-		>"$D/logs/critest.$h.log" 2>&1
+		>"$D/logs/critest.$h.log" 2>&1 &
+	CRITEST_PID=$!
+	wait "$CRITEST_PID"
 	echo $? >"$D/results/$h.critest.rc"
+	CRITEST_PID=
 	say "critest $h done in $((SECONDS - t0))s (rc $(cat "$D/results/$h.critest.rc"))"
 }
-
-# ---------------------------------------------------------------- crictl walkthrough and pod checks
-source "$here/checks.sh"
 
 for h in "${HANDLERS[@]}"; do
 	if [[ ${CRI_CRITEST:-1} == 1 ]]; then run_critest "$h"; fi
