@@ -146,3 +146,45 @@ func TestUserNamespace(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinUserNamespaceByPath: a container that joins another's user
+// namespace by path (as containerd's user-namespaced pods do: it pins the
+// namespace and hands it to the runtime) runs as that namespace's root and
+// creates its mount points there (/dev/pts in its own /dev tmpfs).
+func TestJoinUserNamespaceByPath(t *testing.T) {
+	t.Parallel()
+	if strings.TrimSpace(readFileString("/proc/sys/user/max_user_namespaces")) == "0" {
+		t.Skip("user namespaces are disabled (/proc/sys/user/max_user_namespaces is 0)")
+	}
+	maps := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	r := newRuntime(t)
+	a := newBundle(t, sleeper...)
+	a.addNamespace(specs.UserNamespace)
+	a.Spec.Linux.UIDMappings, a.Spec.Linux.GIDMappings = maps, maps
+	_, first := r.createStart(a)
+
+	b := newBundle(t, sleeper...)
+	b.Spec.Linux.Namespaces = append(b.Spec.Linux.Namespaces, specs.LinuxNamespace{
+		Type: specs.UserNamespace, Path: fmt.Sprintf("/proc/%d/ns/user", first.Pid)})
+	b.Spec.Linux.UIDMappings, b.Spec.Linux.GIDMappings = maps, maps
+	if !hasMount(b.Spec, "/dev/pts") {
+		t.Fatal("the template bundle has no /dev/pts mount: the test would not create a mount point in /dev")
+	}
+	_, second := r.createStart(b)
+	if x, y := nsLink(t, first.Pid, "user"), nsLink(t, second.Pid, "user"); x != y {
+		t.Errorf("user namespace %s, want the first container's %s", y, x)
+	}
+	st := procStatus(t, second.Pid)
+	if uid := strings.Fields(st["Uid"]); len(uid) == 0 || uid[0] != "100000" {
+		t.Errorf("host view of the joined container's uid = %q, want 100000 (root of the namespace)", st["Uid"])
+	}
+}
+
+func hasMount(s *specs.Spec, dst string) bool {
+	for _, m := range s.Mounts {
+		if m.Destination == dst {
+			return true
+		}
+	}
+	return false
+}
