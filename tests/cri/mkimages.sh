@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The images critest and the walkthrough ask for, made from Debian's
 # packages (no registry): one OCI image-layout archive for `ctr images import`.
-#   busybox   busybox-static with every applet hard-linked (as in the real
-#             image: masking /bin/ls must not mask the shell), plus
-#             util-linux's ipcs (busybox 1.35 has none; the host-IPC cases
-#             run it), a pgrep (none either) over pidof, the
-#             root/www-data/nobody users: critest's default test image
+#   busybox   Debian's busybox (the dynamic build, whose shell execs what
+#             PATH finds as the real image's does; busybox-static's runs
+#             applets inside itself, so masking /bin/ls would not show),
+#             every applet hard-linked, util-linux's ipcs (busybox has
+#             none; the host-IPC cases run it), a pgrep over pidof (none
+#             either), their libraries, the root/www-data/nobody users:
+#             critest's default test image
 #   nginx     busybox + a stand-in /usr/sbin/nginx (a script, so its
 #             process is named nginx) that writes /var/run/nginx.pid and
 #             serves "Welcome to nginx!" with busybox httpd on $NGINX_PORT
@@ -16,6 +18,7 @@
 #
 # usage: tests/cri/mkimages.sh OUTDIR   (writes OUTDIR/images.tar)
 set -euo pipefail
+CRI_CACHE=${CRI_CACHE:-/var/tmp/casco-cri}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${1:?usage: mkimages.sh OUTDIR}
 arch=$(dpkg --print-architecture)
@@ -70,21 +73,31 @@ tag() { # "digest size" NAME...
 }
 PATHENV='"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"'
 
-# busybox: every applet as a symlink, ipcs with its libraries, the users
-# critest's cases name
+# busybox: every applet hard-linked, ipcs and pgrep, the libraries, the
+# users critest's cases name
 bb=$out/busybox
 mkdir -p "$bb"/{bin,dev,etc,proc,root,sys,tmp,usr/bin,var/run,var/www} && chmod 1777 "$bb/tmp"
-cp "$(command -v busybox || echo /bin/busybox)" "$bb/bin/busybox"
+# the busybox package is only unpacked into the image (busybox-static,
+# which the other suites use, conflicts with installing it)
+debs=$CRI_CACHE/debs
+mkdir -p "$debs"
+if ! ls "$debs"/busybox_*.deb >/dev/null 2>&1; then
+	(cd "$debs" && { apt-get download busybox >/dev/null 2>&1 ||
+		{ apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null && apt-get download busybox >/dev/null 2>&1; }; }) ||
+		{ echo "mkimages: apt-get download busybox failed" >&2; exit 1; }
+fi
+mkdir -p "$out/deb" && dpkg-deb -x "$(ls "$debs"/busybox_*.deb | tail -n 1)" "$out/deb"
+cp "$out/deb/bin/busybox" "$bb/bin/busybox" && rm -rf "$out/deb"
 for a in $("$bb/bin/busybox" --list); do [[ -e $bb/bin/$a ]] || ln "$bb/bin/busybox" "$bb/bin/$a"; done
 cat >"$bb/bin/pgrep" <<'SH'
 #!/bin/sh
-# pgrep NAME: busybox-static has no pgrep; pidof does the matching
+# pgrep NAME: Debian's busybox has no pgrep; pidof does the matching
 p=$(pidof "$1") || exit 1
 for i in $p; do echo "$i"; done
 SH
 chmod 755 "$bb/bin/pgrep"
 cp /usr/bin/ipcs "$bb/usr/bin/ipcs"
-for lib in $(ldd /usr/bin/ipcs | grep -o '/[^ ]*'); do
+for lib in $(ldd /usr/bin/ipcs "$bb/bin/busybox" | awk '/=> \// {print $3} /^\t\// {print $1}' | sort -u); do
 	mkdir -p "$bb$(dirname "$lib")" && cp -L "$lib" "$bb$lib"
 done
 printf '%s\n' root:x:0:0:root:/root:/bin/sh www-data:x:33:33:www-data:/var/www:/bin/false \

@@ -23,6 +23,7 @@
 #   CRI_KEEP=1      keep the temp dir (logs, critest JSON reports)
 #   CRI_CACHE       where the builds are kept (default /var/tmp/casco-cri)
 set -uo pipefail
+shopt -s extglob
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -152,27 +153,27 @@ for i in "${!labels[@]}"; do
 		read -r cp cf cs < <(awk '$1 == "PASS" {p++} $1 == "FAIL" {f++} $1 == "SKIP" || $1 == "PENDING" {s++} END {print p+0, f+0, s+0}' "$d/results/$h.checks" 2>/dev/null)
 		echo "checks $l $h: ${cp:-0} passed, ${cf:-0} failed, ${cs:-0} skipped"
 	done
-	# casco against runc, case by case
+	# casco against runc, case by case: a regression is a case runc passes
+	# and casco does not, or one casco fails and runc does not (a case only
+	# casco's features let run, such as user namespaces, still has to pass)
 	if [[ -s $d/results/runc.states && -s $d/results/casco.states ]]; then
-		while IFS=$'\t' read -r st spec; do
-			[[ $st == passed ]] || continue
-			cst=$(awk -F'\t' -v s="$spec" '$2 == s {print $1}' "$d/results/casco.states")
-			[[ $cst == passed ]] && continue
-			echo "REGRESSION $l critest: runc passed, casco ${cst:-did not run}: $spec"
+		join -t$'\t' -a 1 -a 2 -e missing -o 0,1.1,2.1 -1 2 -2 2 \
+			<(sort -t$'\t' -k2 "$d/results/runc.states") <(sort -t$'\t' -k2 "$d/results/casco.states") >"$d/results/compare"
+		while IFS=$'\t' read -r spec rst cst; do
+			[[ $rst == passed && $cst != passed ]] || [[ $cst != @(passed|skipped|pending) && $rst == @(passed|skipped|pending) ]] || continue
+			echo "REGRESSION $l critest: runc $rst, casco $cst: $spec"
+			jq -r --arg s "$spec" '.[].SpecReports[] | select(((.ContainerHierarchyTexts // []) + [.LeafNodeText] | join(" ")) == $s) | .Failure.Message // empty' \
+				"$d/results/casco.critest.json" | head -n 6 | sed 's/^/    | /'
 			bad=1
-		done <"$d/results/runc.states"
-		# a failing casco case shows its failure
-		awk -F'\t' '$1 != "passed" && $1 != "skipped" && $1 != "pending" {print $2}' "$d/results/casco.states" | while read -r spec; do
-			echo "  casco $st: $spec"
-			jq -r --arg s "$spec" '.[].SpecReports[] | select(((.ContainerHierarchyTexts // []) + [.LeafNodeText] | join(" ")) == $s) | .Failure.Message' \
-				"$d/results/casco.critest.json" | head -n 8 | sed 's/^/    | /'
-		done
+		done <"$d/results/compare"
+		# what fails with both, for the record
+		awk -F'\t' '$2 != "passed" && $2 != "skipped" && $2 != "pending" && $3 == $2 {print "  failed with both: " $1}' "$d/results/compare"
 	fi
 	while read -r st name rest; do
-		[[ $st == PASS ]] || continue
+		name=${name%:}
 		cst=$(awk -v n="$name" '$2 == n || $2 == n":" {print $1}' "$d/results/casco.checks")
-		[[ $cst == PASS ]] && continue
-		echo "REGRESSION $l check $name: runc passed, casco ${cst:-did not run}"
+		[[ $st == PASS && $cst != PASS ]] || [[ $cst == FAIL && $st != FAIL ]] || continue
+		echo "REGRESSION $l check $name: runc $st, casco ${cst:-did not run}"
 		bad=1
 	done <"$d/results/runc.checks"
 	grep -h '^PENDING' "$d/results/casco.checks" | sed "s/^/  $l casco /"

@@ -47,14 +47,19 @@ printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: %s\n' "
 CRICTL=(crictl --config "$D/crictl.yaml")
 
 # ---------------------------------------------------------------- runtime wrappers
-# <handler>: logs argv and exit code to DIR/rt/<handler>.calls, then runs
-# the runtime; the ids given to `create` tell the leftover checks what to
-# look for.
+# <handler>: logs argv and exit code to DIR/rt/<handler>.calls, keeps the
+# config.json of every bundle it is given in DIR/rt/<handler>.bundles, then
+# runs the runtime; the ids given to `create` tell the leftover checks
+# what to look for.
 for h in "${HANDLERS[@]}"; do
-	mkdir -p "$D/rt"
+	mkdir -p "$D/rt/$h.bundles"
 	cat >"$D/rt/$h" <<EOF
 #!/bin/bash
 printf '%s argv:' "\$(date +%T.%N)" >>'$D/rt/$h.calls'; printf ' %q' "\$@" >>'$D/rt/$h.calls'; echo >>'$D/rt/$h.calls'
+for ((i = 1; i < \$#; i++)); do
+	j=\$((i + 1))
+	[[ \${!i} == --bundle ]] && cp "\${!j}/config.json" '$D/rt/$h.bundles/'"\$(basename "\${!j}").json" 2>/dev/null
+done
 '${HBIN[$h]}' "\$@"
 rc=\$?
 echo "  rc=\$rc" >>'$D/rt/$h.calls'
