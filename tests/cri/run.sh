@@ -49,6 +49,9 @@ casco_bin=$(readlink -f "${2:-$repo/casco}") || die "casco not found"
 [[ -x $runc_bin && -x $casco_bin ]] || die "runtimes must be executables: $runc_bin $casco_bin"
 
 T=$(mktemp -d /tmp/casco-cri.XXXX) || die "mktemp failed"
+# a user-namespaced pod's root (a mapped host uid) walks down to its
+# bundle, as through containerd's own 0711 /run/containerd
+chmod 0711 "$T"
 mkdir -p "$T/bin" "$T/logs"
 # copies: a rebuild during the run does not change what is tested
 cp "$runc_bin" "$T/bin/runc" && cp "$casco_bin" "$T/bin/casco" || die "cannot copy the runtimes"
