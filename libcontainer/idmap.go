@@ -103,10 +103,15 @@ func idmapTrees(b *Bundle, initPid int) (trees []idmapTree, err error) {
 		}
 		flags, _, _, _ := parseMountOptions(m.Options)
 		e := parseMountExt(m.Options)
-		if !e.idmap || !isBind(m, flags) {
+		if !sendsTree(m, flags, e, hasNamespace(s, specs.UserNamespace)) {
 			continue
 		}
-		fd, err := idmapTreeOf(b, m, flags&unix.MS_REC != 0, e.idmapRecursive, initPid)
+		var fd int
+		if e.idmap {
+			fd, err = idmapTreeOf(b, m, flags&unix.MS_REC != 0, e.idmapRecursive, initPid)
+		} else {
+			fd, err = bindTreeOf(b, m, flags&unix.MS_REC != 0)
+		}
 		if err != nil {
 			return trees, fmt.Errorf("mounts[%d] (%s): %w", i, m.Destination, err)
 		}
@@ -141,6 +146,31 @@ func idmapTreeOf(b *Bundle, m specs.Mount, rbind, ridmap bool, initPid int) (int
 	if err := unix.MountSetattr(tree, "", setFlags, attr); err != nil {
 		unix.Close(tree)
 		return -1, fmt.Errorf("idmap: mount_setattr(MOUNT_ATTR_IDMAP) on %s: %w (the filesystem may not support idmapped mounts)", src, err)
+	}
+	return tree, nil
+}
+
+// sendsTree tells which bind mounts the parent opens and sends to the
+// init (the plan's opIdmapMount), the same answer for the plan and the
+// trees: idmapped binds, and every bind of a container with a user
+// namespace, whose root may not be able to reach the source.
+func sendsTree(m specs.Mount, flags uintptr, e mountExt, userns bool) bool {
+	return isBind(m, flags) && (e.idmap || userns)
+}
+
+// bindTreeOf is a detached copy of a bind mount's source, opened by us.
+func bindTreeOf(b *Bundle, m specs.Mount, rbind bool) (int, error) {
+	src := m.Source
+	if !filepath.IsAbs(src) {
+		src = filepath.Join(b.Path, src)
+	}
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+	if rbind {
+		flags |= unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, src, flags)
+	if err != nil {
+		return -1, fmt.Errorf("bind: open_tree %s: %w", src, err)
 	}
 	return tree, nil
 }

@@ -111,7 +111,11 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 		}
 		// MS_BIND ignores every other flag: those need a remount
 		remount := flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
-		if ext.idmap { // the parent sends the idmapped tree (idmap.go)
+		// the parent sends the tree (idmap.go): idmapped, or in a user
+		// namespace opened by the host's root, who reaches sources the
+		// container's root may not (containerd's 0700 state dirs), as runc's
+		// mount sources
+		if sendsTree(m, flags, ext, r.newUserns) {
 			p.add(opIdmapMount, ints(uint64(kind), uint64(remount), uint64(prop)), src, m.Destination)
 			return nil
 		}

@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -187,4 +188,40 @@ func hasMount(s *specs.Spec, dst string) bool {
 		}
 	}
 	return false
+}
+
+// TestUsernsBindSourceUnreachable: a container with a user namespace binds
+// a source below a directory only the host's root can enter (containerd's
+// 0700 state dirs: /dev/shm, /etc/resolv.conf of a pod); the runtime opens
+// it as the host's root, as runc's mount sources, and the container sees it.
+func TestUsernsBindSourceUnreachable(t *testing.T) {
+	t.Parallel()
+	if strings.TrimSpace(readFileString("/proc/sys/user/max_user_namespaces")) == "0" {
+		t.Skip("user namespaces are disabled (/proc/sys/user/max_user_namespaces is 0)")
+	}
+	private := t.TempDir()
+	if err := os.Chmod(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(private, "vol")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "marker"), []byte("reached\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newRuntime(t)
+	b := newBundle(t, "cat", "/vol/marker")
+	b.addNamespace(specs.UserNamespace)
+	b.Spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	b.Spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	// the mount point exists: the rootfs belongs to the host's root
+	if err := os.Mkdir(filepath.Join(b.Rootfs, "vol"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.Spec.Mounts = append(b.Spec.Mounts, specs.Mount{Destination: "/vol", Type: "bind", Source: src, Options: []string{"rbind", "ro"}})
+	_, res := r.runForeground(b)
+	if res.Err != nil || res.Code != 0 || strings.TrimSpace(res.Stdout) != "reached" {
+		t.Errorf("the container did not read the bind: %s", res)
+	}
 }
