@@ -97,13 +97,14 @@ func idmapTrees(b *Bundle, initPid int) (trees []idmapTree, err error) {
 			trees = nil
 		}
 	}()
+	userns := hasNamespace(s, specs.UserNamespace)
 	for i, m := range s.Mounts {
-		if !hasIdmap(m.Options) {
-			continue
+		if !userns && !hasIdmap(m.Options) && len(m.UIDMappings) == 0 && len(m.GIDMappings) == 0 {
+			continue // the common case, without parsing the options
 		}
 		flags, _, _, _ := parseMountOptions(m.Options)
-		e := parseMountExt(m.Options)
-		if !sendsTree(m, flags, e, hasNamespace(s, specs.UserNamespace)) {
+		e := mountExtOf(m)
+		if !sendsTree(m, flags, e, userns, b.Path) {
 			continue
 		}
 		var fd int
@@ -154,8 +155,24 @@ func idmapTreeOf(b *Bundle, m specs.Mount, rbind, ridmap bool, initPid int) (int
 // init (the plan's opIdmapMount), the same answer for the plan and the
 // trees: idmapped binds, and every bind of a container with a user
 // namespace, whose root may not be able to reach the source.
-func sendsTree(m specs.Mount, flags uintptr, e mountExt, userns bool) bool {
-	return isBind(m, flags) && (e.idmap || userns)
+// A source missing on the host is made by an earlier mount of the
+// container (plan_rootfs.go): the init binds it by path.
+func sendsTree(m specs.Mount, flags uintptr, e mountExt, userns bool, bundle string) bool {
+	if !isBind(m, flags) {
+		return false
+	}
+	if e.idmap {
+		return true
+	}
+	if !userns {
+		return false
+	}
+	src := m.Source
+	if !filepath.IsAbs(src) {
+		src = filepath.Join(bundle, src)
+	}
+	_, err := os.Stat(src)
+	return err == nil
 }
 
 // bindTreeOf is a detached copy of a bind mount's source, opened by us.

@@ -49,6 +49,18 @@ func isExtOption(o string) bool {
 	return rec || ext
 }
 
+// mountExtOf is what a mount asks for beyond mount(2). Mappings without
+// the idmap or ridmap option idmap the bind all the same (non-recursively),
+// as runc does: the spec only says the option SHOULD be there, and
+// containerd 2.x leaves it out on a user-namespaced pod's mounts.
+func mountExtOf(m specs.Mount) mountExt {
+	e := parseMountExt(m.Options)
+	if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
+		e.idmap = true
+	}
+	return e
+}
+
 // parseMountExt picks the options parseMountOptions leaves to casco, later
 // options overriding earlier ones as with mount(8).
 func parseMountExt(opts []string) mountExt {
@@ -107,7 +119,7 @@ func checkMountKind(m specs.Mount) error {
 	if err != nil {
 		return err
 	}
-	e := parseMountExt(m.Options)
+	e := mountExtOf(m)
 	bind := isBind(m, flags)
 	switch {
 	case bind && data != "":
@@ -115,9 +127,7 @@ func checkMountKind(m specs.Mount) error {
 	case e.tmpcopyup && m.Type != "tmpfs":
 		return fmt.Errorf("option \"tmpcopyup\" needs a tmpfs mount, not %q", m.Type)
 	case e.idmap && !bind:
-		return fmt.Errorf("option \"idmap\": only bind mounts can be idmapped")
-	case !e.idmap && (len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0):
-		return fmt.Errorf("uidMappings/gidMappings need the \"idmap\" or \"ridmap\" option")
+		return fmt.Errorf("idmap (option or uidMappings/gidMappings): only bind mounts can be idmapped")
 	case len(m.UIDMappings) > 0 != (len(m.GIDMappings) > 0):
 		return fmt.Errorf("uidMappings and gidMappings must be given together")
 	}

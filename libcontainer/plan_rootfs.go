@@ -80,7 +80,7 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 	if err != nil {
 		return err
 	}
-	ext := parseMountExt(m.Options)
+	ext := mountExtOf(m)
 	if isBind(m, flags) && flags&unix.MS_REC != 0 && flags&unix.MS_RDONLY != 0 && ext.attrClr&unix.MOUNT_ATTR_RDONLY == 0 {
 		// "ro" on an rbind means the whole tree: a remount makes only its
 		// top read-only, and the mounts below (the cgroup mounts under a
@@ -115,7 +115,7 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 		// namespace opened by the host's root, who reaches sources the
 		// container's root may not (containerd's 0700 state dirs), as runc's
 		// mount sources
-		if sendsTree(m, flags, ext, r.newUserns) {
+		if sendsTree(m, flags, ext, r.newUserns, r.bundle) {
 			p.add(opIdmapMount, ints(uint64(kind), uint64(remount), uint64(prop)), src, m.Destination)
 			return nil
 		}

@@ -95,11 +95,11 @@ func TestIdmapMounts(t *testing.T) {
 	src := idmapSource(t)
 	skipUnlessIdmappable(t, src)
 	skipUnlessIdmappable(t, filepath.Join(src, "sub"))
-	b := newBundle(t, "sh", "-c", `for f in /idm/a /idm/b /idm/sub/f /ridm/sub/f /plain/a /custom/a /custom/b; do echo "$f=$(stat -c %u:%g $f)"; done; touch /idm/new; echo touch=$?; echo ready; exec sleep 1000`)
+	b := newBundle(t, "sh", "-c", `for f in /idm/a /idm/b /idm/sub/f /ridm/sub/f /plain/a /custom/a /custom/b /mapped/a /mapped/sub/f; do echo "$f=$(stat -c %u:%g $f)"; done; touch /idm/new; echo touch=$?; echo ready; exec sleep 1000`)
 	b.addNamespace(specs.UserNamespace)
 	b.Spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
 	b.Spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-	for _, d := range []string{"idm", "ridm", "plain", "custom"} {
+	for _, d := range []string{"idm", "ridm", "plain", "custom", "mapped"} {
 		// host root owns the rootfs: the container's root can't make these
 		if err := os.Mkdir(filepath.Join(b.Rootfs, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -111,18 +111,23 @@ func TestIdmapMounts(t *testing.T) {
 		specs.Mount{Destination: "/ridm", Type: "bind", Source: src, Options: []string{"rbind", "ridmap"}},
 		specs.Mount{Destination: "/plain", Type: "bind", Source: src, Options: []string{"rbind"}},
 		specs.Mount{Destination: "/custom", Type: "bind", Source: src, Options: []string{"bind", "idmap"}, UIDMappings: mountMap, GIDMappings: mountMap},
+		// mappings without the option, as containerd 2.x sends a
+		// user-namespaced pod's mounts: idmapped (the top mount), as runc
+		specs.Mount{Destination: "/mapped", Type: "bind", Source: src, Options: []string{"rbind"}, UIDMappings: mountMap, GIDMappings: mountMap},
 	)
 	c, s := r.createStart(b)
 	out := c.waitOutput("ready")
 	waitExec(t, s.Pid, sleeper)
 	want := map[string]string{
 		"/idm/a": "0:0", "/idm/b": "1000:1000", // the container's own mappings
-		"/idm/sub/f":  "65534:65534", // idmap is the top mount only
-		"/ridm/sub/f": "0:0",         // ridmap reaches the submount
-		"/plain/a":    "65534:65534", // no idmap: host root is nobody inside
-		"/custom/a":   "500:500",     // disk 0 -> host 100500 -> 500 inside
-		"/custom/b":   "1500:1500",
-		"touch":       "0",
+		"/idm/sub/f":    "65534:65534", // idmap is the top mount only
+		"/ridm/sub/f":   "0:0",         // ridmap reaches the submount
+		"/plain/a":      "65534:65534", // no idmap: host root is nobody inside
+		"/custom/a":     "500:500",     // disk 0 -> host 100500 -> 500 inside
+		"/custom/b":     "1500:1500",
+		"/mapped/a":     "500:500",
+		"/mapped/sub/f": "65534:65534",
+		"touch":         "0",
 	}
 	got := map[string]string{}
 	for _, l := range lines(out) {
@@ -140,7 +145,7 @@ func TestIdmapMounts(t *testing.T) {
 		t.Errorf("file created through /idm is owned by %s on the host, want 0:0", o)
 	}
 	ms := mountsOf(t, s.Pid)
-	for mp, idmapped := range map[string]bool{"/idm": true, "/idm/sub": false, "/ridm": true, "/ridm/sub": true, "/plain": false, "/plain/sub": false, "/custom": true} {
+	for mp, idmapped := range map[string]bool{"/idm": true, "/idm/sub": false, "/ridm": true, "/ridm/sub": true, "/plain": false, "/plain/sub": false, "/custom": true, "/mapped": true, "/mapped/sub": false} {
 		m, ok := topMount(ms, mp)
 		if !ok {
 			t.Errorf("no mount at %s", mp)
