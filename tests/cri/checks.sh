@@ -179,10 +179,11 @@ userns_check() {
 	fi
 	mkdir -p "$vol" && echo userns >"$vol/file" && chown 0:0 "$vol/file"
 	local map='[{"host_id":'$base',"container_id":0,"length":65536}]'
-	# the kubelet sends the pod's userns to the sandbox and to each container
+	# the kubelet sends the pod's userns to the sandbox and to each
+	# container, and the mappings with each volume (idmapped by the runtime)
 	local ns='{"security_context":{"namespace_options":{"userns_options":{"mode":0,"uids":'"$map"',"gids":'"$map"'}}}}'
 	p=$(podjson "userns-$h" "$ns")
-	c=$(ctrjson "userns" '["sleep","3600"]' "$ns" '{"mounts":[{"container_path":"/vol","host_path":"'"$vol"'","readonly":true}]}')
+	c=$(ctrjson "userns" '["sleep","3600"]' "$ns" '{"mounts":[{"container_path":"/vol","host_path":"'"$vol"'","readonly":true,"uidMappings":'"$map"',"gidMappings":'"$map"'}]}')
 	start_pod "$h" "$p" "$c" || return 1
 	out=$(tr -s ' ' <"/proc/$CPID_/uid_map")
 	[[ $out == " 0 $base 65536" || $out == "0 $base 65536" ]] || { echo "uid_map '$out', want 0 $base 65536"; end_pod; return 1; }
