@@ -129,11 +129,19 @@ suite_pids=()
 echo "cri: suites done in $((SECONDS - t0))s"
 
 # ---------------------------------------------------------------- results
-bad=0
+bad=0 nknown=0
 # critest_states FILE: "state<TAB>spec" per spec of a ginkgo JSON report
 critest_states() {
 	jq -r '.[].SpecReports[] | select(.LeafNodeType == "It") |
 		"\(.State)\t\((.ContainerHierarchyTexts // []) + [.LeafNodeText] | join(" "))"' "$1" 2>/dev/null | sort -t$'\t' -k2
+}
+# known SPEC: the reason casco-known.tsv gives for a case, if it lists it
+known() {
+	local re why
+	while IFS=$'\t' read -r re why; do
+		[[ -z $re || $re == \#* ]] && continue
+		[[ $1 =~ $re ]] && { echo "$why"; return 0; }
+	done <"$here/casco-known.tsv"
 }
 for i in "${!labels[@]}"; do
 	l=${labels[i]} d=$T/${labels[i]}
@@ -163,7 +171,17 @@ for i in "${!labels[@]}"; do
 		join -t$'\t' -a 1 -a 2 -e missing -o 0,1.1,2.1 -1 2 -2 2 \
 			<(sort -t$'\t' -k2 "$d/results/runc.states") <(sort -t$'\t' -k2 "$d/results/casco.states") >"$d/results/compare"
 		while IFS=$'\t' read -r spec rst cst; do
+			why=$(known "$spec")
+			if [[ -n $why && $cst == passed ]]; then
+				echo "  known casco failure passes now, remove it from tests/cri/casco-known.tsv: $spec"
+			fi
 			[[ $rst == passed && $cst != passed ]] || [[ $cst != @(passed|skipped|pending) && $rst == @(passed|skipped|pending) ]] || continue
+			if [[ -n $why ]]; then
+				echo "KNOWN $l critest: runc $rst, casco $cst: $spec"
+				((nknown++))
+				echo "    known: $why"
+				continue
+			fi
 			echo "REGRESSION $l critest: runc $rst, casco $cst: $spec"
 			jq -r --arg s "$spec" '.[].SpecReports[] | select(((.ContainerHierarchyTexts // []) + [.LeafNodeText] | join(" ")) == $s) | .Failure.Message // empty' \
 				"$d/results/casco.critest.json" | head -n 6 | sed 's/^/    | /'
@@ -211,4 +229,8 @@ if ((bad)); then
 	echo "cri: FAILED (casco against runc above)"
 	exit 1
 fi
-echo "cri: casco matches runc on every containerd version"
+if ((nknown)); then
+	echo "cri: casco matches runc on every containerd version but for $nknown known failure(s) of tests/cri/casco-known.tsv (KNOWN above)"
+else
+	echo "cri: casco matches runc on every containerd version"
+fi
