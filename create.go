@@ -57,7 +57,7 @@ func createOpts(ctx *cli.Context, id string) *libcontainer.CreateOpts {
 		NoNewKeyring:  ctx.Bool("no-new-keyring"),
 		PreserveFds:   ctx.Int("preserve-fds"),
 		Systemd:       ctx.GlobalBool("systemd-cgroup"),
-		Rootless:      ctx.GlobalString("rootless") == "true",
+		Rootless:      rootlessCgroups(ctx),
 		Stdin:         os.Stdin,
 		Stdout:        os.Stdout,
 		Stderr:        os.Stderr,

@@ -36,7 +36,7 @@ func main() {
 		cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
 		cli.StringFlag{Name: "log", Usage: "write logs to this file instead of stderr"},
 		cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
-		cli.StringFlag{Name: "root", Value: "/run/casco", Usage: "directory for container state"},
+		cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "directory for container state"},
 		cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to the criu binary for checkpoint and restore"},
 		cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath slice:prefix:name)"},
 		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless cgroup handling: true, false or auto"},
@@ -50,7 +50,12 @@ func main() {
 		checkpointCommand,
 		restoreCommand,
 	}
-	app.Before = setupLogging
+	app.Before = func(ctx *cli.Context) error {
+		if err := checkRootlessFlag(ctx); err != nil {
+			return err
+		}
+		return setupLogging(ctx)
+	}
 	app.ExitErrHandler = func(*cli.Context, error) {} // errors are reported once, below
 	if err := app.Run(os.Args); err != nil {
 		var exit *exitCode

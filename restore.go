@@ -56,7 +56,7 @@ func restore(ctx *cli.Context, id string) (int, error) {
 		PidFile:         ctx.String("pid-file"),
 		ConsoleSocket:   ctx.String("console-socket"),
 		Systemd:         ctx.GlobalBool("systemd-cgroup"),
-		Rootless:        ctx.GlobalString("rootless") == "true",
+		Rootless:        rootlessCgroups(ctx),
 		LsmProfile:      ctx.String("lsm-profile"),
 		LsmMountContext: ctx.String("lsm-mount-context"),
 		Stdin:           os.Stdin,

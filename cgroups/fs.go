@@ -309,10 +309,19 @@ func (m *fsManager) Set(r *specs.LinuxResources) error {
 			continue
 		}
 		dir, ok := m.paths[s.ctrl]
+		if !ok && m.rootless && s.ctrl == "devices" {
+			continue // see rootlessDevices
+		}
+		if !ok && m.rootless {
+			return rootlessLimitError(s.ctrl)
+		}
 		if !ok {
 			return fmt.Errorf("cgroup controller %q is not available, cannot apply its resource limits", s.ctrl)
 		}
 		if err := s.set(dir, r); err != nil {
+			if m.rootless && s.ctrl == "devices" && isPermission(err) {
+				continue
+			}
 			return err
 		}
 	}
@@ -334,6 +343,9 @@ func (m *fsManager) setHugetlb(r *specs.LinuxResources) error {
 	if u := m.unified(); u != "" {
 		return setHugetlbV2(u, r)
 	}
+	if m.rootless {
+		return rootlessLimitError("hugetlb")
+	}
 	return fmt.Errorf("cgroup controller \"hugetlb\" is not available, cannot apply hugepageLimits")
 }
 
@@ -344,6 +356,9 @@ func (m *fsManager) setUnified(r *specs.LinuxResources) error {
 		return nil
 	}
 	u := m.unified()
+	if u == "" && m.rootless {
+		return rootlessLimitError("unified")
+	}
 	if u == "" {
 		return fmt.Errorf("linux.resources.unified needs cgroup v2, but this host only has cgroup v1")
 	}

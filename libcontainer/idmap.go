@@ -164,7 +164,10 @@ func sendsTree(m specs.Mount, flags uintptr, e mountExt, userns bool, bundle str
 	if e.idmap {
 		return true
 	}
-	if !userns {
+	if !userns || os.Geteuid() != 0 {
+		// an unprivileged caller may not clone a tree of the host's mount
+		// namespace; the init, root of a namespace that is the caller's
+		// own, binds whatever the caller could reach, by path
 		return false
 	}
 	src := m.Source

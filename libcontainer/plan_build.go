@@ -304,7 +304,11 @@ func (p *plan) identity(proc *specs.Process) ([]uint64, error) {
 		sets[4] &^= extra
 	}
 	u := proc.User
-	v := ints(uint64(u.UID), uint64(u.GID), 1, uint64(len(u.AdditionalGids)))
+	setGroups, err := canSetGroups(u)
+	if err != nil {
+		return nil, err
+	}
+	v := ints(uint64(u.UID), uint64(u.GID), setGroups, uint64(len(u.AdditionalGids)))
 	for _, g := range u.AdditionalGids {
 		v = append(v, uint64(g))
 	}

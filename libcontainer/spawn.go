@@ -82,9 +82,13 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 	if ns.cloneFlags&unix.CLONE_NEWUSER != 0 {
 		attr.UidMappings = idMaps(s.Linux.UIDMappings)
 		attr.GidMappings = idMaps(s.Linux.GIDMappings)
-		attr.GidMappingsEnableSetgroups = true
+		// An unprivileged caller may write gid_map only once setgroups is
+		// denied in the new namespace (user_namespaces(7)); runc denies it
+		// for a rootless caller too. Root keeps setgroups.
+		unprivileged := os.Geteuid() != 0
+		attr.GidMappingsEnableSetgroups = !unprivileged
 		// become root of the new namespace before exec, or exec drops every capability
-		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: unprivileged}
 	}
 	if sp.cgroupFD, err = mgr.CloneFD(); err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
