@@ -17,7 +17,7 @@ BUILD_PKGS := libseccomp-dev libc6-dev pkg-config gcc musl-tools
 TEST_PKGS  := busybox-static runc golang-github-containers-common procps criu iptables iproute2
 BENCH_PKGS := runc crun time gnuplot-nox
 
-.PHONY: all casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration security validation v2 systemd test-engines cri bench clean
+.PHONY: all casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration security rootless validation v2 systemd test-engines cri bench clean
 
 all: casco
 
@@ -78,7 +78,7 @@ demo: casco deps-test
 	./casco --root $(DEMO_DIR)/state run --bundle $(DEMO_DIR) demo-$$$$
 	@rm -rf $(DEMO_DIR)
 
-test: casco deps-test unit fuzz integration security validation v2 systemd test-engines cri
+test: casco deps-test unit fuzz integration security rootless validation v2 systemd test-engines cri
 	@echo "make test: all suites passed"
 
 unit: nsenter/bin/casco-init
@@ -111,6 +111,13 @@ fuzz: nsenter/bin/casco-init
 # 1,000 lifecycles; host fds, mounts, cgroups and casco's state must stay flat
 soak: casco deps-test
 	cd tests/security && RUNTIME=$(CURDIR)/casco $(GO) test -tags soak -count=1 -v -timeout 60m -run '^TestSoak$$' .
+
+# an unprivileged user (made and removed by the suite) runs casco and
+# runc case by case; a case casco fails fails the run (tests/rootless/)
+ROOTLESS_PKGS := uidmap python3 passwd util-linux
+rootless: casco deps-test
+	$(call install,$(ROOTLESS_PKGS))
+	tests/rootless/run.sh $(CURDIR)/casco /usr/sbin/runc
 
 validation: casco
 	tests/validation/check.sh $(CURDIR)/casco

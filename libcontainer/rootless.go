@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 
@@ -8,17 +9,29 @@ import (
 )
 
 // canSetGroups tells the init whether to call setgroups (1) or leave the
-// groups alone (0). A caller without privileges over the host writes the
-// container's gid_map only after denying setgroups in the new namespace
-// (spawn.go), so there the init keeps the groups it has and a config
+// groups alone (0). Where setgroups is denied (denySetgroups) the init
+// keeps the groups it has and a config
 // asking for supplementary groups is refused, not silently run without
 // them.
 func canSetGroups(u specs.User) (uint64, error) {
-	if os.Geteuid() == 0 {
+	if !denySetgroups() {
 		return 1, nil
 	}
 	if len(u.AdditionalGids) > 0 {
 		return 0, fmt.Errorf("process.user.additionalGids %v: a rootless container cannot set supplementary groups (setgroups is denied in its user namespace)", u.AdditionalGids)
 	}
 	return 0, nil
+}
+
+// denySetgroups: the container's user namespace gets setgroups "deny"
+// when casco runs as a non-root user (the kernel wants it before an
+// unprivileged gid_map write), and when casco's own namespace already
+// denies it (`unshare --map-root-user`, rootless podman's parent): a
+// child namespace inherits the denial and cannot lift it.
+func denySetgroups() bool {
+	if os.Geteuid() != 0 {
+		return true
+	}
+	b, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && bytes.Equal(bytes.TrimSpace(b), []byte("deny"))
 }

@@ -85,10 +85,10 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 		// An unprivileged caller may write gid_map only once setgroups is
 		// denied in the new namespace (user_namespaces(7)); runc denies it
 		// for a rootless caller too. Root keeps setgroups.
-		unprivileged := os.Geteuid() != 0
-		attr.GidMappingsEnableSetgroups = !unprivileged
+		deny := denySetgroups()
+		attr.GidMappingsEnableSetgroups = !deny
 		// become root of the new namespace before exec, or exec drops every capability
-		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: unprivileged}
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: deny}
 	}
 	if sp.cgroupFD, err = mgr.CloneFD(); err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)

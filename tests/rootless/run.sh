@@ -1,0 +1,144 @@
+#!/bin/bash
+# tests/rootless/run.sh CASCO [RUNC]: an unprivileged user runs containers
+# with casco and with runc, case by case. Each case checks what the kernel
+# says (uid_map, setgroups, /proc/<pid>/status, mountinfo), not what the
+# runtime prints. A case casco fails and runc passes fails the suite; a
+# case both fail is reported (the machine cannot do it) and fails too,
+# since nothing here needs more than an unprivileged user may do.
+#
+# Makes its own user (useradd, subuid/subgid ranges) and removes it, its
+# home, its runtime dir and every state dir on exit.
+set -u
+casco=$(realpath "$1")
+runc=${2:-/usr/sbin/runc}
+here=$(cd "$(dirname "$0")" && pwd)
+[ "$(id -u)" = 0 ] || { echo "rootless: run as root (it makes a user)"; exit 1; }
+for t in useradd userdel setpriv unshare; do
+	command -v $t >/dev/null || { echo "rootless: $t missing"; exit 1; }
+done
+
+user=casco-rl$$
+useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$user" || exit 1
+uid=$(id -u "$user"); gid=$(id -g "$user")
+home=$(getent passwd "$user" | cut -d: -f6)
+run=/tmp/casco-rl-run.$$
+cleanup() {
+	# the user's processes are the suite's containers: end them by pid
+	for p in $(pgrep -u "$uid"); do kill -9 "$p" 2>/dev/null; done
+	userdel -r "$user" 2>/dev/null
+	sed -i "/^$user:/d" /etc/subuid /etc/subgid
+	rm -rf "$run"
+}
+trap cleanup EXIT
+usermod --add-subuids 400000-465535 --add-subgids 400000-465535 "$user" || exit 1
+mkdir -m 700 "$run" && chown "$user:" "$run"
+install -o "$user" -m 755 "$casco" "$home/casco"
+"$here/../mkrootfs.sh" "$home/rootfs" >/dev/null || exit 1
+chown -R "$user:" "$home/rootfs"
+
+# as USER: a command run as the user, with the environment a login gives
+as_user() {
+	setpriv --reuid="$uid" --regid="$gid" --init-groups --reset-env \
+		env HOME="$home" USER="$user" XDG_RUNTIME_DIR="$run" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		CASCO="$home/casco" RUNC="$runc" UID_="$uid" GID_="$gid" sh -c "$1"
+}
+
+fails=0
+# case NAME SCRIPT: SCRIPT runs as the user with $RT set to each runtime
+# (and $rt its name); it exits 0 when the kernel agrees.
+case_() {
+	local name=$1 script=$2 r_runc r_casco
+	as_user "RT=\$RUNC rt=runc; cd; $script" >"$run.out.runc" 2>&1; r_runc=$?
+	as_user "RT=\$CASCO rt=casco; cd; $script" >"$run.out.casco" 2>&1; r_casco=$?
+	if [ $r_casco = 0 ]; then
+		echo "ok    $name (runc: $([ $r_runc = 0 ] && echo ok || echo FAIL))"
+	else
+		fails=$((fails + 1))
+		echo "FAIL  $name (runc: $([ $r_runc = 0 ] && echo ok || echo fails too))"
+		sed 's/^/      casco: /' "$run.out.casco"
+		[ $r_runc = 0 ] || sed 's/^/      runc:  /' "$run.out.runc"
+	fi
+}
+
+# bundle NAME ARGS-JSON [JQ-FILTER]: a bundle from `$RT spec --rootless`
+# running ARGS, changed by an optional python expression on c (the config)
+bundle='bundle() {
+	rm -rf "$1"; mkdir "$1" && cd "$1" && $RT spec --rootless || return 1
+	python3 -c "import json,sys,os; c=json.load(open(\"config.json\")); c[\"root\"][\"path\"]=os.path.abspath(\"../rootfs\"); c[\"process\"][\"terminal\"]=False; c[\"process\"][\"args\"]=json.loads(sys.argv[1]); exec(sys.argv[2]); json.dump(c,open(\"config.json\",\"w\"))" "$2" "${3:-pass}"
+}
+'
+
+# 1. spec --rootless + run unchanged: uid 0 inside is the user outside,
+# setgroups denied (no helper), the default root is $XDG_RUNTIME_DIR/<rt>
+case_ "spec --rootless, run: uid_map, gid_map, setgroups, default root" "$bundle"'
+	bundle b1 "[\"sh\",\"-c\",\"cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; id -u\"]" || exit 1
+	out=$($RT run $rt-1-$$) || exit 1
+	echo "$out"
+	set -- $out
+	[ "$1 $2 $3" = "0 $UID_ 1" ] && [ "$4 $5 $6" = "0 $GID_ 1" ] && [ "$7" = deny ] && [ "$8" = 0 ] || exit 1
+	[ -d "$XDG_RUNTIME_DIR/$rt" ] || { echo "no state root $XDG_RUNTIME_DIR/$rt"; exit 1; }'
+
+# 2. create/start/state/kill/delete: the init, seen from the host, runs as
+# the user; no cgroup of its own on a tree the user may not write
+case_ "lifecycle: init runs as the user on the host, kill, delete" "$bundle"'
+	bundle b2 "[\"sleep\",\"1000\"]" || exit 1
+	id=$rt-2-$$
+	$RT create --pid-file pid $id || exit 1
+	pid=$(cat pid)
+	grep -q "^Uid:[[:space:]]*$UID_[[:space:]]" /proc/$pid/status || { grep Uid /proc/$pid/status; exit 1; }
+	grep -q "^Gid:[[:space:]]*$GID_[[:space:]]" /proc/$pid/status || { grep Gid /proc/$pid/status; exit 1; }
+	[ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ] || { echo "no user namespace"; exit 1; }
+	$RT start $id && $RT state $id | grep -q "\"status\": \"running\"" || exit 1
+	$RT kill $id KILL || exit 1
+	while [ -d /proc/$pid ] && ! grep -q "^State:.*Z" /proc/$pid/status 2>/dev/null; do sleep 0.05; done
+	$RT delete $id || exit 1
+	! $RT state $id 2>/dev/null'
+
+# 3. a limit with no cgroup to hold it: one error naming it, nothing left
+case_ "a memory limit without a writable cgroup tree is refused, nothing left" "$bundle"'
+	if [ -w /sys/fs/cgroup/memory ] || [ -w /sys/fs/cgroup/cgroup.procs ]; then echo "cgroup tree writable: case does not apply"; exit 0; fi
+	bundle b3 "[\"true\"]" "c[\"linux\"][\"resources\"]={\"memory\":{\"limit\":67108864}}" || exit 1
+	if out=$($RT run $rt-3-$$ 2>&1); then echo "ran without its memory limit"; exit 1; fi
+	echo "$out"
+	echo "$out" | grep -qi "memory" || exit 1
+	! $RT state $rt-3-$$ 2>/dev/null'
+
+# 4. /dev: devices are binds of the host nodes (no mknod), /dev/pts
+# ptmx works and a pty gets the tty-less gid the config asks for (none)
+case_ "devices bound from the host, /dev/pts usable" "$bundle"'
+	bundle b4 "[\"sh\",\"-c\",\"stat -c %t,%T /dev/null /dev/zero /dev/urandom; grep -E \\\" /dev/(null|pts) \\\" /proc/self/mountinfo; echo hi > /dev/null\"]" || exit 1
+	out=$($RT run $rt-4-$$) || exit 1
+	echo "$out"
+	echo "$out" | grep -q "^1,3$" && echo "$out" | grep -q "^1,5$" && echo "$out" | grep -q "^1,9$" || exit 1
+	echo "$out" | grep -q " /dev/null .* - devtmpfs " || exit 1
+	echo "$out" | grep -q " /dev/pts .* - devpts " || exit 1'
+
+# 5. /sys and read-only paths: the locked flags of the host mount stay
+case_ "/sys bound read-only, locked flags kept" "$bundle"'
+	bundle b5 "[\"sh\",\"-c\",\"grep -E \\\" /(sys|proc/sys) \\\" /proc/self/mountinfo; ! touch /sys/x 2>/dev/null\"]" || exit 1
+	out=$($RT run $rt-5-$$) || exit 1
+	echo "$out"
+	echo "$out" | grep " /sys " | grep -q "ro,nosuid,nodev,noexec" || exit 1'
+
+# 6. supplementary groups cannot be set with setgroups denied: refused
+case_ "additionalGids refused, not dropped" "$bundle"'
+	bundle b6 "[\"id\",\"-G\"]" "c[\"process\"][\"user\"][\"additionalGids\"]=[5]" || exit 1
+	if out=$($RT run $rt-6-$$ 2>&1); then
+		echo "$out"
+		# runc drops them silently; the kernel view says whether they were set
+		[ "$rt" = runc ] && exit 1
+		echo "$out" | grep -qw 5 || exit 1
+	fi
+	echo "$out"; exit 0'
+
+# 7. casco run from inside a user namespace as its root (rootless
+# podman's situation): uid 0 there, no privilege over the host
+case_ "inside unshare --user --map-root-user" "$bundle"'
+	bundle b7 "[\"sh\",\"-c\",\"cat /proc/self/uid_map; id -u\"]" "c[\"linux\"][\"uidMappings\"]=[{\"containerID\":0,\"hostID\":0,\"size\":1}]; c[\"linux\"][\"gidMappings\"]=[{\"containerID\":0,\"hostID\":0,\"size\":1}]" || exit 1
+	out=$(unshare --user --map-root-user --mount sh -c "mount -t tmpfs tmpfs /run 2>/dev/null; $RT --root $XDG_RUNTIME_DIR/$rt-ns run $rt-7-$$") || { echo "$out"; exit 1; }
+	echo "$out"
+	set -- $out
+	[ "$1 $2 $3" = "0 0 1" ] && [ "$4" = 0 ] || exit 1'
+
+echo "rootless: $fails failing case(s)"
+[ $fails = 0 ]
