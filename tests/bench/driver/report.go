@@ -317,7 +317,7 @@ func (b *bench) notes(p func(string, ...any)) {
 	}
 	p("- wait for exit: from `start` returning to the init's pidfd polling readable (the driver is a child subreaper and reaps it)\n")
 	p("- `exec -t`: detached with a console socket, as containerd's shim and conmon call it; the driver receives the pty master, waits for the process to exit and closes it (the wait is not timed)\n")
-	p("- every command is executed by the driver itself (Go os/exec, stdio to a file), timed with the monotonic clock from fork to reaped exit\n")
+	p("- every command runs through `spawn` (tests/bench/spawn.c, started by the driver on the runtime's worker thread, stdio to a file), which times it with the monotonic clock from posix_spawn to reaped exit and reports its wait4 rusage\n")
 }
 
 // chartData: the data files of the chart, by name: latency medians (ms),
