@@ -23,11 +23,8 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		defer c.thawIfPaused()
 	}
 	if all {
-		m, err := c.verifiedCgroup()
+		m, err := c.trustedCgroup()
 		if err != nil {
-			return err
-		}
-		if err := c.checkPidNamespace(m); err != nil {
 			return err
 		}
 		return m.Kill(sig)
@@ -36,7 +33,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		// as runc: the init's death takes nobody with it in a shared pid
 		// namespace, so SIGKILL goes to every process of the cgroup, also
 		// when the init is already gone and others are left
-		if m, err := c.verifiedCgroup(); err == nil {
+		if m, err := c.trustedCgroup(); err == nil {
 			if pids, err := m.Pids(); err == nil && len(pids) > 0 {
 				return m.Kill(sig)
 			}
@@ -44,6 +41,9 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	}
 	if !c.State.alive() {
 		return ErrNotRunning
+	}
+	if err := c.verifyPaths(); err != nil {
+		return err // a forged pid: the kernel has it outside the container's cgroups
 	}
 	// a pidfd pins the process: the pid can't be recycled between check and kill
 	pidfd, err := unix.PidfdOpen(c.State.Pid, 0)
@@ -61,21 +61,69 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 }
 
 // verifiedCgroup is the container's cgroup manager once the kernel agrees
-// that its paths are the container's (see cgroups.Verify): the one to
+// that its paths are the container's (see verifyPaths): the one to
 // signal through.
 func (c *Container) verifiedCgroup() (cgroups.Manager, error) {
 	m, err := c.cgroup()
 	if err != nil {
 		return nil, err
 	}
+	if err := c.verifyPaths(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// verifyPaths checks the state's cgroup paths against the kernel
+// (cgroups.Verify): they must hold the live init, if there is one.
+func (c *Container) verifyPaths() error {
 	pid := 0
 	if c.State.alive() && !c.State.Rootless {
 		pid = c.State.Pid
 	}
 	if err := cgroups.Verify(pid, c.State.CgroupPaths); err != nil {
-		return nil, fmt.Errorf("container %q: %w", c.State.ID, err)
+		return fmt.Errorf("container %q: %w", c.State.ID, err)
+	}
+	return nil
+}
+
+// trustedCgroup is the container's cgroup manager once it is safe to
+// signal every process in it (see checkCgroup).
+func (c *Container) trustedCgroup() (cgroups.Manager, error) {
+	m, err := c.verifiedCgroup()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkMembers(m); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// checkMembers refuses a cgroup holding a process the container cannot
+// have: one outside its pid namespace, or one older than its init.
+func (c *Container) checkMembers(m cgroups.Manager) error {
+	if err := c.checkPidNamespace(m); err != nil {
+		return err
+	}
+	return c.checkNoElders(m)
+}
+
+// checkNoElders refuses a cgroup that holds a process started before the
+// container's init. Every process of a container is the init's or came
+// after it (exec), so a forged cgroup_paths that points at a host cgroup
+// is caught here even once the init is gone and cannot vouch for it.
+func (c *Container) checkNoElders(m cgroups.Manager) error {
+	if c.State.PidStart == 0 {
+		return nil // a partial state: no init was ever recorded
+	}
+	pids, _ := m.Pids()
+	for _, pid := range pids {
+		if start, _, err := processStart(pid); err == nil && start < c.State.PidStart {
+			return fmt.Errorf("container %q: its cgroup holds process %d, which is older than the container: refusing to signal through it", c.State.ID, pid)
+		}
+	}
+	return nil
 }
 
 func (c *Container) thawIfPaused() {
@@ -94,9 +142,16 @@ func thawIfPaused(m cgroups.Manager) {
 // killAndWait kills every process of the container and waits until the
 // init is gone.
 func (c *Container) killAndWait() error {
-	m, err := c.verifiedCgroup()
+	// a state.json that does not match the kernel: signal nothing, and
+	// keep the state (delete fails), so the real container is not orphaned
+	if err := c.verifyPaths(); err != nil {
+		return err
+	}
+	m, err := c.cgroup()
 	if err != nil {
-		m = nil // no cgroup to kill in or thaw (or none to trust): the init alone
+		m = nil // no cgroup to kill in or thaw: the init alone
+	} else if err := c.checkMembers(m); err != nil {
+		return err
 	}
 	if m != nil && !c.ownPidNamespace() {
 		// without a pid namespace of its own, the init's death doesn't end the rest

@@ -492,15 +492,3 @@ func leftovers() []string {
 	}
 	return leaks
 }
-
-// pending skips a test whose protection is being built in another change
-// that has not reached main yet; the reason names the finding. It is
-// counted as skipped, never as passed.
-// SECURITY_RUN_PENDING=1 runs them anyway (to see whether main has it now).
-func pending(t *testing.T, finding string) {
-	t.Helper()
-	if os.Getenv("SECURITY_RUN_PENDING") != "" {
-		return
-	}
-	t.Skipf("protection not on main yet (issue 10 finding: %s)", finding)
-}
