@@ -1091,6 +1091,10 @@ pm_mounts() {
 	pm_in "$1" "from the host|ro|tmpfs" -v "$T/podman/vol:/data:ro" --mount type=tmpfs,destination=/scratch -- \
 		sh -c 'echo "$(cat /data/f)|$(touch /data/g 2>/dev/null || echo ro)|$(grep " /scratch " /proc/self/mounts | cut -d" " -f3)"'
 }
+pm_tmpcopyup() { # podman's --tmpfs copies the image's directory up (tmpcopyup)
+	pm_in "$1" "root:x:0: tmpfs" --tmpfs /etc -- \
+		sh -c 'echo "$(head -n1 /etc/passwd | cut -c1-9) $(grep " /etc " /proc/self/mounts | cut -d" " -f3)"'
+}
 pm_sysctl_ulimit_device() {
 	pm_in "$1" "4096 512 2048 c1,3" --sysctl kernel.msgmax=4096 --ulimit nofile=512:512 --ulimit nproc=2048:2048 \
 		--device /dev/null:/dev/mynull -- \
@@ -1121,6 +1125,7 @@ podman_extra_cases() {
 	runcase podman privileged "$1" pm_privileged "$1"
 	runcase podman init "$1" pm_init "$1"
 	runcase podman mounts "$1" pm_mounts "$1"
+	runcase podman tmpcopyup "$1" pm_tmpcopyup "$1"
 	runcase podman sysctl-ulimit-device "$1" pm_sysctl_ulimit_device "$1"
 	runcase podman exec-options "$1" pm_exec_options "$1"
 }
