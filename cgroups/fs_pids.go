@@ -6,10 +6,10 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// needPids: a limit of 0 means "unset", as in runc (the spec's zero value
-// would otherwise forbid every fork).
+// needPids: runtime-spec 1.3 gives 0 its kernel meaning (no new process),
+// -1 is "max", and no limit at all leaves pids.max alone (runc 1.4 too).
 func needPids(r *specs.LinuxResources) bool {
-	return r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit != 0
+	return r.Pids != nil && r.Pids.Limit != nil
 }
 
 // pidsMax maps the spec value to pids.max: negative is unlimited.

@@ -86,14 +86,15 @@ func TestCreateSetReadBack(t *testing.T) {
 	}
 }
 
-// Nil and zero fields must leave the kernel's defaults alone.
+// Nil and zero fields must leave the kernel's defaults alone; a pids limit
+// of 0 is no "unset" (runtime-spec 1.3): it is pids.max 0.
 func TestSetLeavesUnsetAlone(t *testing.T) {
 	m := newCreated(t)
 	md := mode(t)
 	r := &specs.LinuxResources{
 		Memory: &specs.LinuxMemory{Limit: i64p(0)},
 		CPU:    &specs.LinuxCPU{Shares: u64p(0)},
-		Pids:   &specs.LinuxPids{Limit: i64p(0)},
+		Pids:   &specs.LinuxPids{},
 	}
 	if err := m.Set(r); err != nil {
 		t.Fatal(err)
@@ -107,6 +108,10 @@ func TestSetLeavesUnsetAlone(t *testing.T) {
 	}
 	wantFile(t, p["pids"], "pids.max", "max")
 	wantFile(t, p["cpu"], "cpu.shares", "1024")
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64p(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	wantFile(t, p["pids"], "pids.max", "0")
 }
 
 func TestSetErrorNamesFileAndValue(t *testing.T) {

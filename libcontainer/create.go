@@ -144,7 +144,12 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	if err := fault("create", "cgroup made"); err != nil {
 		return nil, nil, err
 	}
-	if err := mgr.Set(containerResources(s)); err != nil {
+	// as runc: a frozen cgroup would hold the init forever before it reports
+	if paused, _ := mgr.State(); paused {
+		return nil, nil, errors.New("cgroup: container's cgroup unexpectedly frozen")
+	}
+	res, pidsLater := deferPidsZero(containerResources(s))
+	if err := mgr.Set(res); err != nil {
 		return nil, nil, fmt.Errorf("cgroup: %w", err)
 	}
 	tr.Step("cgroup")
@@ -253,6 +258,11 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	}
 	if err := fault("create", "init ready"); err != nil {
 		return nil, nil, err
+	}
+	if pidsLater != nil {
+		if err := mgr.Set(pidsLater); err != nil {
+			return nil, nil, fmt.Errorf("cgroup: %w", err)
+		}
 	}
 
 	start, _, err := processStart(init.Pid)
@@ -532,4 +542,19 @@ func (c *Container) closeListener() {
 		c.listener.Close()
 		c.listener = nil
 	}
+}
+
+// deferPidsZero takes a pids limit of 0 out of r and returns it to be set
+// once the init is in its cgroup: runtime-spec 1.3 makes 0 a real limit (no
+// process may be forked into the cgroup), which would refuse the init's own
+// clone into it (CLONE_INTO_CGROUP) and its set-up's forks.
+func deferPidsZero(r *specs.LinuxResources) (now, later *specs.LinuxResources) {
+	if r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit != 0 {
+		return r, nil
+	}
+	zero := *r.Pids
+	now = &specs.LinuxResources{}
+	*now = *r
+	now.Pids = nil
+	return now, &specs.LinuxResources{Pids: &zero}
 }

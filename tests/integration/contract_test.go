@@ -33,14 +33,17 @@ func runcBefore12(t *testing.T, what string) bool {
 }
 
 // oldRunc reports whether the runtime is a runc older than 1.2.
-func oldRunc() bool {
+func oldRunc() bool { return runcOlderThan(2) }
+
+// runcOlderThan reports whether the runtime is a runc older than 1.minor.
+func runcOlderThan(want int) bool {
 	m := regexp.MustCompile(`^runc version (\d+)\.(\d+)`).FindStringSubmatch(runtimeVersion())
 	if m == nil {
 		return false
 	}
 	major, _ := strconv.Atoi(m[1])
 	minor, _ := strconv.Atoi(m[2])
-	return major == 1 && minor < 2
+	return major == 1 && minor < want
 }
 
 // TestContractExecFailures: every failure of `exec` itself exits 255, as
@@ -598,5 +601,61 @@ func TestContractExecCgroup(t *testing.T) {
 		if res.Err != nil || res.Code != 255 || !mentions(res.Stderr, tc.want) {
 			t.Errorf("exec --cgroup %s: want exit 255 and %q: %s", tc.arg, tc.want, res)
 		}
+	}
+}
+
+// TestContractFrozenCgroup: a container given a cgroup that exists and is
+// frozen is refused at once, as runc does (`container's cgroup unexpectedly
+// frozen`), instead of hanging with its init frozen.
+func TestContractFrozenCgroup(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, "true")
+	id := newID(t)
+	cg := "casco-test-" + id
+	b.Spec.Linux.CgroupsPath = "/" + cg
+	mounts := cgroupMounts(t)
+	var freezeFile, frozen, thawed string
+	if mnt, ok := mounts["freezer"]; ok {
+		freezeFile, frozen, thawed = filepath.Join(mnt, cg, "freezer.state"), "FROZEN", "THAWED"
+	} else if mnt, ok := mounts[""]; ok && isCgroup2() {
+		freezeFile, frozen, thawed = filepath.Join(mnt, cg, "cgroup.freeze"), "1", "0"
+	} else {
+		t.Skip("no freezer: neither a v1 freezer hierarchy nor cgroup v2")
+	}
+	if err := os.Mkdir(filepath.Dir(freezeFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.WriteFile(freezeFile, []byte(thawed), 0o644)
+		os.Remove(filepath.Dir(freezeFile))
+	})
+	mustWrite(t, freezeFile, frozen)
+	b.save(t)
+	r.trackCleanup(id)
+	res := r.exec(runOpts{timeout: hangGuard}, "run", "--bundle", b.Dir, id)
+	if res.Err != nil || res.Code <= 0 || !mentions(res.Stderr, "frozen") {
+		t.Errorf("a container in a frozen cgroup must be refused naming the freeze: %s", res)
+	}
+}
+
+// TestContractPidsZero: runtime-spec 1.3 gives pids.limit 0 the kernel's
+// meaning (pids.max 0: no fork in the container), no longer "unset"; runc
+// does the same since 1.4.
+func TestContractPidsZero(t *testing.T) {
+	t.Parallel()
+	if runcOlderThan(4) && isRunc() {
+		t.Skipf("%s: pids.limit 0 as a limit came with runc 1.4", runtimeVersion())
+	}
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	b.Spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: i64(0)}
+	_, s := r.createStart(b)
+	ctrl := "pids"
+	if isCgroup2() {
+		ctrl = ""
+	}
+	if got := strings.TrimSpace(readFileString(cgroupFile(t, s.Pid, ctrl, "pids.max"))); got != "0" {
+		t.Errorf("pids.max = %q, want 0", got)
 	}
 }
