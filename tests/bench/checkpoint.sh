@@ -49,8 +49,9 @@ cat >"$work/rounds.sh" <<'EOF'
 #!/bin/sh
 # prints "label checkpoint|restore ms" per round
 bundle=$1 rounds=$2; shift 2
-# ns; busybox's date has no %N: /proc/uptime's centiseconds then
-now() { d=$(date +%s%N); case $d in *N) awk '{ printf "%d\n", $1 * 1000000000 }' /proc/uptime ;; *) echo "$d" ;; esac; }
+# microseconds; busybox's date has no %N (and its awk's %d is 32-bit):
+# /proc/uptime's centiseconds then
+now() { d=$(date +%s%N); case $d in *N) awk '{ printf "%.0f\n", $1 * 1000000 }' /proc/uptime ;; *) echo $((d / 1000)) ;; esac; }
 i=0
 while [ $i -lt "$rounds" ]; do
   i=$((i + 1))
@@ -66,8 +67,8 @@ while [ $i -lt "$rounds" ]; do
     t2=$(now)
     "$bin" --root $root delete -f $id >/dev/null 2>&1
     rm -rf $img
-    echo "$label checkpoint $(( (t1 - t0) / 1000 ))"
-    echo "$label restore $(( (t2 - t1) / 1000 ))"
+    echo "$label checkpoint $((t1 - t0))"
+    echo "$label restore $((t2 - t1))"
   done
 done
 EOF
