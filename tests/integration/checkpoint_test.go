@@ -609,3 +609,96 @@ func TestCheckpointErrors(t *testing.T) {
 		t.Errorf("the container died with the failed checkpoint")
 	}
 }
+
+// TestCheckpointLazyPages: a lazy-pages checkpoint says on --status-fd
+// when its page server is ready; a restore with --lazy-pages, fed by
+// `criu lazy-pages`, runs on and counts on, and the checkpoint then ends.
+func TestCheckpointLazyPages(t *testing.T) {
+	needCriu(t)
+	if out, err := exec.Command("criu", "check", "--feature", "uffd-noncoop").CombinedOutput(); err != nil {
+		t.Skipf("CRIU cannot restore lazily here (no non-cooperative userfaultfd): %s", lastLines(string(out), 2))
+	}
+	t.Parallel()
+	r, r2 := newRuntime(t), newRuntime(t)
+	b := countingBundle(t)
+	b.save(t)
+	id, id2 := newID(t), newID(t)
+	r.trackCleanup(id)
+	r2.trackCleanup(id2)
+	out := r.detached("run", "-d", "--bundle", b.Dir, id)
+	out.waitLine(t, "a count", func(l string) bool { return l == "2" })
+	img := filepath.Join(t.TempDir(), "img")
+	port := strconv.Itoa(27000 + int(idCounter.Add(1))%1000)
+
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer statusR.Close()
+	ckpt := exec.Command(runtimeBin, "--root", r.root, "checkpoint", "--lazy-pages", "--page-server", "127.0.0.1:"+port,
+		"--status-fd", "3", "--image-path", img, id)
+	ckpt.ExtraFiles = []*os.File{statusW}
+	// a file, not a pipe: CRIU's page server may outlive the command holding it
+	errFile := filepath.Join(t.TempDir(), "checkpoint.err")
+	ef, err := os.Create(errFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
+	ckpt.Stderr = ef
+	ckptErr := struct{ String func() string }{func() string { return readFileString(errFile) }}
+	if err := ckpt.Start(); err != nil {
+		t.Fatal(err)
+	}
+	statusW.Close()
+	ckptDone := make(chan error, 1)
+	go func() { ckptDone <- ckpt.Wait() }()
+	ended := false
+	defer func() {
+		if !ended {
+			ckpt.Process.Kill()
+			<-ckptDone
+		}
+	}()
+	ready := make(chan []byte, 1)
+	go func() {
+		buf := make([]byte, 1)
+		n, _ := statusR.Read(buf)
+		ready <- buf[:n]
+	}()
+	select {
+	case b := <-ready:
+		if len(b) != 1 || b[0] != 0 {
+			t.Fatalf("--status-fd gave %q, want one \\0; checkpoint: %s", b, ckptErr.String())
+		}
+	case err := <-ckptDone:
+		ended = true
+		t.Fatalf("the lazy checkpoint ended before it was ready: %v: %s", err, ckptErr.String())
+	case <-time.After(hangGuard):
+		t.Fatalf("--status-fd never said ready")
+	}
+
+	lazy := exec.Command("criu", "lazy-pages", "--page-server", "--address", "127.0.0.1", "--port", port, "-D", img, "-o", "lazy-pages.log")
+	if err := lazy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { lazy.Process.Kill(); lazy.Wait() }()
+	out2 := r2.detached("restore", "-d", "--lazy-pages", "--image-path", img, "--bundle", b.Dir, id2)
+	first := out2.waitLine(t, "a count", isNumber)
+	last := out.waitEOF(t)
+	if first != strconv.Itoa(last+1) {
+		t.Errorf("restored lazily the container counted on from %s, want %d", first, last+1)
+	}
+	select {
+	case err := <-ckptDone:
+		ended = true
+		if err != nil {
+			t.Errorf("the lazy checkpoint failed once its pages were taken: %v: %s", err, ckptErr.String())
+		}
+	case <-time.After(hangGuard):
+		t.Errorf("the lazy checkpoint never ended")
+	}
+	if s := r2.mustState(id2); s.Status != "running" {
+		t.Errorf("state of the lazily restored container: %+v", s)
+	}
+}
