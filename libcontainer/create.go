@@ -64,6 +64,11 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, err
 	}
 	s := b.Spec
+	holder, err := mapUsernsWithHelpers(s)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
+	}
+	defer holder.release()
 	ns, err := planNamespaces(s)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)

@@ -40,10 +40,12 @@ chown -R "$user:" "$home/rootfs"
 as_user() {
 	setpriv --reuid="$uid" --regid="$gid" --init-groups --reset-env \
 		env HOME="$home" USER="$user" XDG_RUNTIME_DIR="$run" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		CASCO="$home/casco" RUNC="$runc" UID_="$uid" GID_="$gid" sh -c "$1"
+		CASCO="$home/casco" RUNC="$runc" UID_="$uid" GID_="$gid" MAPS="$maps" BADMAPS="${maps/400000,/900000,}" sh -c "$1"
 }
 
 fails=0
+# several ranges: the caller's own id as 0, the suite's subordinate range above
+maps='m=lambda h: [{"containerID":0,"hostID":h,"size":1},{"containerID":1,"hostID":400000,"size":65536}]; c["linux"]["uidMappings"]=m(int(os.environ["UID_"])); c["linux"]["gidMappings"]=m(int(os.environ["GID_"]))'
 # case NAME SCRIPT: SCRIPT runs as the user with $RT set to each runtime
 # (and $rt its name); it exits 0 when the kernel agrees.
 case_() {
@@ -139,6 +141,31 @@ case_ "inside unshare --user --map-root-user" "$bundle"'
 	echo "$out"
 	set -- $out
 	[ "$1 $2 $3" = "0 0 1" ] && [ "$4" = 0 ] || exit 1'
+
+# 8. several ranges: newuidmap/newgidmap map the subordinate ids of
+# /etc/subuid and /etc/subgid; a file chowned to 1000 inside is 400999
+# outside
+case_ "several ranges through newuidmap/newgidmap" "$bundle"'
+	mkdir -p ~/b8tmp && rm -f ~/b8tmp/f ~/b8tmp/done
+	bundle b8 "[\"sh\",\"-c\",\"touch /tmp/f; chown 1000:1000 /tmp/f; touch /tmp/done; sleep 1000\"]" "$MAPS; c[\"process\"][\"capabilities\"][\"bounding\"]+=[\"CAP_CHOWN\"]; c[\"process\"][\"capabilities\"][\"effective\"]+=[\"CAP_CHOWN\"]; c[\"process\"][\"capabilities\"][\"permitted\"]+=[\"CAP_CHOWN\"]; c[\"mounts\"].append({\"destination\":\"/tmp\",\"type\":\"bind\",\"source\":os.environ[\"HOME\"]+\"/b8tmp\",\"options\":[\"rbind\"]})" || exit 1
+	$RT create --pid-file pid $rt-8-$$ || exit 1
+	pid=$(cat pid)
+	set -- $(cat /proc/$pid/uid_map /proc/$pid/gid_map)
+	$RT start $rt-8-$$ || exit 1
+	while [ ! -e ~/b8tmp/done ] && [ -d /proc/$pid ] && ! grep -q "^State:.*Z" /proc/$pid/status 2>/dev/null; do sleep 0.05; done
+	own=$(stat -c %u:%g ~/b8tmp/f)
+	$RT kill $rt-8-$$ KILL; while [ -d /proc/$pid ] && ! grep -q "^State:.*Z" /proc/$pid/status 2>/dev/null; do sleep 0.05; done
+	$RT delete -f $rt-8-$$
+	echo "maps: $* file: $own"
+	[ "$*" = "0 $UID_ 1 1 400000 65536 0 $GID_ 1 1 400000 65536" ] && [ "$own" = 400999:400999 ] || exit 1'
+
+# 9. a range /etc/subuid does not grant: one error naming the helper
+case_ "a range not in /etc/subuid: the helper's refusal, nothing left" "$bundle"'
+	bundle b9 "[\"true\"]" "$BADMAPS" || exit 1
+	if out=$($RT run $rt-9-$$ 2>&1); then echo "ran with an ungranted range"; exit 1; fi
+	echo "$out"
+	[ "$rt" = runc ] || echo "$out" | grep -q "newuidmap.*not allowed" || exit 1
+	! $RT state $rt-9-$$ 2>/dev/null'
 
 echo "rootless: $fails failing case(s)"
 [ $fails = 0 ]
