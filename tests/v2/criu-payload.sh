@@ -27,6 +27,12 @@ for t in ip iptables-save tar gzip; do
   command -v $t >/dev/null || { echo "criu-payload: no $t on this host (apt-get install iproute2 iptables)" >&2; exit 1; }
 done
 V2GUEST_DIR=${V2GUEST_DIR:-/var/tmp/casco-v2guest}
+# a machine that never booted the guest has no unpacked kernel yet: build it
+# (V2GUEST_BUILD: the guest's build-initramfs.sh), as the guest's first run would
+if [ ! -f "$V2GUEST_DIR/out/kernel-version" ] && [ -x "${V2GUEST_BUILD:-}" ]; then
+  mkdir -p "$V2GUEST_DIR"
+  flock "$V2GUEST_DIR/.build.lock" "$V2GUEST_BUILD" >&2
+fi
 kver=$(cat "$V2GUEST_DIR/out/kernel-version" 2>/dev/null || ls "$V2GUEST_DIR/build" | sed -n 's/^kernel-//p' | tail -1)
 moddir=$V2GUEST_DIR/build/kernel-$kver/lib/modules/$kver
 [ -f "$moddir/modules.dep" ] || { echo "criu-payload: no unpacked guest kernel under $V2GUEST_DIR/build" >&2; exit 1; }

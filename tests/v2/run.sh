@@ -51,7 +51,7 @@ cp "$busybox" "$work/busybox"
 # kernels (>= 6.13), it can on the guest's 6.1. Without criu on the host
 # those tests skip in the guest too, saying why.
 criu_files=
-if "$here/criu-payload.sh" "$work/criu" >&2; then
+if V2GUEST_BUILD=$(dirname "$guest")/build-initramfs.sh "$here/criu-payload.sh" "$work/criu" >&2; then
   criu_files="-f $work/criu:/job/criu"
 fi
 # The seccomp tests use the agent built above (SECCOMPAGENT): the guest has
