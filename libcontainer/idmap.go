@@ -122,10 +122,7 @@ func idmapTrees(b *Bundle, initPid int) (trees []idmapTree, err error) {
 }
 
 func idmapTreeOf(b *Bundle, m specs.Mount, rbind, ridmap bool, initPid int) (int, error) {
-	src := m.Source
-	if !filepath.IsAbs(src) {
-		src = filepath.Join(b.Path, src)
-	}
+	src := bindSource(b.Path, m)
 	userns, err := idmapUserns(b.Spec, m, initPid)
 	if err != nil {
 		return -1, err
@@ -170,20 +167,13 @@ func sendsTree(m specs.Mount, flags uintptr, e mountExt, userns bool, bundle str
 		// own, binds whatever the caller could reach, by path
 		return false
 	}
-	src := m.Source
-	if !filepath.IsAbs(src) {
-		src = filepath.Join(bundle, src)
-	}
-	_, err := os.Stat(src)
+	_, err := os.Stat(bindSource(bundle, m))
 	return err == nil
 }
 
 // bindTreeOf is a detached copy of a bind mount's source, opened by us.
 func bindTreeOf(b *Bundle, m specs.Mount, rbind bool) (int, error) {
-	src := m.Source
-	if !filepath.IsAbs(src) {
-		src = filepath.Join(b.Path, src)
-	}
+	src := bindSource(b.Path, m)
 	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
 	if rbind {
 		flags |= unix.AT_RECURSIVE
@@ -193,6 +183,14 @@ func bindTreeOf(b *Bundle, m specs.Mount, rbind bool) (int, error) {
 		return -1, fmt.Errorf("bind: open_tree %s: %w", src, err)
 	}
 	return tree, nil
+}
+
+// bindSource is a bind's source on the host: relative to the bundle unless absolute.
+func bindSource(bundle string, m specs.Mount) string {
+	if filepath.IsAbs(m.Source) {
+		return m.Source
+	}
+	return filepath.Join(bundle, m.Source)
 }
 
 // sendTrees hands the trees to the init, one fd per message, in plan order.

@@ -93,10 +93,7 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 	case m.Type == "cgroup" || m.Type == "cgroup2":
 		return p.cgroupMount(r, m, flags)
 	case isBind(m, flags):
-		src := m.Source
-		if !filepath.IsAbs(src) {
-			src = filepath.Join(r.bundle, src)
-		}
+		src := bindSource(r.bundle, m)
 		kind := mountDir
 		st, err := os.Stat(src)
 		switch {
