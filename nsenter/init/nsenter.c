@@ -1076,11 +1076,12 @@ static void op_caps(struct op *op)
 }
 
 /*
- * op_lookpath finds the executable as runc does: a name with a slash is
- * taken as it is once it exists, a bare name is looked up in PATH for a
- * regular file with an exec bit. Whether the process may run it is for
- * execve to say (a user with CAP_DAC_OVERRIDE may run a file only others
- * can execute, which access(2) would refuse).
+ * op_lookpath finds the executable as runc does (Go's exec.LookPath, with
+ * its messages, which engines map to exit codes: Docker's 126 and 127): a
+ * name with a slash is taken as it is, a bare name is looked up in PATH;
+ * either must be a file with an exec bit. Whether the process may run it
+ * is then for execve to say (a user with CAP_DAC_OVERRIDE may run a file
+ * only others can execute, which access(2) would refuse).
  */
 static void op_lookpath(struct op *op)
 {
@@ -1089,9 +1090,9 @@ static void op_lookpath(struct op *op)
 	struct stat sb;
 	if (strchr(name, '/')) {
 		if (stat(name, &sb) < 0)
-			fail(errno, "exec %s", name);
-		if (S_ISDIR(sb.st_mode))
-			fail(EACCES, "exec %s", name);
+			fail(errno, "exec: \"%s\": stat %s", name, name);
+		if (S_ISDIR(sb.st_mode) || !(sb.st_mode & 0111))
+			fail(EACCES, "exec: \"%s\"", name);
 		snprintf(st.exe, sizeof(st.exe), "%s", name);
 		return;
 	}
