@@ -64,6 +64,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, err
 	}
 	s := b.Spec
+	bindSysWhereRefused(s) // before a helper's namespace is joined by path
 	holder, err := mapUsernsWithHelpers(s)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)

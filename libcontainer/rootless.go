@@ -35,3 +35,28 @@ func denySetgroups() bool {
 	b, err := os.ReadFile("/proc/self/setgroups")
 	return err == nil && bytes.Equal(bytes.TrimSpace(b), []byte("deny"))
 }
+
+// bindSysWhereRefused turns a sysfs mount the kernel would refuse into a
+// recursive bind of the host's /sys with the same options, as runc does.
+// Mounting sysfs takes CAP_SYS_ADMIN over the user namespace that owns
+// the network namespace: a container that creates its own user namespace
+// but keeps a network namespace it did not create (the host's, or one
+// joined by path) is always refused. The bind shows the same host sysfs a
+// sysfs mount in that network namespace would, and the host's locked
+// flags (nosuid, nodev, noexec) stay on it.
+func bindSysWhereRefused(s *specs.Spec) {
+	if !hasNamespace(s, specs.UserNamespace) || nsPath(s, specs.UserNamespace) != "" {
+		return
+	}
+	if hasNamespace(s, specs.NetworkNamespace) && nsPath(s, specs.NetworkNamespace) == "" {
+		return
+	}
+	for i, m := range s.Mounts {
+		if m.Type != "sysfs" {
+			continue
+		}
+		opts := []string{"rbind"}
+		opts = append(opts, m.Options...)
+		s.Mounts[i] = specs.Mount{Destination: m.Destination, Type: "bind", Source: "/sys", Options: opts}
+	}
+}

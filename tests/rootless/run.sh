@@ -167,5 +167,15 @@ case_ "a range not in /etc/subuid: the helper's refusal, nothing left" "$bundle"
 	[ "$rt" = runc ] || echo "$out" | grep -q "newuidmap.*not allowed" || exit 1
 	! $RT state $rt-9-$$ 2>/dev/null'
 
+# 10. a config asking for a new sysfs without its own network namespace
+# (refused by the kernel in a user namespace) gets the host's /sys bound,
+# read-only with its locked flags; linux.devices are binds of host nodes
+case_ "sysfs refused: /sys bound instead; linux.devices bound, not mknod" "$bundle"'
+	bundle b10 "[\"sh\",\"-c\",\"grep -E \\\" /(sys|dev/fuse) \\\" /proc/self/mountinfo; stat -c %t,%T /dev/fuse\"]" "c[\"mounts\"]=[m if m[\"destination\"]!=\"/sys\" else {\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]} for m in c[\"mounts\"]]; c[\"linux\"][\"devices\"]=[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229}]" || exit 1
+	out=$($RT run $rt-10-$$ 2>&1) || { echo "$out"; exit 1; }
+	echo "$out"
+	echo "$out" | grep " /sys " | grep -q "ro,nosuid,nodev,noexec.* - sysfs " || exit 1
+	echo "$out" | grep -q " /dev/fuse .* - devtmpfs " && echo "$out" | grep -q "^a,e5$" || exit 1'
+
 echo "rootless: $fails failing case(s)"
 [ $fails = 0 ]
