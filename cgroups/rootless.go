@@ -37,3 +37,9 @@ var limitField = map[string]string{
 	"hugetlb":  "hugepageLimits",
 	"unified":  "unified",
 }
+
+// Unmanaged is the manager of a rootless container that got no cgroup of
+// its own: every operation has nothing to do, and a limit is refused
+// (rootlessLimitError). exec uses it to start processes in such a
+// container, as runc does.
+func Unmanaged() Manager { return newFs(map[string]string{}, Options{Rootless: true}) }

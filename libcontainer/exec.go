@@ -69,6 +69,9 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	logrus.Debugf("exec %v in container %s: joining the namespaces of init %d", o.Process.Args, c.State.ID, c.State.Pid)
 
 	mgr, err := c.cgroup()
+	if err != nil && c.State.Rootless && len(c.State.CgroupPaths) == 0 {
+		mgr, err = cgroups.Unmanaged(), nil // a rootless container without a cgroup of its own
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
 	}

@@ -82,7 +82,7 @@ case_ "spec --rootless, run: uid_map, gid_map, setgroups, default root" "$bundle
 
 # 2. create/start/state/kill/delete: the init, seen from the host, runs as
 # the user; no cgroup of its own on a tree the user may not write
-case_ "lifecycle: init runs as the user on the host, kill, delete" "$bundle"'
+case_ "lifecycle: init runs as the user on the host, exec, kill, delete" "$bundle"'
 	bundle b2 "[\"sleep\",\"1000\"]" || exit 1
 	id=$rt-2-$$
 	$RT create --pid-file pid $id || exit 1
@@ -91,6 +91,8 @@ case_ "lifecycle: init runs as the user on the host, kill, delete" "$bundle"'
 	grep -q "^Gid:[[:space:]]*$GID_[[:space:]]" /proc/$pid/status || { grep Gid /proc/$pid/status; exit 1; }
 	[ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ] || { echo "no user namespace"; exit 1; }
 	$RT start $id && $RT state $id | grep -q "\"status\": \"running\"" || exit 1
+	set -- $($RT exec $id cat /proc/self/uid_map) || exit 1
+	[ "$1 $2 $3" = "0 $UID_ 1" ] || { echo "exec: uid_map $*"; exit 1; }
 	$RT kill $id KILL || exit 1
 	while [ -d /proc/$pid ] && ! grep -q "^State:.*Z" /proc/$pid/status 2>/dev/null; do sleep 0.05; done
 	$RT delete $id || exit 1
