@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli"
+
+	"github.com/casco-runtime/casco/libcontainer"
 )
 
 // defaultRoot is where state lives when --root is not given: /run/casco
@@ -27,7 +27,7 @@ func honorXDGRuntimeDir() bool {
 	if os.Geteuid() != 0 {
 		return true
 	}
-	if !inUserNS() {
+	if !libcontainer.RunningInUserNS() {
 		return false
 	}
 	return os.Getenv("USER") != "root"
@@ -44,7 +44,7 @@ func rootlessCgroups(ctx *cli.Context) bool {
 	case "false":
 		return false
 	}
-	return os.Geteuid() != 0 || inUserNS()
+	return os.Geteuid() != 0 || libcontainer.RunningInUserNS()
 }
 
 // checkRootlessFlag refuses a --rootless value runc would refuse, before
@@ -56,16 +56,4 @@ func checkRootlessFlag(ctx *cli.Context) error {
 	default:
 		return fmt.Errorf("--rootless %q: want true, false or auto", v)
 	}
-}
-
-// inUserNS reports whether casco runs in a user namespace other than the
-// initial one: the initial namespace maps the whole 32-bit range.
-func inUserNS() bool {
-	f, err := os.Open("/proc/self/uid_map")
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	line, _ := bufio.NewReader(f).ReadString('\n')
-	return strings.Join(strings.Fields(line), " ") != "0 0 4294967295"
 }

@@ -226,8 +226,9 @@ func (p *plan) device(r *rootfsPlan, d specs.LinuxDevice) error {
 	if !filepath.IsAbs(d.Path) || !strings.HasPrefix(filepath.Clean(d.Path), "/dev/") {
 		return fmt.Errorf("linux.devices: path %q must be under /dev", d.Path)
 	}
-	if r.newUserns {
-		// mknod is not allowed in a user namespace: bind the host's node
+	if r.newUserns || RunningInUserNS() {
+		// mknod is not allowed in a user namespace (the container's, or
+		// the one casco runs in, as under rootless podman): bind the host's node
 		p.add(opBindDev, nil, d.Path, d.Path)
 		return nil
 	}

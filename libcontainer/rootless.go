@@ -1,9 +1,11 @@
 package libcontainer
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"os"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -59,4 +61,16 @@ func bindSysWhereRefused(s *specs.Spec) {
 		opts = append(opts, m.Options...)
 		s.Mounts[i] = specs.Mount{Destination: m.Destination, Type: "bind", Source: "/sys", Options: opts}
 	}
+}
+
+// RunningInUserNS reports whether casco runs in a user namespace other
+// than the initial one, which alone maps the whole 32-bit range.
+func RunningInUserNS() bool {
+	f, err := os.Open("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	return strings.Join(strings.Fields(line), " ") != "0 0 4294967295"
 }

@@ -27,7 +27,7 @@ cleanup() {
 	for p in $(pgrep -u "$uid"); do kill -9 "$p" 2>/dev/null; done
 	userdel -r "$user" 2>/dev/null
 	sed -i "/^$user:/d" /etc/subuid /etc/subgid
-	rm -rf "$run"
+	rm -rf "$run" "$run.out.runc" "$run.out.casco"
 }
 trap cleanup EXIT
 usermod --add-subuids 400000-465535 --add-subgids 400000-465535 "$user" || exit 1
@@ -178,6 +178,24 @@ case_ "sysfs refused: /sys bound instead; linux.devices bound, not mknod" "$bund
 	echo "$out"
 	echo "$out" | grep " /sys " | grep -q "ro,nosuid,nodev,noexec.* - sysfs " || exit 1
 	echo "$out" | grep -q " /dev/fuse .* - devtmpfs " && echo "$out" | grep -q "^a,e5$" || exit 1'
+
+# 11. rootless podman (vfs storage, no network): podman runs the runtime
+# from inside its own user namespace, as uid 0 there
+if command -v podman >/dev/null; then
+	tar -C "$home/rootfs" -cf "$home/rootfs.tar" . && chown "$user:" "$home/rootfs.tar"
+	case_ "podman --runtime, vfs, --network none: run, exec, stop, rm" '
+	pm="podman --storage-driver vfs --runtime $RT"
+	$pm image exists localhost/rl-bb || $pm import rootfs.tar localhost/rl-bb >/dev/null || exit 1
+	out=$($pm run --rm --network none localhost/rl-bb cat /proc/self/uid_map) || exit 1
+	echo "$out"
+	set -- $out
+	[ "$1 $2 $3 $4 $5 $6" = "0 $UID_ 1 1 400000 65536" ] || exit 1
+	$pm run -d --name $rt-11 --network none localhost/rl-bb sleep 1000 >/dev/null || exit 1
+	[ "$($pm exec $rt-11 id -u)" = 0 ] || exit 1
+	$pm stop -t 1 $rt-11 >/dev/null && $pm rm $rt-11 >/dev/null || exit 1'
+else
+	echo "skip  rootless podman: podman is not installed"
+fi
 
 echo "rootless: $fails failing case(s)"
 [ $fails = 0 ]
