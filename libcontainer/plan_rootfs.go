@@ -81,10 +81,13 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 		return err
 	}
 	ext := mountExtOf(m)
-	if isBind(m, flags) && flags&unix.MS_REC != 0 && flags&unix.MS_RDONLY != 0 && ext.attrClr&unix.MOUNT_ATTR_RDONLY == 0 {
-		// "ro" on an rbind means the whole tree: a remount makes only its
-		// top read-only, and the mounts below (the cgroup mounts under a
-		// bound /sys) would stay writable. runc leaves them writable.
+	if isBind(m, flags) && flags&unix.MS_REC != 0 && flags&unix.MS_RDONLY != 0 && ext.attrClr&unix.MOUNT_ATTR_RDONLY == 0 &&
+		isKernelTree(bindSource(r.bundle, m)) {
+		// "ro" on an rbind makes only the top read-only (runc, and
+		// Kubernetes' RecursiveReadOnly: false, which sends rro for the
+		// whole tree). Below a kernel tree such as the host's /sys that
+		// would leave the host's cgroup mounts writable, which no author
+		// of "ro" means: there the whole tree is made read-only.
 		ext.recursive = true
 		ext.attrSet |= unix.MOUNT_ATTR_RDONLY
 	}
@@ -257,4 +260,20 @@ func (p *plan) device(r *rootfsPlan, d specs.LinuxDevice) error {
 	dev := unix.Mkdev(uint32(d.Major), uint32(d.Minor))
 	p.add(opMknod, ints(uint64(typ|mode), dev, uint64(uid), uint64(gid)), d.Path)
 	return nil
+}
+
+// isKernelTree reports whether a bind source is a tree of the kernel's
+// own state (sysfs, procfs, a cgroup hierarchy), whose writable submounts
+// would let a container change the host. The source is the config's host
+// path, not the container's.
+func isKernelTree(src string) bool {
+	var fs unix.Statfs_t
+	if unix.Statfs(src, &fs) != nil {
+		return false
+	}
+	switch fs.Type {
+	case unix.SYSFS_MAGIC, unix.PROC_SUPER_MAGIC, unix.CGROUP_SUPER_MAGIC, unix.CGROUP2_SUPER_MAGIC:
+		return true
+	}
+	return false
 }
