@@ -41,7 +41,8 @@ type ExecOpts struct {
 // identity, capabilities, rlimits and the container's seccomp filter. It
 // returns once the process runs.
 func (c *Container) Exec(o *ExecOpts) (*Init, error) {
-	switch status := c.Status(); {
+	status := c.Status()
+	switch {
 	case status == Stopped:
 		return nil, errors.New("cannot exec in a stopped container")
 	case status == Paused && !o.IgnorePaused:
@@ -100,6 +101,9 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	}, &spec, "", nsPlan{}, mgr)
 	if err != nil {
 		return nil, err
+	}
+	if status == Paused {
+		sp.addAfterStart()
 	}
 	defer sp.closeParentCopies()
 	proc, err := sp.start()

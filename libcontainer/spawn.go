@@ -123,6 +123,18 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 	return sp, nil
 }
 
+// addAfterStart has the parent move the child into its cgroup once it has
+// exec'd the init, instead of cloning it there: a child cloned into a
+// frozen cgroup (exec --ignore-paused) freezes before its exec, and
+// ForkExec's parent (a vfork) waits for that exec, deaf to any signal but
+// SIGKILL.
+func (sp *spawn) addAfterStart() {
+	if sp.attr.Sys.UseCgroupFD {
+		sp.attr.Sys.UseCgroupFD = false
+		sp.needAdd = true
+	}
+}
+
 // stdio returns the child's fds 0-2; what the caller left nil is /dev/null.
 func (sp *spawn) stdio(files ...*os.File) ([]uintptr, error) {
 	fds := make([]uintptr, len(files))

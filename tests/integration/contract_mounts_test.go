@@ -151,7 +151,6 @@ func TestContractTmpfsMode(t *testing.T) {
 	}
 }
 
-
 // TestContractMountSourceFromEarlierMount: a bind mount whose source is a
 // path that only an earlier mount of the container makes exist (inside the
 // rootfs, in the container's mount namespace) is mounted, as with runc.

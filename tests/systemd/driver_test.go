@@ -275,4 +275,3 @@ func TestDefaultCgroupsPath(t *testing.T) {
 	mustRT(t, "delete", "--force", id)
 	noTrace(t, unit, dir)
 }
-
