@@ -313,9 +313,10 @@ func TestContractHookContext(t *testing.T) {
 	b.Spec.Hooks = &specs.Hooks{
 		// argv[0] "-sh", not the path: a host whose /bin/sh is busybox (the
 		// v2 guest) picks its applet from argv[0], and "-sh" (a login
-		// shell) is one every shell takes
+		// shell) is one every shell takes. createContainer runs before
+		// pivot_root, so its /bin/sh is the host's too.
 		CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"-sh", "-c", `echo "$0" > ` + out + `/rt-argv0; pwd > ` + out + `/rt-cwd`}}},
-		CreateContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"cc-hook", "-c",
+		CreateContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"-sh", "-c",
 			`echo "$0" > cc-argv0; pwd -P > cc-cwd; readlink /proc/self/ns/mnt > cc-mnt; echo "$CONTRACT_VAR" > cc-env`}}},
 		StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", `echo "$CONTRACT_VAR" > ` + out + `/sc-env`}}},
 	}
@@ -325,7 +326,7 @@ func TestContractHookContext(t *testing.T) {
 	checks := []struct{ file, want string }{
 		{filepath.Join(out, "rt-argv0"), "-sh"},
 		{filepath.Join(out, "rt-cwd"), bundleDir},
-		{filepath.Join(b.Rootfs, "cc-argv0"), "cc-hook"},
+		{filepath.Join(b.Rootfs, "cc-argv0"), "-sh"},
 		{filepath.Join(b.Rootfs, "cc-cwd"), root},
 		{filepath.Join(b.Rootfs, "cc-mnt"), nsLink(t, s.Pid, "mnt")},
 		{filepath.Join(b.Rootfs, "cc-env"), "from-process"},
