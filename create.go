@@ -16,6 +16,7 @@ var createFlags = []cli.Flag{
 	cli.BoolFlag{Name: "no-pivot", Usage: "use move + chroot instead of pivot_root (for a rootfs on ramfs)"},
 	cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a session keyring for the container"},
 	cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds after stdio (3..3+N-1) to the container"},
+	cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the container's init"},
 }
 
 var createCommand = cli.Command{
@@ -52,6 +53,7 @@ func createOpts(ctx *cli.Context, id string) *libcontainer.CreateOpts {
 		ID:            id,
 		Bundle:        bundle,
 		PidFile:       ctx.String("pid-file"),
+		PidfdSocket:   ctx.String("pidfd-socket"),
 		ConsoleSocket: ctx.String("console-socket"),
 		NoPivot:       ctx.Bool("no-pivot"),
 		NoNewKeyring:  ctx.Bool("no-new-keyring"),

@@ -25,6 +25,7 @@ type CreateOpts struct {
 	ID            string
 	Bundle        string
 	PidFile       string
+	PidfdSocket   string   // unix socket that gets a pidfd of the init (runc 1.2's --pidfd-socket)
 	ConsoleSocket string   // path of the engine's console socket
 	Console       *os.File // an already connected console socket (foreground run -t)
 	NoPivot       bool
@@ -285,6 +286,11 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	}
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, init.Pid); err != nil {
+			return nil, nil, err
+		}
+	}
+	if o.PidfdSocket != "" {
+		if err := sendPidfd(o.PidfdSocket, init.Pid); err != nil {
 			return nil, nil, err
 		}
 	}
