@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/urfave/cli"
@@ -24,20 +23,7 @@ var restoreCommand = cli.Command{
 		cli.StringFlag{Name: "lsm-profile", Usage: "LSM profile for the restored processes, TYPE:NAME"},
 		cli.StringFlag{Name: "lsm-mount-context", Usage: "LSM mount context for the restored mounts"},
 	}, criuFlags...),
-	Action: func(ctx *cli.Context) error {
-		id, err := idArg(ctx)
-		if err != nil {
-			return err
-		}
-		code, err := restore(ctx, id)
-		if err != nil {
-			return fmt.Errorf("restore %q: %w", id, err)
-		}
-		if code != 0 {
-			return &exitCode{code}
-		}
-		return nil
-	},
+	Action: waitAction("restore", restore),
 }
 
 // restore is run's shape with CRIU in place of create + start: in the

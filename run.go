@@ -17,20 +17,26 @@ var runCommand = cli.Command{
 		cli.BoolFlag{Name: "detach, d", Usage: "return once the container runs"},
 		cli.BoolFlag{Name: "keep", Usage: "keep the container's state after it exits"},
 	}, createFlags...),
-	Action: func(ctx *cli.Context) error {
+	Action: waitAction("run", run),
+}
+
+// waitAction is the Action of a command that runs a container and, in the
+// foreground, exits with its process's code (run, restore).
+func waitAction(verb string, fn func(*cli.Context, string) (int, error)) func(*cli.Context) error {
+	return func(ctx *cli.Context) error {
 		id, err := idArg(ctx)
 		if err != nil {
 			return err
 		}
-		code, err := run(ctx, id)
+		code, err := fn(ctx, id)
 		if err != nil {
-			return fmt.Errorf("run %q: %w", id, err)
+			return fmt.Errorf("%s %q: %w", verb, id, err)
 		}
 		if code != 0 {
 			return &exitCode{code}
 		}
 		return nil
-	},
+	}
 }
 
 // run is create + start, and in the foreground it passes signals and the

@@ -72,17 +72,9 @@ func TestLinuxExtRefused(t *testing.T) {
 		"mempolicy-nodes": {func(l *specs.Linux) { l.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind} }, "linux.memoryPolicy"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := newRuntime(t)
 			b := newBundle(t, "true")
 			tc.set(b.Spec.Linux)
-			id, res := r.runForeground(b)
-			if res.Code == 0 || !strings.Contains(res.Stderr, tc.want) {
-				if res.Code != 0 && knownRuncBug(t, "runc names the field differently") {
-					return
-				}
-				t.Errorf("want a refusal naming %s: %s", tc.want, res)
-			}
-			noLeftovers(t, r, b, id, "")
+			mustRefuseNaming(t, b, tc.want)
 		})
 	}
 }

@@ -125,17 +125,24 @@ func TestProcessSchedulingRefused(t *testing.T) {
 		"cpus": {func(p *specs.Process) { p.ExecCPUAffinity = &specs.CPUAffinity{Final: "1-x"} }, "process.execCPUAffinity.final"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := newRuntime(t)
 			b := newBundle(t, "true")
 			tc.set(b.Spec.Process)
-			id, res := r.runForeground(b)
-			if res.Code == 0 || !strings.Contains(res.Stderr, tc.want) {
-				if res.Code != 0 && knownRuncBug(t, "runc names the field differently") {
-					return
-				}
-				t.Errorf("want a refusal naming %s: %s", tc.want, res)
-			}
-			noLeftovers(t, r, b, id, "")
+			mustRefuseNaming(t, b, tc.want)
 		})
 	}
+}
+
+// mustRefuseNaming runs b in the foreground and wants it refused with an
+// error naming field, leaving nothing behind.
+func mustRefuseNaming(t *testing.T, b *bundle, field string) {
+	t.Helper()
+	r := newRuntime(t)
+	id, res := r.runForeground(b)
+	if res.Code == 0 || !strings.Contains(res.Stderr, field) {
+		if res.Code != 0 && knownRuncBug(t, "runc names the field differently") {
+			return
+		}
+		t.Errorf("want a refusal naming %s: %s", field, res)
+	}
+	noLeftovers(t, r, b, id, "")
 }
