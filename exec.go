@@ -171,15 +171,7 @@ func execSpec(ctx *cli.Context, base *specs.Process) (*specs.Process, error) {
 		}
 	}
 	if caps := ctx.StringSlice("cap"); len(caps) > 0 {
-		// never inheritable or ambient: those would outlive the exec (CVE-2022-29162)
-		c := specs.LinuxCapabilities{}
-		if p.Capabilities != nil {
-			c = *p.Capabilities
-		}
-		c.Bounding = append(append([]string{}, c.Bounding...), caps...)
-		c.Effective = append(append([]string{}, c.Effective...), caps...)
-		c.Permitted = append(append([]string{}, c.Permitted...), caps...)
-		p.Capabilities = &c
+		p.Capabilities = addExecCaps(p.Capabilities, caps)
 	}
 	if ctx.Bool("no-new-privs") {
 		p.NoNewPrivileges = true
@@ -191,4 +183,25 @@ func execSpec(ctx *cli.Context, base *specs.Process) (*specs.Process, error) {
 		p.SelinuxLabel = l
 	}
 	return &p, nil
+}
+
+// addExecCaps adds exec --cap's capabilities to the bounding, effective and
+// permitted sets, never to the inheritable set: an inheritable capability
+// would outlive the exec into any program with file capabilities
+// (CVE-2022-29162). They go to the ambient set only where the config gives
+// inheritable capabilities, as runc 1.2's exec: the kernel keeps an ambient
+// capability only if it is also inheritable, so --cap can make ambient
+// only what the config already made inheritable.
+func addExecCaps(c *specs.LinuxCapabilities, caps []string) *specs.LinuxCapabilities {
+	n := specs.LinuxCapabilities{}
+	if c != nil {
+		n = *c
+	}
+	n.Bounding = append(append([]string{}, n.Bounding...), caps...)
+	n.Effective = append(append([]string{}, n.Effective...), caps...)
+	n.Permitted = append(append([]string{}, n.Permitted...), caps...)
+	if len(n.Inheritable) > 0 {
+		n.Ambient = append(append([]string{}, n.Ambient...), caps...)
+	}
+	return &n
 }

@@ -663,3 +663,74 @@ func TestContractPidsZero(t *testing.T) {
 		t.Errorf("pids.max = %q, want 0", got)
 	}
 }
+
+// TestContractExecCapAmbient: `exec --cap` never makes a capability
+// inheritable (CVE-2022-29162), and makes it ambient only where the config
+// gives inheritable capabilities (runc 1.2's exec), so an exec'd process
+// keeps across its own execve only what the config made inheritable. Read
+// from /proc/<pid>/status of exec'd processes, with and without --cap.
+func TestContractExecCapAmbient(t *testing.T) {
+	t.Parallel()
+	base := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
+	plus := func(c ...string) []string { return append(append([]string{}, base...), c...) }
+	cases := []struct {
+		name       string
+		caps       specs.LinuxCapabilities
+		cap        []string // exec --cap
+		inh, amb   []string // what the exec'd process must have
+		needRunc12 bool
+	}{
+		{name: "no-inheritable", caps: specs.LinuxCapabilities{Bounding: plus("CAP_SYS_ADMIN"), Effective: base, Permitted: base},
+			cap: []string{"CAP_SYS_ADMIN"}},
+		{name: "no-inheritable-no-cap", caps: specs.LinuxCapabilities{Bounding: base, Effective: base, Permitted: base}},
+		{name: "inheritable-no-cap", caps: specs.LinuxCapabilities{Bounding: plus("CAP_NET_RAW", "CAP_SYS_ADMIN"),
+			Effective: plus("CAP_NET_RAW"), Permitted: plus("CAP_NET_RAW"),
+			Inheritable: []string{"CAP_NET_RAW", "CAP_SYS_ADMIN"}, Ambient: []string{"CAP_NET_RAW"}},
+			inh: []string{"CAP_NET_RAW", "CAP_SYS_ADMIN"}, amb: []string{"CAP_NET_RAW"}},
+		{name: "inheritable-cap", caps: specs.LinuxCapabilities{Bounding: plus("CAP_NET_RAW", "CAP_SYS_ADMIN"),
+			Effective: plus("CAP_NET_RAW"), Permitted: plus("CAP_NET_RAW"),
+			Inheritable: []string{"CAP_NET_RAW", "CAP_SYS_ADMIN"}, Ambient: []string{"CAP_NET_RAW"}},
+			cap: []string{"CAP_SYS_ADMIN"},
+			inh: []string{"CAP_NET_RAW", "CAP_SYS_ADMIN"}, amb: []string{"CAP_NET_RAW", "CAP_SYS_ADMIN"}, needRunc12: true},
+		{name: "inheritable-cap-not-inheritable", caps: specs.LinuxCapabilities{Bounding: plus("CAP_NET_RAW"),
+			Effective: plus("CAP_NET_RAW"), Permitted: plus("CAP_NET_RAW"),
+			Inheritable: []string{"CAP_NET_RAW"}, Ambient: []string{"CAP_NET_RAW"}},
+			cap: []string{"CAP_SYS_ADMIN"},
+			inh: []string{"CAP_NET_RAW"}, amb: []string{"CAP_NET_RAW"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if tc.needRunc12 && runcBefore12(t, "exec --cap adding to the ambient set") {
+				return
+			}
+			r := newRuntime(t)
+			b := newBundle(t, sleeper...)
+			caps := tc.caps
+			b.Spec.Process.Capabilities = &caps
+			c, _ := r.createStart(b)
+			pidFile := filepath.Join(r.dir, "exec-"+tc.name+".pid")
+			args := []string{"exec", "--detach", "--pid-file", pidFile}
+			for _, n := range tc.cap {
+				args = append(args, "--cap", n)
+			}
+			r.mustRun(append(args, c.ID, "sleep", "300")...)
+			pid, err := strconv.Atoi(strings.TrimSpace(readFileString(pidFile)))
+			if err != nil {
+				t.Fatalf("pid file: %v", err)
+			}
+			got := statusCaps(t, pid)
+			if want := capMask(t, tc.inh); got["CapInh"] != want {
+				t.Errorf("CapInh = %016x, want %016x", got["CapInh"], want)
+			}
+			if want := capMask(t, tc.amb); got["CapAmb"] != want {
+				t.Errorf("CapAmb = %016x, want %016x", got["CapAmb"], want)
+			}
+			for _, n := range tc.cap {
+				if m := capMask(t, []string{n}); got["CapPrm"]&m == 0 || got["CapEff"]&m == 0 || got["CapBnd"]&m == 0 {
+					t.Errorf("--cap %s missing from the permitted, effective or bounding set: %v", n, got)
+				}
+			}
+		})
+	}
+}
