@@ -161,3 +161,67 @@ func TestDeviceEmulationMatchesKernelV1(t *testing.T) {
 		t.Error("default rules lost after a repeated Set")
 	}
 }
+
+// equalsList reports whether devices.list shows exactly this state (never
+// for an allow-by-default state with exceptions, which the list hides).
+func (s v1DeviceState) equalsList(list string) bool {
+	got := parseV1List(list)
+	if got == nil || got.defaultAllow != s.defaultAllow {
+		return false
+	}
+	if s.defaultAllow {
+		return len(s.exceptions) == 0
+	}
+	if len(got.exceptions) != len(s.exceptions) {
+		return false
+	}
+	for k, v := range s.exceptions {
+		if got.exceptions[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestV1Transition: between two deny-by-default states only the difference
+// is written, access taken away before access given; a change of default,
+// or a start the list cannot show (allow by default), begins with a reset.
+func TestV1Transition(t *testing.T) {
+	state := func(allow bool, rules ...specs.LinuxDeviceCgroup) v1DeviceState {
+		parsed, err := parseDeviceRules(append([]specs.LinuxDeviceCgroup{{Allow: allow, Access: "rwm"}}, rules...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return emulateV1(parsed)
+	}
+	lines := func(rules []deviceRule) string {
+		var out []string
+		for _, r := range rules {
+			verb := "deny"
+			if r.Allow {
+				verb = "allow"
+			}
+			out = append(out, verb+" "+r.v1Line())
+		}
+		return strings.Join(out, "; ")
+	}
+	from := state(false, devRule(true, "c", 1, 3, "rwm"), devRule(true, "c", 1, 5, "rwm"), devRule(true, "b", 8, -1, "r"))
+	to := state(false, devRule(true, "c", 1, 3, "rw"), devRule(true, "c", 1, 8, "rwm"), devRule(true, "b", 8, -1, "r"))
+	cases := []struct {
+		name string
+		from *v1DeviceState
+		to   v1DeviceState
+		want string
+	}{
+		{"unchanged", &from, from, ""},
+		{"whitelist", &from, to, "deny c 1:3 m; deny c 1:5 rwm; allow c 1:8 rwm"},
+		{"unknown", nil, to, "deny a *:* rwm; allow b 8:* r; allow c 1:3 rw; allow c 1:8 rwm"},
+		{"to-allow", &from, state(true, devRule(false, "c", 1, 3, "w")), "allow a *:* rwm; deny c 1:3 w"},
+		{"from-allow", &v1DeviceState{defaultAllow: true, exceptions: map[deviceKey]int32{}}, state(true), "allow a *:* rwm"},
+	}
+	for _, c := range cases {
+		if got := lines(v1Transition(c.from, c.to)); got != c.want {
+			t.Errorf("%s: writes %q, want %q", c.name, got, c.want)
+		}
+	}
+}

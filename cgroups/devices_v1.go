@@ -1,33 +1,33 @@
 package cgroups
 
 import (
+	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// setDevicesV1 resets the cgroup to "deny everything" and replays the
-// rules in order: the kernel's v1 devices controller applies each line as
-// it comes, so later rules override earlier ones exactly as the spec
-// orders them. Rules are validated before the first write so a bad list
-// never leaves a half-open cgroup behind.
-//
-// The reset briefly denies every device, which a running container would
-// notice (an update re-sends the full resources, devices included). So
-// when devices.list already shows exactly the state the rules lead to,
-// nothing is written at all.
+// setDevicesV1 moves the cgroup from what devices.list shows to the state
+// the rules lead to with the fewest writes, as runc's transition does: no
+// write at all when nothing changes (an update re-sends the full resources,
+// devices included); on a deny-by-default cgroup, the access to take away
+// first, then the access to add, so no write ever allows a device the
+// rules deny, and no allowed device is denied for a moment. Only a change
+// of default, or a cgroup whose exceptions devices.list hides (allow by
+// default), starts from a reset ("a" to devices.allow or devices.deny).
+// Rules are validated before the first write so a bad list never leaves a
+// half-open cgroup behind.
 func setDevicesV1(dir string, r *specs.LinuxResources) error {
 	rules, err := parseDeviceRules(r.Devices)
 	if err != nil {
 		return err
 	}
-	if cur, err := readFile(dir, "devices.list"); err == nil && emulateV1(rules).equalsList(cur) {
-		return nil
+	target := emulateV1(rules)
+	var from *v1DeviceState
+	if list, err := readFile(dir, "devices.list"); err == nil {
+		from = parseV1List(list)
 	}
-	if err := writeFile(dir, "devices.deny", "a"); err != nil {
-		return err
-	}
-	for _, rule := range rules {
+	for _, rule := range v1Transition(from, target) {
 		file := "devices.deny"
 		if rule.Allow {
 			file = "devices.allow"
@@ -37,6 +37,63 @@ func setDevicesV1(dir string, r *specs.LinuxResources) error {
 		}
 	}
 	return nil
+}
+
+// v1Transition lists the writes that take a cgroup from "from" (nil:
+// unknown) to "to": a reset when the default changes or the exceptions
+// cannot be known, then the access each exception loses, then the access
+// each one gains, in a stable order.
+func v1Transition(from *v1DeviceState, to v1DeviceState) []deviceRule {
+	var out []deviceRule
+	old := map[deviceKey]int32{}
+	if from == nil || from.defaultAllow || from.defaultAllow != to.defaultAllow {
+		out = append(out, deviceRule{Type: 'a', Major: -1, Minor: -1, Access: "rwm", Allow: to.defaultAllow})
+	} else {
+		old = from.exceptions
+	}
+	for _, k := range sortedKeys(old) {
+		if lost := old[k] &^ to.exceptions[k]; lost != 0 {
+			out = append(out, deviceRule{Type: k.typ, Major: k.major, Minor: k.minor, Access: accessString(lost), Allow: to.defaultAllow})
+		}
+	}
+	for _, k := range sortedKeys(to.exceptions) {
+		if gained := to.exceptions[k] &^ old[k]; gained != 0 {
+			out = append(out, deviceRule{Type: k.typ, Major: k.major, Minor: k.minor, Access: accessString(gained), Allow: !to.defaultAllow})
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[deviceKey]int32) []deviceKey {
+	keys := make([]deviceKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.typ != b.typ {
+			return a.typ < b.typ
+		}
+		if a.major != b.major {
+			return a.major < b.major
+		}
+		return a.minor < b.minor
+	})
+	return keys
+}
+
+// accessString renders access bits in v1's "rwm" order.
+func accessString(bits int32) string {
+	s := ""
+	for _, a := range []struct {
+		bit int32
+		c   string
+	}{{bpfAccRead, "r"}, {bpfAccWrite, "w"}, {bpfAccMknod, "m"}} {
+		if bits&a.bit != 0 {
+			s += a.c
+		}
+	}
+	return s
 }
 
 // v1DeviceState is what the kernel keeps for a devices cgroup: a default
@@ -78,39 +135,35 @@ func emulateV1(rules []deviceRule) v1DeviceState {
 	return s
 }
 
-// equalsList compares with devices.list. In allow-by-default mode the
-// kernel prints only "a *:* rwm" and hides the exceptions, so only the
-// plain "allow everything" state can be recognised there.
-func (s v1DeviceState) equalsList(list string) bool {
+// parseV1List reads devices.list into the state it shows, or nil when it
+// cannot be read as one. In allow-by-default mode the kernel prints only
+// "a *:* rwm" and hides the deny exceptions: that state has none listed,
+// and v1Transition knows not to trust it.
+func parseV1List(list string) *v1DeviceState {
 	lines := strings.Fields(strings.ReplaceAll(list, "\n", " "))
 	if len(lines)%3 != 0 {
-		return false
+		return nil
 	}
-	if s.defaultAllow {
-		return len(s.exceptions) == 0 && strings.TrimSpace(list) == "a *:* rwm"
+	if strings.TrimSpace(list) == "a *:* rwm" {
+		return &v1DeviceState{defaultAllow: true, exceptions: map[deviceKey]int32{}}
 	}
 	got := map[deviceKey]int32{}
 	for i := 0; i < len(lines); i += 3 {
 		r, err := parseDeviceRule(specs.LinuxDeviceCgroup{Type: lines[i], Access: lines[i+2]})
 		if err != nil || r.Type == 'a' {
-			return false
+			return nil
 		}
 		majS, minS, ok := strings.Cut(lines[i+1], ":")
 		if !ok {
-			return false
+			return nil
 		}
-		k := deviceKey{typ: r.Type, major: parseDevNum(majS), minor: parseDevNum(minS)}
-		got[k] |= accessBits(r.Access)
-	}
-	if len(got) != len(s.exceptions) {
-		return false
-	}
-	for k, v := range s.exceptions {
-		if got[k] != v {
-			return false
+		maj, min := parseDevNum(majS), parseDevNum(minS)
+		if maj < -1 || min < -1 {
+			return nil
 		}
+		got[deviceKey{typ: r.Type, major: maj, minor: min}] |= accessBits(r.Access)
 	}
-	return true
+	return &v1DeviceState{exceptions: got}
 }
 
 func parseDevNum(s string) int64 {

@@ -350,7 +350,8 @@ func (m *fsManager) setHugetlb(r *specs.LinuxResources) error {
 }
 
 // setUnified: linux.resources.unified is a cgroup2 interface; on a hybrid
-// host it goes to the unified hierarchy, on pure v1 it cannot be honoured.
+// host it goes to the unified hierarchy (the spec: each key is a file there;
+// runc refuses it on hybrid hosts too), on pure v1 it cannot be honoured.
 func (m *fsManager) setUnified(r *specs.LinuxResources) error {
 	if len(r.Unified) == 0 {
 		return nil
@@ -360,7 +361,8 @@ func (m *fsManager) setUnified(r *specs.LinuxResources) error {
 		return rootlessLimitError("unified")
 	}
 	if u == "" {
-		return fmt.Errorf("linux.resources.unified needs cgroup v2, but this host only has cgroup v1")
+		// runc's words (its ErrV1NoUnified), which engines and scripts know
+		return errors.New("invalid configuration: cannot use unified on cgroup v1")
 	}
 	return setUnifiedV2(u, r.Unified)
 }

@@ -28,7 +28,7 @@ func setCPUV1(dir string, r *specs.LinuxResources) error {
 			return err
 		}
 	}
-	if err := setCFSV1(dir, u64(c.Period), i64(c.Quota)); err != nil {
+	if err := setPeriodV1(dir, "cpu.cfs_period_us", u64(c.Period), "cpu.cfs_quota_us", i64(c.Quota)); err != nil {
 		return err
 	}
 	if c.Burst != nil {
@@ -36,16 +36,8 @@ func setCPUV1(dir string, r *specs.LinuxResources) error {
 			return err
 		}
 	}
-	// RT: the period must be in place before a runtime that fits in it.
-	if v := u64(c.RealtimePeriod); v != 0 {
-		if err := writeFile(dir, "cpu.rt_period_us", strconv.FormatUint(v, 10)); err != nil {
-			return err
-		}
-	}
-	if v := i64(c.RealtimeRuntime); v != 0 {
-		if err := writeFile(dir, "cpu.rt_runtime_us", strconv.FormatInt(v, 10)); err != nil {
-			return err
-		}
+	if err := setPeriodV1(dir, "cpu.rt_period_us", u64(c.RealtimePeriod), "cpu.rt_runtime_us", i64(c.RealtimeRuntime)); err != nil {
+		return err
 	}
 	if c.Idle != nil {
 		if err := writeFile(dir, "cpu.idle", strconv.FormatInt(*c.Idle, 10)); err != nil {
@@ -55,28 +47,31 @@ func setCPUV1(dir string, r *specs.LinuxResources) error {
 	return nil
 }
 
-// setCFSV1 writes period then quota. A new period can be refused (EINVAL)
-// because the old quota does not fit it with the current burst; then the
-// quota goes first and the period is retried, as runc does.
-func setCFSV1(dir string, period uint64, quota int64) error {
-	quotaDone := false
+// setPeriodV1 writes a period and the budget that must fit in it (CFS's
+// quota, or the realtime runtime), period first. The kernel can refuse the
+// new period (EINVAL) because the old budget does not fit it, or no longer
+// fits the parent's limit (a pod cgroup with its own quota, the parent's
+// realtime runtime); then the budget goes first and the period is
+// retried, as runc orders the writes.
+func setPeriodV1(dir, periodFile string, period uint64, budgetFile string, budget int64) error {
+	budgetDone := false
 	if period != 0 {
-		err := writeFile(dir, "cpu.cfs_period_us", strconv.FormatUint(period, 10))
+		err := writeFile(dir, periodFile, strconv.FormatUint(period, 10))
 		if err != nil {
-			if !errors.Is(err, unix.EINVAL) || quota == 0 {
+			if !errors.Is(err, unix.EINVAL) || budget == 0 {
 				return err
 			}
-			if err := writeFile(dir, "cpu.cfs_quota_us", strconv.FormatInt(quota, 10)); err != nil {
+			if err := writeFile(dir, budgetFile, strconv.FormatInt(budget, 10)); err != nil {
 				return err
 			}
-			quotaDone = true
-			if err := writeFile(dir, "cpu.cfs_period_us", strconv.FormatUint(period, 10)); err != nil {
+			budgetDone = true
+			if err := writeFile(dir, periodFile, strconv.FormatUint(period, 10)); err != nil {
 				return err
 			}
 		}
 	}
-	if quota != 0 && !quotaDone {
-		return writeFile(dir, "cpu.cfs_quota_us", strconv.FormatInt(quota, 10))
+	if budget != 0 && !budgetDone {
+		return writeFile(dir, budgetFile, strconv.FormatInt(budget, 10))
 	}
 	return nil
 }

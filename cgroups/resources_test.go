@@ -186,8 +186,9 @@ func TestUnifiedValidation(t *testing.T) {
 	}
 	switch mode(t) {
 	case Legacy:
-		if err := m.Set(&specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}}); err == nil {
-			t.Error("unified accepted on pure v1")
+		err := m.Set(&specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}})
+		if err == nil || !strings.Contains(err.Error(), "invalid configuration: cannot use unified on cgroup v1") {
+			t.Errorf("unified on pure v1: %v, want runc's invalid configuration error", err)
 		}
 	case Hybrid:
 		// The unified hierarchy here does not own memory.
@@ -225,5 +226,20 @@ func TestBadDeviceRule(t *testing.T) {
 		if err := m.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{d}}); err == nil {
 			t.Errorf("device rule %+v accepted", d)
 		}
+	}
+}
+
+// TestUnifiedOnPureV1: a manager with no unified hierarchy (a pure v1 host,
+// which neither the development hosts nor the guests are) refuses
+// linux.resources.unified in runc's words, before writing anything.
+func TestUnifiedOnPureV1(t *testing.T) {
+	dir := t.TempDir()
+	m := newFs(map[string]string{"pids": dir}, Options{})
+	err := m.setUnified(&specs.LinuxResources{Unified: map[string]string{"pids.max": "7"}})
+	if err == nil || err.Error() != "invalid configuration: cannot use unified on cgroup v1" {
+		t.Errorf("unified on pure v1: %v, want runc's invalid configuration error", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("files written on refusal: %v", ents)
 	}
 }
