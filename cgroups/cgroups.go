@@ -134,7 +134,11 @@ func New(cgroupsPath, id string, opts Options) (Manager, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newFs2(path.Join(Root, inner), opts), nil
+		m := newFs2(path.Join(Root, inner), opts)
+		if opts.Rootless {
+			return &rootlessV2{m}, nil
+		}
+		return m, nil
 	}
 	paths, err := v1Paths(mode, cgroupsPath, id, own)
 	if err != nil {

@@ -1,6 +1,13 @@
 package cgroups
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
 
 // A rootless caller (--rootless, or auto for a non-root user) usually may
 // not write the host's cgroup tree: cgroup v1, or v2 without a delegated
@@ -38,8 +45,78 @@ var limitField = map[string]string{
 	"unified":  "unified",
 }
 
+// ErrNoCgroup is what a rootless container without a cgroup of its own
+// answers to anything that needs one (pause, ps, events, update, kill
+// --all): runc refuses those too.
+var ErrNoCgroup = errors.New("the container has no cgroup of its own: it was created rootless where its creator could not write the cgroup tree (on cgroup v2, delegate a subtree to the user)")
+
 // Unmanaged is the manager of a rootless container that got no cgroup of
-// its own: every operation has nothing to do, and a limit is refused
-// (rootlessLimitError). exec uses it to start processes in such a
-// container, as runc does.
-func Unmanaged() Manager { return newFs(map[string]string{}, Options{Rootless: true}) }
+// its own: the container runs in its creator's cgroups, nothing is made,
+// joined or removed, a limit is refused (rootlessLimitError), and
+// anything that would read or change the cgroup gets ErrNoCgroup. exec
+// uses it to start processes in such a container, as runc does.
+func Unmanaged() Manager { return unmanaged{} }
+
+type unmanaged struct {
+	refused error // why the cgroup could not be made, when known
+}
+
+func (unmanaged) Create() error                  { return nil }
+func (unmanaged) Add(int) error                  { return nil }
+func (unmanaged) CloneFD() (int, error)          { return -1, nil }
+func (unmanaged) JoinFiles() ([]*os.File, error) { return nil, nil }
+func (unmanaged) Destroy() error                 { return nil }
+func (unmanaged) Paths() map[string]string       { return map[string]string{} }
+func (unmanaged) State() (bool, error)           { return false, nil }
+func (unmanaged) Pids() ([]int, error)           { return nil, ErrNoCgroup }
+func (unmanaged) Freeze() error                  { return ErrNoCgroup }
+func (unmanaged) Thaw() error                    { return ErrNoCgroup }
+func (unmanaged) Kill(unix.Signal) error         { return ErrNoCgroup }
+func (unmanaged) OOMKillCount() (uint64, error)  { return 0, ErrNoCgroup }
+
+// Stats of no cgroup are zero, as runc's `events --stats` prints them.
+func (unmanaged) Stats() (*Stats, error) { return &Stats{Hugetlb: map[string]Hugetlb{}}, nil }
+
+// Set refuses the first limit r asks for; device rules are skipped (see
+// above).
+func (m unmanaged) Set(r *specs.LinuxResources) error {
+	if r == nil {
+		return nil
+	}
+	for _, l := range []struct {
+		ctrl string
+		need func(*specs.LinuxResources) bool
+	}{
+		{"cpuset", needCpuset}, {"memory", needMemory}, {"cpu", needCPU}, {"pids", needPids},
+		{"blkio", needBlkio}, {"net_cls", needNetCls}, {"net_prio", needNetPrio}, {"rdma", needRdma},
+		{"hugetlb", func(r *specs.LinuxResources) bool { return len(r.HugepageLimits) > 0 }},
+		{"unified", func(r *specs.LinuxResources) bool { return len(r.Unified) > 0 }},
+	} {
+		if l.need(r) {
+			err := rootlessLimitError(l.ctrl)
+			if m.refused != nil {
+				err = fmt.Errorf("%w: %v", err, m.refused)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// rootlessV2 is a rootless caller's manager on cgroup v2. In a delegated
+// subtree (a directory chowned to the user, as systemd's Delegate=yes
+// does) the container gets its cgroup and limits as under root; where the
+// tree refuses the mkdir it becomes unmanaged, as runc's fs2 driver runs
+// the container in its creator's cgroup.
+type rootlessV2 struct {
+	Manager // the fs2 manager, or unmanaged once Create was refused
+}
+
+func (m *rootlessV2) Create() error {
+	err := m.Manager.Create()
+	if err != nil && isPermission(err) {
+		m.Manager = unmanaged{refused: err}
+		return nil
+	}
+	return err
+}

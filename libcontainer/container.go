@@ -168,8 +168,20 @@ func (c *Container) Status() string {
 	return status
 }
 
+// cgroup loads the container's cgroup manager from its recorded paths. A
+// rootless container that got no cgroup of its own has none to load:
+// cgroups.ErrNoCgroup says so plainly.
 func (c *Container) cgroup() (cgroups.Manager, error) {
+	if c.noCgroup() {
+		return nil, cgroups.ErrNoCgroup
+	}
 	return cgroups.Load(c.State.CgroupPaths)
+}
+
+// noCgroup: the container was created rootless where its creator could
+// not write the cgroup tree, and runs in its creator's cgroups.
+func (c *Container) noCgroup() bool {
+	return c.State.Rootless && len(c.State.CgroupPaths) == 0
 }
 
 // OCIState is the container's state as runc prints it.

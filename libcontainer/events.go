@@ -30,6 +30,9 @@ func (c *Container) Stats() (*cgroups.Stats, error) {
 	if c.Status() == Stopped {
 		return nil, c.errNotRunning()
 	}
+	if c.noCgroup() {
+		return cgroups.Unmanaged().Stats() // zero, as runc prints them
+	}
 	m, err := c.cgroup()
 	if err != nil {
 		return nil, err
@@ -74,7 +77,8 @@ func (c *Container) Watch(interval time.Duration, emit func(Event) error) error 
 	}
 	m, err := c.cgroup()
 	if err != nil {
-		return err
+		// runc fails here too: its OOM notifier finds no memory cgroup
+		return fmt.Errorf("events %s: cannot watch it: %w", c.State.ID, err)
 	}
 	id := c.State.ID
 	notify, closeNotify := oomNotifier(c.State.CgroupPaths)

@@ -70,7 +70,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	logrus.Debugf("exec %v in container %s: joining the namespaces of init %d", o.Process.Args, c.State.ID, c.State.Pid)
 
 	mgr, err := c.cgroup()
-	if err != nil && c.State.Rootless && len(c.State.CgroupPaths) == 0 {
+	if c.noCgroup() {
 		mgr, err = cgroups.Unmanaged(), nil // a rootless container without a cgroup of its own
 	}
 	if err != nil {
@@ -146,7 +146,8 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if ns.fork {
 		p.add(opFork, nil)
 	}
-	in := &planInput{bundle: &Bundle{Spec: &spec}, fds: sp.fds, filter: filter, state: c.hookState, innerState: c.hookState}
+	// ns: the joins are already in p; process reads the user namespace's setgroups from them
+	in := &planInput{bundle: &Bundle{Spec: &spec}, ns: ns, fds: sp.fds, filter: filter, state: c.hookState, innerState: c.hookState}
 	p.console(o.Process, sp.fds.console, false, o.Console != nil)
 	if err := p.process(&spec, in); err != nil {
 		return fail(err)

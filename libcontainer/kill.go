@@ -24,6 +24,9 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	}
 	if all {
 		m, err := c.trustedCgroup()
+		if errors.Is(err, cgroups.ErrNoCgroup) {
+			return fmt.Errorf("kill --all %s: cannot find every process: %w", c.State.ID, err)
+		}
 		if err != nil {
 			return err
 		}

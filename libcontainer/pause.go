@@ -10,7 +10,7 @@ func (c *Container) Pause() error {
 	}
 	m, err := c.cgroup()
 	if err != nil {
-		return err
+		return fmt.Errorf("pause %s: cannot freeze it: %w", c.State.ID, err)
 	}
 	return m.Freeze()
 }
@@ -27,11 +27,12 @@ func (c *Container) Resume() error {
 	return m.Thaw()
 }
 
-// Pids lists the processes in the container's cgroup.
+// Pids lists the processes in the container's cgroup. Without a cgroup
+// (rootless) there is no list to trust, and ps fails as runc's does.
 func (c *Container) Pids() ([]int, error) {
 	m, err := c.cgroup()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ps %s: cannot list its processes: %w", c.State.ID, err)
 	}
 	return m.Pids()
 }

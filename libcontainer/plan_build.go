@@ -200,7 +200,7 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 		umask = uint64(*proc.User.Umask)
 	}
 	p.add(opUmask, ints(umask))
-	caps, err := p.identity(proc)
+	caps, err := p.identity(s, in.ns)
 	if err != nil {
 		return err
 	}
@@ -278,7 +278,8 @@ func (p *plan) seccomp(in *planInput) {
 
 // identity adds the switch to the configured user and returns the final
 // capability sets (effective, permitted, inheritable, ambient) for opCaps.
-func (p *plan) identity(proc *specs.Process) ([]uint64, error) {
+func (p *plan) identity(s *specs.Spec, ns nsPlan) ([]uint64, error) {
+	proc := s.Process
 	var sets [5]uint64
 	if c := proc.Capabilities; c != nil {
 		var unknown []string
@@ -304,7 +305,7 @@ func (p *plan) identity(proc *specs.Process) ([]uint64, error) {
 		sets[4] &^= extra
 	}
 	u := proc.User
-	setGroups, err := canSetGroups(u)
+	setGroups, err := canSetGroups(s, ns)
 	if err != nil {
 		return nil, err
 	}

@@ -11,18 +11,61 @@ import (
 )
 
 // canSetGroups tells the init whether to call setgroups (1) or leave the
-// groups alone (0). Where setgroups is denied (denySetgroups) the init
-// keeps the groups it has and a config
-// asking for supplementary groups is refused, not silently run without
-// them.
-func canSetGroups(u specs.User) (uint64, error) {
-	if !denySetgroups() {
-		return 1, nil
+// groups alone (0), as the user namespace the process runs in allows
+// (setgroupsAllowed). Where it is allowed the init sets exactly
+// process.user.additionalGids, which must then be mapped. Where it is
+// denied (an unprivileged caller's single-id mapping) the process keeps
+// the groups it has, and a config asking for supplementary groups is
+// refused, as runc refuses it, not run without them.
+//
+// runc 1.1 refuses additionalGids for any non-root caller, even where
+// newgidmap left setgroups allowed; casco sets them there, as it does for
+// root and as runc does under rootless podman.
+func canSetGroups(s *specs.Spec, ns nsPlan) (uint64, error) {
+	u := s.Process.User
+	if !setgroupsAllowed(s, ns) {
+		if len(u.AdditionalGids) > 0 {
+			return 0, fmt.Errorf("process.user.additionalGids %v: setgroups is denied in the container's user namespace (a single-id mapping, written without newgidmap): supplementary groups cannot be set; map subordinate gids (/etc/subgid) through linux.gidMappings to use them", u.AdditionalGids)
+		}
+		return 0, nil
 	}
-	if len(u.AdditionalGids) > 0 {
-		return 0, fmt.Errorf("process.user.additionalGids %v: a rootless container cannot set supplementary groups (setgroups is denied in its user namespace)", u.AdditionalGids)
+	if hasNamespace(s, specs.UserNamespace) && len(s.Linux.GIDMappings) > 0 {
+		for _, g := range u.AdditionalGids {
+			if !idMapped(s.Linux.GIDMappings, g) {
+				return 0, fmt.Errorf("process.user.additionalGids: gid %d is not mapped by linux.gidMappings", g)
+			}
+		}
 	}
-	return 0, nil
+	return 1, nil
+}
+
+func idMapped(m []specs.LinuxIDMapping, id uint32) bool {
+	for _, r := range m {
+		if uint64(id) >= uint64(r.ContainerID) && uint64(id) < uint64(r.ContainerID)+uint64(r.Size) {
+			return true
+		}
+	}
+	return false
+}
+
+// setgroupsAllowed reads the kernel's answer for the user namespace the
+// process will run in: one joined as /proc/PID/ns/user (exec, a
+// newuidmap/newgidmap holder, an engine's namespace) has it in
+// /proc/PID/setgroups; a new one gets what spawn writes (denySetgroups);
+// without one, casco's own namespace decides.
+func setgroupsAllowed(s *specs.Spec, ns nsPlan) bool {
+	for _, j := range ns.joins {
+		if j.Type != specs.UserNamespace {
+			continue
+		}
+		if pid, ok := strings.CutSuffix(strings.TrimPrefix(j.Path, "/proc/"), "/ns/user"); ok && pid != "" && !strings.Contains(pid, "/") {
+			b, err := os.ReadFile("/proc/" + pid + "/setgroups")
+			if err == nil {
+				return !bytes.Equal(bytes.TrimSpace(b), []byte("deny"))
+			}
+		}
+	}
+	return !denySetgroups()
 }
 
 // denySetgroups: the container's user namespace gets setgroups "deny"

@@ -6,6 +6,8 @@
 # case both fail is reported (the machine cannot do it) and fails too,
 # since nothing here needs more than an unprivileged user may do.
 #
+# Env: RL_RUN=REGEX runs only the cases whose name matches.
+#
 # Makes its own user (useradd, subuid/subgid ranges) and removes it, its
 # home, its runtime dir and every state dir on exit.
 set -u
@@ -50,6 +52,8 @@ maps='m=lambda h: [{"containerID":0,"hostID":h,"size":1},{"containerID":1,"hostI
 # (and $rt its name); it exits 0 when the kernel agrees.
 case_() {
 	local name=$1 script=$2 r_runc r_casco
+	# RL_RUN=REGEX runs only the cases whose name matches
+	if [ -n "${RL_RUN:-}" ] && ! echo "$name" | grep -qE "$RL_RUN"; then return; fi
 	as_user "RT=\$RUNC rt=runc; cd; $script" >"$run.out.runc" 2>&1; r_runc=$?
 	as_user "RT=\$CASCO rt=casco; cd; $script" >"$run.out.casco" 2>&1; r_casco=$?
 	if [ $r_casco = 0 ]; then
@@ -124,16 +128,15 @@ case_ "/sys bound read-only, locked flags kept" "$bundle"'
 	echo "$out"
 	echo "$out" | grep " /sys " | grep -q "ro,nosuid,nodev,noexec" || exit 1'
 
-# 6. supplementary groups cannot be set with setgroups denied: refused
-case_ "additionalGids refused, not dropped" "$bundle"'
+# 6. supplementary groups cannot be set with setgroups denied (a single-id
+# mapping): refused, as runc 1.1 refuses them ("cannot set any additional
+# groups in a rootless container"), never run without them
+case_ "single-id mapping: additionalGids refused, not dropped" "$bundle"'
 	bundle b6 "[\"id\",\"-G\"]" "c[\"process\"][\"user\"][\"additionalGids\"]=[5]" || exit 1
-	if out=$($RT run $rt-6-$$ 2>&1); then
-		echo "$out"
-		# runc drops them silently; the kernel view says whether they were set
-		[ "$rt" = runc ] && exit 1
-		echo "$out" | grep -qw 5 || exit 1
-	fi
-	echo "$out"; exit 0'
+	if out=$($RT run $rt-6-$$ 2>&1); then echo "ran: $out"; exit 1; fi
+	echo "$out"
+	! $RT state $rt-6-$$ 2>/dev/null || exit 1
+	[ "$rt" = runc ] || echo "$out" | grep -q "additionalGids.*setgroups is denied" || exit 1'
 
 # 7. casco run from inside a user namespace as its root (rootless
 # podman's situation): uid 0 there, no privilege over the host
@@ -161,6 +164,30 @@ case_ "several ranges through newuidmap/newgidmap" "$bundle"'
 	echo "maps: $* file: $own"
 	[ "$*" = "0 $UID_ 1 1 400000 65536 0 $GID_ 1 1 400000 65536" ] && [ "$own" = 400999:400999 ] || exit 1'
 
+# 8b. several ranges: newgidmap leaves setgroups allowed, so
+# process.user.additionalGids are set, in the init and in an exec (the
+# kernel's Groups line, host ids: gid 5 inside is 400004 outside); a gid
+# the mappings leave out is refused. runc 1.1 refuses additionalGids for
+# any non-root caller ("cannot set any additional groups in a rootless
+# container"): casco sets them where the kernel allows, as runc does under
+# rootless podman, so runc fails this case.
+case_ "several ranges: additionalGids set (init, exec); an unmapped one refused" "$bundle"'
+	bundle b8b "[\"sleep\",\"1000\"]" "$MAPS; c[\"process\"][\"user\"][\"additionalGids\"]=[5,100]" || exit 1
+	id=$rt-8b-$$
+	$RT create --pid-file pid $id || exit 1
+	trap "$RT delete -f $id" EXIT
+	pid=$(cat pid)
+	$RT start $id || exit 1
+	g=$(grep "^Groups:" /proc/$pid/status); echo "init $g"
+	[ "$(echo $g)" = "Groups: 400004 400099" ] || exit 1
+	[ "$(cat /proc/$pid/setgroups)" = allow ] || exit 1
+	out=$($RT exec -g 7 $id sh -c "grep ^Groups: /proc/self/status") || exit 1
+	echo "exec -g 7: $out"
+	[ "$(echo $out)" = "Groups: 7" ] || exit 1
+	bundle ../b8c "[\"true\"]" "$MAPS; c[\"process\"][\"user\"][\"additionalGids\"]=[70000]" || exit 1
+	if out=$($RT run $rt-8c-$$ 2>&1); then echo "ran with unmapped gid 70000"; exit 1; fi
+	echo "$out"; echo "$out" | grep -q "gid 70000 is not mapped" || exit 1'
+
 # 9. a range /etc/subuid does not grant: one error naming the helper
 case_ "a range not in /etc/subuid: the helper's refusal, nothing left" "$bundle"'
 	bundle b9 "[\"true\"]" "$BADMAPS" || exit 1
@@ -179,7 +206,33 @@ case_ "sysfs refused: /sys bound instead; linux.devices bound, not mknod" "$bund
 	echo "$out" | grep " /sys " | grep -q "ro,nosuid,nodev,noexec.* - sysfs " || exit 1
 	echo "$out" | grep -q " /dev/fuse .* - devtmpfs " && echo "$out" | grep -q "^a,e5$" || exit 1'
 
-# 11. rootless podman (vfs storage, no network): podman runs the runtime
+# 11. no cgroup of its own (the tree is not writable): the container runs
+# in its creator's cgroups; ps, pause and kill --all have nothing to work
+# on and fail, as runc's do; events --stats reports zeros (runc prints an
+# all-zero stats event) while a watch fails (runc: no memory cgroup)
+case_ "no cgroup: ps, pause, kill --all, events refused; events --stats zero" "$bundle"'
+	if [ -w /sys/fs/cgroup/memory ] || [ -w /sys/fs/cgroup/cgroup.procs ]; then echo "cgroup tree writable: case does not apply"; exit 0; fi
+	bundle b12 "[\"sleep\",\"1000\"]" || exit 1
+	id=$rt-11-$$
+	$RT run -d --pid-file pid $id || exit 1
+	pid=$(cat pid)
+	trap "$RT kill $id KILL; $RT delete -f $id" EXIT
+	[ "$(cat /proc/$pid/cgroup)" = "$(cat /proc/self/cgroup)" ] || { echo "not in its creator'"'"'s cgroups:"; cat /proc/$pid/cgroup; exit 1; }
+	if out=$($RT ps $id 2>&1); then echo "ps listed: $out"; exit 1; fi; echo "ps: $out"
+	if out=$($RT pause $id 2>&1); then echo "paused without a freezer"; exit 1; fi; echo "pause: $out"
+	grep -q "^State:[[:space:]]*S" /proc/$pid/status || { grep State /proc/$pid/status; exit 1; }
+	$RT state $id | grep -q "\"status\": \"running\"" || exit 1
+	if out=$($RT kill --all $id TERM 2>&1); then echo "kill --all signalled"; exit 1; fi; echo "kill --all: $out"
+	[ -d /proc/$pid ] && ! grep -q "^State:.*Z" /proc/$pid/status || { echo "init gone"; exit 1; }
+	out=$($RT events --stats $id) || exit 1
+	echo "$out" | grep -q "^{\"type\":\"stats\",\"id\":\"$id\"" || { echo "events --stats: $out"; exit 1; }
+	out=$(timeout 10 $RT events --interval 1s $id 2>&1); r=$?
+	[ $r != 0 ] && [ $r != 124 ] || { echo "events watched (exit $r): $out"; exit 1; }; echo "events: $out"
+	[ "$rt" = runc ] && exit 0
+	# casco says why, each time
+	[ $($RT ps $id 2>&1 | grep -c "no cgroup of its own") = 1 ] && [ $($RT pause $id 2>&1 | grep -c "no cgroup of its own") = 1 ] || exit 1'
+
+# 12. rootless podman (vfs storage, no network): podman runs the runtime
 # from inside its own user namespace, as uid 0 there
 if command -v podman >/dev/null; then
 	tar -C "$home/rootfs" -cf "$home/rootfs.tar" . && chown "$user:" "$home/rootfs.tar"
@@ -190,9 +243,9 @@ if command -v podman >/dev/null; then
 	echo "$out"
 	set -- $out
 	[ "$1 $2 $3 $4 $5 $6" = "0 $UID_ 1 1 400000 65536" ] || exit 1
-	$pm run -d --name $rt-11 --network none localhost/rl-bb sleep 1000 >/dev/null || exit 1
-	[ "$($pm exec $rt-11 id -u)" = 0 ] || exit 1
-	$pm stop -t 1 $rt-11 >/dev/null && $pm rm $rt-11 >/dev/null || exit 1'
+	$pm run -d --name $rt-12 --network none localhost/rl-bb sleep 1000 >/dev/null || exit 1
+	[ "$($pm exec $rt-12 id -u)" = 0 ] || exit 1
+	$pm stop -t 1 $rt-12 >/dev/null && $pm rm $rt-12 >/dev/null || exit 1'
 else
 	echo "skip  rootless podman: podman is not installed"
 fi
