@@ -66,7 +66,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	}
 	s := b.Spec
 	bindSysWhereRefused(s) // before a helper's namespace is joined by path
-	holder, err := mapUsernsWithHelpers(s)
+	holder, err := makeUsernsHolder(s)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
 	}

@@ -140,9 +140,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		return fail(err)
 	}
 	p.cgroupJoin(sp.fds.cgroupJoin)
-	for _, n := range ns.joins {
-		p.add(opSetns, ints(uint64(namespaceFlags[n.Type])), n.Path)
-	}
+	p.joinNamespaces(ns.joins)
 	if ns.fork {
 		p.add(opFork, nil)
 	}
@@ -201,23 +199,14 @@ func waitExeced(sp *spawn) error {
 	}
 }
 
-// execNamespaces joins every namespace of the container's init, the user
-// namespace first; the pid namespace takes a fork to enter.
+// execNamespaces joins every namespace of the container's init (the plan
+// orders them: joinNamespaces); the pid namespace takes a fork to enter.
 func (c *Container) execNamespaces(config *specs.Spec) nsPlan {
 	var ns nsPlan
-	types := []specs.LinuxNamespaceType{specs.UserNamespace}
 	for _, n := range config.Linux.Namespaces {
-		if n.Type != specs.UserNamespace {
-			types = append(types, n.Type)
-		}
-	}
-	for _, t := range types {
-		if !hasNamespace(config, t) {
-			continue
-		}
-		path := "/proc/" + strconv.Itoa(c.State.Pid) + "/ns/" + nsProcName[t]
-		ns.joins = append(ns.joins, specs.LinuxNamespace{Type: t, Path: path})
-		if t == specs.PIDNamespace {
+		path := "/proc/" + strconv.Itoa(c.State.Pid) + "/ns/" + nsProcName[n.Type]
+		ns.joins = append(ns.joins, specs.LinuxNamespace{Type: n.Type, Path: path})
+		if n.Type == specs.PIDNamespace {
 			ns.fork = true
 		}
 	}

@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -66,12 +65,7 @@ type nsPlan struct {
 func planNamespaces(s *specs.Spec) (nsPlan, error) {
 	var p nsPlan
 	slow := nsPath(s, specs.UserNamespace) != "" || nsPath(s, specs.PIDNamespace) != ""
-	// user namespace first: it decides what the others may do
-	sorted := append([]specs.LinuxNamespace(nil), s.Linux.Namespaces...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		return sorted[i].Type == specs.UserNamespace && sorted[j].Type != specs.UserNamespace
-	})
-	for _, ns := range sorted {
+	for _, ns := range s.Linux.Namespaces {
 		flag := namespaceFlags[ns.Type]
 		switch {
 		case ns.Path != "":

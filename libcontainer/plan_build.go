@@ -52,9 +52,7 @@ func buildPlan(in *planInput) (*plan, error) {
 		return nil, err
 	}
 	p.cgroupJoin(in.fds.cgroupJoin)
-	for _, ns := range in.ns.joins {
-		p.add(opSetns, ints(uint64(namespaceFlags[ns.Type])), ns.Path)
-	}
+	p.joinNamespaces(in.ns.joins)
 	if in.ns.unshare != 0 {
 		p.add(opUnshare, ints(uint64(in.ns.unshare)))
 	}
@@ -115,6 +113,27 @@ func buildPlan(in *planInput) (*plan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// joinNamespaces adds a setns for each namespace joined by path: the user
+// namespace last. A namespace that the user namespace does not own (the
+// host's network namespace in a pod with user namespaces) can be joined
+// only with the privileges held before entering it; the init puts off any
+// that refuses it until the user namespace is joined (op_setns).
+func (p *plan) joinNamespaces(joins []specs.LinuxNamespace) {
+	user, ok := findNamespace(joins, specs.UserNamespace)
+	later := uint64(0)
+	if ok {
+		later = 1
+	}
+	for _, ns := range joins {
+		if ns.Type != specs.UserNamespace {
+			p.add(opSetns, ints(uint64(namespaceFlags[ns.Type]), later), ns.Path)
+		}
+	}
+	if ok {
+		p.add(opSetns, ints(uint64(namespaceFlags[specs.UserNamespace]), 0), user.Path)
+	}
 }
 
 // insideRoot adds what happens in the new root: propagation, console,

@@ -45,22 +45,48 @@ func ownIDOnly(m []specs.LinuxIDMapping, id int) bool {
 	return len(m) == 1 && m[0].Size == 1 && int(m[0].HostID) == id
 }
 
-// mapUsernsWithHelpers makes the container's user namespace through
-// newuidmap/newgidmap when needsIDMapHelper says so, and points the spec's
-// user namespace at it. The caller releases the holder once the init runs.
-func mapUsernsWithHelpers(s *specs.Spec) (*usernsHolder, error) {
-	if !needsIDMapHelper(s) {
+// joinsOthersByPath: the container makes its own user namespace and joins
+// some other namespace by path. That namespace may not belong to the new
+// user namespace (a CNI plugin's network namespace belongs to the host's):
+// it can be joined only with the privileges held before entering the new
+// one. runc joins the namespaces given by path before it creates its own;
+// casco makes the user namespace in a holder, and the init joins them all
+// by path, the user namespace last (joinNamespaces).
+func joinsOthersByPath(s *specs.Spec) bool {
+	if !hasNamespace(s, specs.UserNamespace) || nsPath(s, specs.UserNamespace) != "" {
+		return false
+	}
+	for _, n := range s.Linux.Namespaces {
+		if n.Path != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// makeUsernsHolder makes the container's user namespace in a holder when
+// the maps need newuidmap/newgidmap (needsIDMapHelper) or the container
+// joins other namespaces by path (joinsOthersByPath), maps it, and points
+// the spec's user namespace at it. The caller releases the holder once the
+// init runs.
+func makeUsernsHolder(s *specs.Spec) (*usernsHolder, error) {
+	helpers := needsIDMapHelper(s)
+	if !helpers && !joinsOthersByPath(s) {
 		return nil, nil
 	}
 	h, err := startHolder()
 	if err != nil {
 		return nil, err
 	}
-	if err := runIDMapHelper("newuidmap", "linux.uidMappings", h.pid, s.Linux.UIDMappings); err != nil {
-		h.release()
-		return nil, err
+	if helpers {
+		err = runIDMapHelper("newuidmap", "linux.uidMappings", h.pid, s.Linux.UIDMappings)
+		if err == nil {
+			err = runIDMapHelper("newgidmap", "linux.gidMappings", h.pid, s.Linux.GIDMappings)
+		}
+	} else {
+		err = writeIDMaps(h.pid, s)
 	}
-	if err := runIDMapHelper("newgidmap", "linux.gidMappings", h.pid, s.Linux.GIDMappings); err != nil {
+	if err != nil {
 		h.release()
 		return nil, err
 	}
@@ -70,6 +96,30 @@ func mapUsernsWithHelpers(s *specs.Spec) (*usernsHolder, error) {
 		}
 	}
 	return h, nil
+}
+
+// writeIDMaps writes the holder's maps as Go's clone would: setgroups
+// denied first where the caller may not keep it (denySetgroups).
+func writeIDMaps(pid int, s *specs.Spec) error {
+	dir := "/proc/" + strconv.Itoa(pid) + "/"
+	if denySetgroups() {
+		if err := os.WriteFile(dir+"setgroups", []byte("deny"), 0); err != nil {
+			return fmt.Errorf("deny setgroups in the new user namespace: %w", err)
+		}
+	}
+	for _, m := range []struct {
+		file, field string
+		maps        []specs.LinuxIDMapping
+	}{{"uid_map", "linux.uidMappings", s.Linux.UIDMappings}, {"gid_map", "linux.gidMappings", s.Linux.GIDMappings}} {
+		var b strings.Builder
+		for _, x := range m.maps {
+			fmt.Fprintf(&b, "%d %d %d\n", x.ContainerID, x.HostID, x.Size)
+		}
+		if err := os.WriteFile(dir+m.file, []byte(b.String()), 0); err != nil {
+			return fmt.Errorf("%s: write %s: %w", m.field, m.file, err)
+		}
+	}
+	return nil
 }
 
 // startHolder starts casco-init in a new, unmapped user namespace, parked
@@ -92,7 +142,7 @@ func startHolder() (*usernsHolder, error) {
 	})
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("user namespace for newuidmap/newgidmap: %w", err)
+		return nil, fmt.Errorf("make the container's user namespace: %w", err)
 	}
 	return &usernsHolder{pid: pid, hold: w}, nil
 }

@@ -370,14 +370,46 @@ static void open_namespaces(char *plan, uint32_t len)
 	}
 }
 
+/*
+ * A namespace that the joined user namespace does not own (the host's
+ * network namespace, say) can be joined only with the privileges we have
+ * before entering that user namespace. So the plan joins the other
+ * namespaces first, with ints[1] = 1 when a user namespace follows; one
+ * that refuses us (EPERM: it needs the user namespace's privileges, as an
+ * unprivileged caller's may) is joined right after the user namespace, as
+ * runc does since runc#4390.
+ */
+static struct deferred_ns {
+	int fd;
+	int flag;
+	const char *path;
+} deferred[64];
+static int ndeferred;
+
+static void join_deferred(void)
+{
+	for (int i = 0; i < ndeferred; i++) {
+		if (setns(deferred[i].fd, deferred[i].flag) < 0)
+			fail(errno, "setns %s", deferred[i].path);
+		close(deferred[i].fd);
+	}
+	ndeferred = 0;
+}
+
 static void op_setns(struct op *op)
 {
 	need(op, 1, 1);
 	int fd = nsfds[nsfds_next++];
-	if (setns(fd, (int)op->ints[0]) < 0)
+	int flag = (int)op->ints[0];
+	if (setns(fd, flag) < 0) {
+		if (errno == EPERM && op->nints > 1 && op->ints[1] && ndeferred < 64) {
+			deferred[ndeferred++] = (struct deferred_ns){ fd, flag, op->strs[0] };
+			return;
+		}
 		fail(errno, "setns %s", op->strs[0]);
+	}
 	close(fd);
-	if (op->ints[0] == CLONE_NEWUSER) {
+	if (flag == CLONE_NEWUSER) {
 		/*
 		 * Become the joined namespace's root, as runc's nsexec does: our
 		 * host ids mean nothing in there, and files made with an unmapped
@@ -389,6 +421,7 @@ static void op_setns(struct op *op)
 			fail(errno, "setgid 0 in user namespace %s", op->strs[0]);
 		if (setresuid(0, 0, 0) < 0)
 			fail(errno, "setuid 0 in user namespace %s", op->strs[0]);
+		join_deferred();
 	}
 }
 
