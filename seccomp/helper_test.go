@@ -224,7 +224,17 @@ func sysPath(nr uintptr, path string, args ...uint64) probe {
 
 // harness is what the helper needs after loading a deny-by-default filter.
 func harness() specs.LinuxSyscall {
-	return specs.LinuxSyscall{Names: []string{"write", "exit_group", "exit", "rt_sigreturn"}, Action: specs.ActAllow}
+	return specs.LinuxSyscall{Names: []string{
+		"write", "exit_group", "exit", "rt_sigreturn",
+		// The Go runtime's own calls on the helper's thread: a preemption
+		// (sysmon asks for one when a loaded machine leaves the helper
+		// running >10 ms) hands the P to another thread (futex wake, or
+		// clone for a new one, which inherits the filter and sets itself
+		// up); a failing futex wake is fatal to the runtime.
+		"futex", "sched_yield", "nanosleep", "clock_nanosleep", "mmap", "munmap", "madvise",
+		"rt_sigprocmask", "rt_sigaction", "sigaltstack", "gettid", "clone", "tgkill",
+		"epoll_pwait", "epoll_wait",
+	}, Action: specs.ActAllow}
 }
 
 func uptr(v uint) *uint { return &v }
