@@ -8,6 +8,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -111,4 +112,79 @@ func TestContractUpdateRealtime(t *testing.T) {
 	wantFiles(t, ctr, "create", map[string]string{"cpu.rt_period_us": "1000000", "cpu.rt_runtime_us": "100000"})
 	r.mustRun("update", "--cpu-rt-period", "50000", "--cpu-rt-runtime", "10000", c.ID)
 	wantFiles(t, ctr, "update --cpu-rt-period 50000 --cpu-rt-runtime 10000", map[string]string{"cpu.rt_period_us": "50000", "cpu.rt_runtime_us": "10000"})
+}
+
+// TestContractExecLandsInCgroups: a process exec'd into a container sits in
+// the init's cgroup in every hierarchy (every v1 controller of a hybrid
+// host and its cgroup2 half), with and without a cgroup namespace, as the
+// host's /proc/<pid>/cgroup shows.
+func TestContractExecLandsInCgroups(t *testing.T) {
+	t.Parallel()
+	for _, cgroupns := range []bool{false, true} {
+		name := "host-cgroupns"
+		if cgroupns {
+			name = "own-cgroupns"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			b := newBundle(t, sleeper...)
+			b.Spec.Linux.Namespaces = withoutNS(b.Spec.Linux.Namespaces, specs.CgroupNamespace)
+			if cgroupns {
+				b.addNamespace(specs.CgroupNamespace)
+			}
+			c, s := r.createStart(b)
+			pidFile := filepath.Join(r.dir, "exec.pid")
+			r.mustRun("exec", "--detach", "--pid-file", pidFile, c.ID, "sleep", "300")
+			pid := strings.TrimSpace(readFileString(pidFile))
+			want := strings.TrimSpace(readFileString(filepath.Join("/proc", strconv.Itoa(s.Pid), "cgroup")))
+			got := strings.TrimSpace(readFileString(filepath.Join("/proc", pid, "cgroup")))
+			if got != want {
+				t.Errorf("exec'd process's cgroups (host view):\n%s\nwant the init's:\n%s", got, want)
+			}
+			if own := strings.TrimSpace(readFileString("/proc/self/cgroup")); got == own {
+				t.Errorf("exec'd process shares the test's own cgroups: the container has none of its own")
+			}
+		})
+	}
+}
+
+func withoutNS(list []specs.LinuxNamespace, t specs.LinuxNamespaceType) []specs.LinuxNamespace {
+	var out []specs.LinuxNamespace
+	for _, ns := range list {
+		if ns.Type != t {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
+
+// TestContractSharedCgroupRefused: a second container given the cgroup of
+// a running one is refused (runc: `container's cgroup is not empty`), and
+// the first keeps running in it alone.
+func TestContractSharedCgroupRefused(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	cg := "/casco-test-" + newID(t)
+	a := newBundle(t, sleeper...)
+	a.Spec.Linux.CgroupsPath = cg
+	_, first := r.createStart(a)
+	b := newBundle(t, sleeper...)
+	b.Spec.Linux.CgroupsPath = cg
+	b.save(t)
+	id := newID(t)
+	r.trackCleanup(id)
+	res := r.exec(runOpts{timeout: hangGuard}, "run", "-d", "--bundle", b.Dir, id)
+	if res.Err != nil || res.Code == 0 || !mentions(res.Stderr, "not empty") {
+		if oldRunc() && res.Code == 0 {
+			t.Skipf("%s shares a non-empty cgroup (refused since runc 1.2): %s", runtimeVersion(), strings.TrimSpace(res.Stderr))
+		}
+		t.Errorf("a second container in a live container's cgroup: want a refusal naming the non-empty cgroup: %s", res)
+	}
+	if got := strings.TrimSpace(readFileString(filepath.Join("/proc", strconv.Itoa(first.Pid), "cgroup"))); got == "" {
+		t.Errorf("first container's init gone after the refusal")
+	}
+	if st := r.mustState(first.ID); st.Status != "running" {
+		t.Errorf("first container %s after the refusal, want running", st.Status)
+	}
 }
