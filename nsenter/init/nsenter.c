@@ -270,8 +270,89 @@ static void split(const char *path, char *parent, char *base)
 	base[n - pl - 1] = 0;
 }
 
+/*
+ * follow_dangling writes to out the path the kernel would reach through
+ * path's dangling symlinks: the first missing component, when it is a
+ * symlink, is replaced by its target (relative to its directory, or to the
+ * rootfs when absolute), until the first missing component is no symlink.
+ * So a destination reached through a symlink to nothing is made where the
+ * symlink points, as runc's securejoin does. The result is only ever
+ * opened with open_in_root: whatever a symlink says, it stays in the rootfs.
+ */
+static int follow_dangling(const char *path, char *out)
+{
+	char cur[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
+	if (strlen(path) >= PATH_MAX)
+		return errno = ENAMETOOLONG, -1;
+	strcpy(cur, path);
+	for (int links = 0;;) {
+		/* find the first prefix of cur that does not resolve */
+		size_t end = 0, n = strlen(cur);
+		for (;;) {
+			while (end < n && cur[end] == '/')
+				end++;
+			if (end == n) { /* every component exists */
+				strcpy(out, cur);
+				return 0;
+			}
+			while (end < n && cur[end] != '/')
+				end++;
+			char save = cur[end];
+			cur[end] = 0;
+			int fd = open_in_root(cur, O_PATH);
+			cur[end] = save;
+			if (fd < 0)
+				break;
+			close(fd);
+		}
+		if (errno != ENOENT)
+			return -1;
+		/* the component ending at end is missing, or a symlink to nothing */
+		size_t cstart = end;
+		while (cstart > 0 && cur[cstart - 1] != '/')
+			cstart--;
+		char parent[PATH_MAX], base[PATH_MAX];
+		memcpy(parent, cur, cstart);
+		parent[cstart] = 0;
+		if (!*parent)
+			strcpy(parent, "/");
+		memcpy(base, cur + cstart, end - cstart);
+		base[end - cstart] = 0;
+		int pfd = open_in_root(parent, O_PATH | O_DIRECTORY);
+		if (pfd < 0)
+			return -1;
+		ssize_t tl = readlinkat(pfd, base, target, sizeof(target) - 1);
+		close(pfd);
+		if (tl < 0) { /* no symlink: the rest is made as written */
+			strcpy(out, cur);
+			return 0;
+		}
+		target[tl] = 0;
+		if (++links > 40)
+			return errno = ELOOP, -1;
+		int w = target[0] == '/' ? snprintf(next, sizeof(next), "%s%s", target, cur + end)
+		                         : snprintf(next, sizeof(next), "%s/%s%s", parent, target, cur + end);
+		if (w < 0 || (size_t)w >= sizeof(next))
+			return errno = ENAMETOOLONG, -1;
+		strcpy(cur, next);
+	}
+}
+
+static int mkdir_walk(const char *path, mode_t mode);
+
 /* mkdir_all creates path (and its parents) inside the rootfs, returning an O_PATH fd. */
 static int mkdir_all(const char *path, mode_t mode)
+{
+	char real[PATH_MAX];
+	int fd = open_in_root(path, O_PATH | O_DIRECTORY);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	if (follow_dangling(path, real) < 0)
+		return -1;
+	return mkdir_walk(real, mode);
+}
+
+static int mkdir_walk(const char *path, mode_t mode)
 {
 	char parent[PATH_MAX], base[PATH_MAX];
 	int fd = open_in_root(path, O_PATH | O_DIRECTORY);
@@ -280,7 +361,7 @@ static int mkdir_all(const char *path, mode_t mode)
 	if (strlen(path) >= PATH_MAX)
 		return errno = ENAMETOOLONG, -1;
 	split(path, parent, base);
-	int pfd = mkdir_all(parent, mode);
+	int pfd = mkdir_walk(parent, mode);
 	if (pfd < 0)
 		return -1;
 	if (mkdirat(pfd, base, mode) < 0 && errno != EEXIST) {
@@ -295,12 +376,14 @@ static int mkdir_all(const char *path, mode_t mode)
 /* create_file makes an empty file at path inside the rootfs (mknodat never follows a symlink). */
 static int create_file(const char *path)
 {
-	char parent[PATH_MAX], base[PATH_MAX];
+	char parent[PATH_MAX], base[PATH_MAX], real[PATH_MAX];
 	int fd = open_in_root(path, O_PATH);
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
-	split(path, parent, base);
-	int pfd = mkdir_all(parent, 0755);
+	if (follow_dangling(path, real) < 0)
+		return -1;
+	split(real, parent, base);
+	int pfd = mkdir_walk(parent, 0755);
 	if (pfd < 0)
 		return -1;
 	if (mknodat(pfd, base, S_IFREG | 0644, 0) < 0 && errno != EEXIST) {
@@ -309,7 +392,7 @@ static int create_file(const char *path)
 		return errno = e, -1;
 	}
 	close(pfd);
-	return open_in_root(path, O_PATH);
+	return open_in_root(real, O_PATH);
 }
 
 static const char *fdpath(int fd, char *buf)
