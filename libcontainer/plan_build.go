@@ -136,12 +136,9 @@ func (p *plan) joinNamespaces(joins []specs.LinuxNamespace) {
 	}
 }
 
-// insideRoot adds what happens in the new root: propagation, console,
-// names, sysctls, masked and read-only paths, a read-only root.
+// insideRoot adds what happens in the new root: console, names, sysctls,
+// masked and read-only paths, a read-only root, the root's propagation.
 func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
-	if rp := s.Linux.RootfsPropagation; rp != "" {
-		p.add(opPropagation, ints(uint64(propagationFlags[rp])))
-	}
 	p.console(s.Process, in.fds.console, true, in.ownConsole)
 	p.names(s)
 	keys := make([]string, 0, len(s.Linux.Sysctl))
@@ -167,6 +164,11 @@ func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
 	}
 	if s.Root.Readonly {
 		p.add(opRemountRO, nil, "/")
+	}
+	// last: runbindable would make every later bind (a masked path's
+	// /dev/null, a read-only path onto itself) fail with EINVAL
+	if rp := s.Linux.RootfsPropagation; rp != "" {
+		p.add(opPropagation, ints(uint64(propagationFlags[rp])))
 	}
 }
 

@@ -602,12 +602,16 @@ static void op_fork(void)
 }
 
 /*
- * parent_private makes the mount that holds the rootfs private, as runc
- * does: pivot_root refuses a shared new root or parent, and the rootfs bind
- * must not become a peer of the host's copy. STATX_ATTR_MOUNT_ROOT finds
- * that mount without parsing mountinfo.
+ * parent_propagation sets the propagation of the mount that holds the
+ * rootfs, as runc does: pivot_root refuses a shared new root or parent, and
+ * the rootfs bind must not become a peer of the host's copy. A slave root
+ * (rslave, the default, or slave) keeps a slave parent, so the host's
+ * mounts still reach the container (runc 1.5, runc#5200); any other is made
+ * private. MS_SLAVE leaves a slave or private mount as it is, so an rslave
+ * "/" keeps its master. STATX_ATTR_MOUNT_ROOT finds that mount without
+ * parsing mountinfo.
  */
-static void parent_private(const char *rootfs)
+static void parent_propagation(const char *rootfs, unsigned long flag)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s", rootfs);
@@ -618,8 +622,8 @@ static void parent_private(const char *rootfs)
 		/* the mount that holds the rootfs (the rootfs itself when it is one):
 		 * the rootfs bind made next is its child and takes its propagation */
 		if (is_root || strcmp(p, "/") == 0) {
-			if (mount(NULL, p, NULL, MS_PRIVATE, NULL) < 0)
-				fail(errno, "make %s private", p);
+			if (mount(NULL, p, NULL, flag, NULL) < 0)
+				fail(errno, "set propagation of %s", p);
 			return;
 		}
 		char *slash = strrchr(p, '/');
@@ -639,8 +643,7 @@ static void op_rootfs(struct op *op)
 	/* host mounts stay out of the container, and ours out of the host */
 	if (mount(NULL, "/", NULL, (unsigned long)op->ints[0], NULL) < 0)
 		fail(errno, "set propagation of /");
-	if (op->ints[0] & MS_SHARED)
-		parent_private(st.rootfs);
+	parent_propagation(st.rootfs, (op->ints[0] & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE);
 	/* pivot_root wants the new root to be a mount point */
 	if (mount(st.rootfs, st.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		fail(errno, "bind rootfs %s", st.rootfs);

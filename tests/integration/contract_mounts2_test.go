@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,11 +23,11 @@ func TestContractBindDanglingSymlink(t *testing.T) {
 	host := t.TempDir() // where an escape would land
 	climb := strings.Repeat("../", 12)
 	links := map[string]string{
-		"/mid":     "/made/by/mid",                    // absolute, a middle component
-		"/esc":     climb + host[1:] + "/esc",         // relative, climbing out
+		"/mid":     "/made/by/mid",                     // absolute, a middle component
+		"/esc":     climb + host[1:] + "/esc",          // relative, climbing out
 		"/trail":   "/../../../" + host[1:] + "/trail", // absolute, climbing out, the last component
-		"/ftrail":  "../etc/ftrail-made",              // relative, a file bind's last component
-		"/d/chain": "../chain2",                       // a dangling symlink to a dangling symlink
+		"/ftrail":  "../etc/ftrail-made",               // relative, a file bind's last component
+		"/d/chain": "../chain2",                        // a dangling symlink to a dangling symlink
 		"/chain2":  "/made/by/chain",
 	}
 	for l, target := range links {
@@ -81,5 +83,111 @@ func TestContractBindDanglingSymlink(t *testing.T) {
 		if got, err := os.Readlink(filepath.Join(b.Rootfs, l)); err != nil || got != target {
 			t.Errorf("symlink %s is now %q (%v), want it left pointing to %q", l, got, err, target)
 		}
+	}
+}
+
+// rootPropagation is the optional fields (shared:N, master:N, unbindable)
+// of the mount at / in pid's mountinfo.
+func rootPropagation(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	return propagationOf(t, fmt.Sprintf("/proc/%d/mountinfo", pid), "/")
+}
+
+// propagationOf is the optional fields of the last mount at mountpoint in
+// a mountinfo file: tag -> peer group ("" for unbindable).
+func propagationOf(t *testing.T, mountinfo, mountpoint string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(mountinfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opt map[string]string
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 7 || unescapeMount(f[4]) != mountpoint {
+			continue
+		}
+		opt = map[string]string{} // the last mount there is the one seen
+		for _, o := range f[6:] {
+			if o == "-" {
+				break
+			}
+			k, v, _ := strings.Cut(o, ":")
+			opt[k] = v
+		}
+	}
+	return opt
+}
+
+// sharedBundle makes the bundle's directory a mount of its own in a peer
+// group of the host (as / is on a systemd host), so that a slave root has
+// a master to show. It returns the peer group.
+func sharedBundle(t *testing.T, b *bundle) string {
+	t.Helper()
+	if err := unix.Mount(b.Dir, b.Dir, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("bind the bundle onto itself: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(b.Dir, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmount the bundle: %v", err)
+		}
+	})
+	if err := unix.Mount("", b.Dir, "", unix.MS_SHARED, ""); err != nil {
+		t.Fatalf("make the bundle shared: %v", err)
+	}
+	return propagationOf(t, "/proc/self/mountinfo", b.Dir)["shared"]
+}
+
+// TestContractRootfsPropagation: linux.rootfsPropagation is what / shows
+// in the container's mountinfo, with the rootfs on a shared mount of the
+// host: a peer group of its own for (r)shared (never the host's: the
+// container's mounts must not reach the host), the host's group as master
+// for (r)slave, nothing for (r)private, unbindable for (r)unbindable.
+func TestContractRootfsPropagation(t *testing.T) {
+	t.Parallel()
+	for _, prop := range []string{"", "shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable"} {
+		t.Run("="+prop, func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			b := newBundle(t, sleeper...)
+			host := sharedBundle(t, b)
+			b.Spec.Linux.RootfsPropagation = prop
+			if prop == "runbindable" && knownRuncBug(t, "runbindable makes the rootfs's own bind fail (EINVAL)") {
+				return
+			}
+			_, s := r.createStart(b)
+			got := rootPropagation(t, s.Pid)
+			t.Logf("rootfsPropagation %q: / has %v (the bundle's host peer group is %s)", prop, got, host)
+			_, shared := got["shared"]
+			_, unbindable := got["unbindable"]
+			master, slave := got["master"]
+			switch prop {
+			case "shared", "rshared":
+				if !shared && len(got) == 0 && knownRuncBug(t, "a shared root is left private (runc#1755, fixed in 1.2.7 and 1.3 by runc#4724)") {
+					return
+				}
+				if !shared || slave || got["shared"] == host {
+					t.Errorf("rootfsPropagation %s: / has %v, want a peer group of its own (the host's is %s)", prop, got, host)
+				}
+			case "", "rslave", "slave":
+				if prop == "slave" && len(got) == 0 && knownRuncBug(t, "a non-recursive slave root is made private (runc#5192, fixed in 1.5 by runc#5200)") {
+					return
+				}
+				if shared || master != host {
+					t.Errorf("rootfsPropagation %q: / has %v, want a slave of the host's peer group %s", prop, got, host)
+				}
+			case "private", "rprivate":
+				if len(got) != 0 {
+					t.Errorf("rootfsPropagation %s: / has %v, want none", prop, got)
+				}
+			case "unbindable", "runbindable":
+				if !unbindable && len(got) == 0 && knownRuncBug(t, "an unbindable root is left private (fixed in 1.2.7 and 1.3 by runc#4724)") {
+					return
+				}
+				if !unbindable || shared || slave {
+					t.Errorf("rootfsPropagation %s: / has %v, want unbindable", prop, got)
+				}
+			}
+		})
 	}
 }
