@@ -52,6 +52,7 @@
 #include "copyup.h"
 #include "mountattr.h"
 #include "mountroot.h"
+#include "nopivot.h"
 #include "plan.h"
 
 #ifndef PROC_SUPER_MAGIC
@@ -910,6 +911,9 @@ static void op_pivot_root(struct op *op)
 		fail(errno, "chdir to rootfs %s", st.rootfs);
 	if (op->ints[0]) {
 		/* --no-pivot: for rootfs on ramfs, where pivot_root is refused */
+		char what[PATH_MAX + 64];
+		if (hide_kernel_fs(st.rootfs, what, sizeof(what)) < 0)
+			fail(errno, "--no-pivot: %s", what);
 		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 			fail(errno, "move rootfs %s to /", st.rootfs);
 		if (chroot(".") < 0)

@@ -5,6 +5,7 @@ import (
 	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -187,6 +188,57 @@ func TestContractRootfsPropagation(t *testing.T) {
 				if !unbindable || shared || slave {
 					t.Errorf("rootfsPropagation %s: / has %v, want unbindable", prop, got)
 				}
+			}
+		})
+	}
+}
+
+// TestContractNoPivotProc: with --no-pivot the host's /proc and /sys stay in
+// the container's mount namespace under the moved rootfs, and the kernel
+// lets a user namespace mount a fresh procfs (no masked paths) as long as a
+// fully visible one exists there. runc detaches them (or covers them with a
+// tmpfs) before MS_MOVE and chroot; the mount must fail with EPERM, as it
+// does with pivot_root. A root container's own procfs mount (CAP_SYS_ADMIN,
+// no user namespace) shows the container's pid namespace only.
+func TestContractNoPivotProc(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"pivot", "no-pivot"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			var extra []string
+			if mode == "no-pivot" {
+				extra = []string{"--no-pivot"}
+			}
+			r := newRuntime(t)
+			b := newBundle(t, "unshare", "-mrpf", "sh", "-c", "mount -t proc none /proc && echo mounted-bare-proc")
+			b.Spec.Root.Readonly = false
+			caps := b.Spec.Process.Capabilities
+			caps.Bounding = append(caps.Bounding, "CAP_SETFCAP")
+			caps.Permitted = append(caps.Permitted, "CAP_SETFCAP")
+			caps.Effective = append(caps.Effective, "CAP_SETFCAP")
+			_, res := r.runForeground(b, extra...)
+			if res.Err != nil || res.Code == 0 || strings.Contains(res.Stdout, "mounted-bare-proc") ||
+				!mentions(res.Stdout+res.Stderr, "permission denied") {
+				t.Errorf("a user namespace in the container mounted a bare /proc: %s", res)
+			}
+
+			b = newBundle(t, "sh", "-c", "mkdir -p /tmp/p && mount -t proc proc /tmp/p && ls /tmp/p && cat /tmp/p/1/cmdline")
+			b.Spec.Root.Readonly = false
+			caps = b.Spec.Process.Capabilities
+			caps.Bounding = append(caps.Bounding, "CAP_SYS_ADMIN")
+			caps.Permitted = append(caps.Permitted, "CAP_SYS_ADMIN")
+			caps.Effective = append(caps.Effective, "CAP_SYS_ADMIN")
+			_, res = r.runForeground(b, extra...)
+			if res.Err != nil || res.Code != 0 {
+				t.Fatalf("a root container could not mount its own procfs: %s", res)
+			}
+			for _, f := range strings.Fields(res.Stdout) {
+				if n, err := strconv.Atoi(f); err == nil && n > 100 {
+					t.Errorf("the container's procfs shows pid %d: not its own pid namespace: %s", n, res)
+				}
+			}
+			if !strings.Contains(res.Stdout, "cat\x00/tmp/p/1/cmdline") {
+				t.Errorf("pid 1 of the container's procfs is not the container's process: %s", res)
 			}
 		})
 	}
