@@ -60,3 +60,22 @@ func parseMountOptions(opts []string) (flags, propagation uintptr, data string, 
 	}
 	return flags, propagation, strings.Join(extra, ","), nil
 }
+
+// clearedMountFlags are the flags the options explicitly turn off ("rw",
+// "suid", "dev", "exec", "atime"...), the last word winning. A bind mount
+// that clears a flag its source has is remounted without it (or refused
+// where the kernel locks it), as runc 1.2 does; a bind with no options
+// keeps its source's flags.
+func clearedMountFlags(opts []string) uintptr {
+	var cleared uintptr
+	for _, o := range opts {
+		if f, ok := mountFlags[o]; ok {
+			if f.clear {
+				cleared |= f.flag
+			} else {
+				cleared &^= f.flag
+			}
+		}
+	}
+	return cleared
+}

@@ -109,17 +109,26 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 		case err != nil:
 			return fmt.Errorf("bind source: %w", err)
 		}
-		// MS_BIND ignores every other flag: those need a remount
+		// MS_BIND ignores every other flag: those need a remount, which
+		// also clears what the options turn off
 		remount := flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
+		cleared := clearedMountFlags(m.Options)
 		// the parent sends the tree (idmap.go): idmapped, or in a user
 		// namespace opened by the host's root, who reaches sources the
 		// container's root may not (containerd's 0700 state dirs), as runc's
 		// mount sources
 		if sendsTree(m, flags, ext, r.newUserns, r.bundle) {
-			p.add(opIdmapMount, ints(uint64(kind), uint64(remount), uint64(prop)), src, m.Destination)
+			// a bind the container's root made from its copy of the host's
+			// mounts would have the source's flags locked by the kernel;
+			// the host's tree has not: the init keeps them all the same
+			locked := uint64(0)
+			if !ext.idmap {
+				locked = 1
+			}
+			p.add(opIdmapMount, ints(uint64(kind), uint64(remount), uint64(prop), uint64(cleared), locked), src, m.Destination)
 			return nil
 		}
-		p.add(opMount, ints(uint64(unix.MS_BIND|flags&unix.MS_REC), uint64(kind), uint64(remount), uint64(prop)), src, m.Destination, "", "")
+		p.add(opMount, ints(uint64(unix.MS_BIND|flags&unix.MS_REC), uint64(kind), uint64(remount), uint64(prop), 0, uint64(cleared)), src, m.Destination, "", "")
 	case ext.tmpcopyup:
 		p.tmpcopyup(m, flags, prop, data)
 	default:

@@ -402,8 +402,13 @@ static const char *fdpath(int fd, char *buf)
 	return buf;
 }
 
-/* mount flags that a user namespace locks: they must be kept on a remount */
-static unsigned long locked_flags(int fd)
+/* the flags a mount copied into a less privileged mount namespace has locked (MNT_LOCK_*) */
+#define ATIME_ENUM (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
+#define ATIME_FLAGS (ATIME_ENUM | MS_NODIRATIME)
+#define LOCKABLE (MS_RDONLY | MS_NODEV | MS_NOEXEC | MS_NOSUID | ATIME_FLAGS)
+
+/* mount_flags is the lockable flags of the mount fd is on, as mount(2) flags */
+static unsigned long mount_flags(int fd)
 {
 	struct statvfs sv;
 	unsigned long f = 0;
@@ -416,16 +421,46 @@ static unsigned long locked_flags(int fd)
 	if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
 	if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
 	if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+	/* strictatime is no flag of its own: the absence of the others */
+	if (!(f & ATIME_ENUM))
+		f |= MS_STRICTATIME;
 	return f;
+}
+
+/*
+ * bind_remount gives a new (bind) mount the flags set, without those the
+ * options cleared (runc 1.2's semantics, unlike mount(8)'s): first exactly
+ * set. Where the kernel refuses (EPERM: the source's flags are locked, as
+ * for a mount copied into a user namespace), or where locked says the
+ * source's flags are to be treated as locked, the source's lockable flags
+ * are kept on top of set, unless the options clear one of them or ask for
+ * another atime: that is an error, never a mount other than asked.
+ */
+static int bind_remount(const char *target, int fd, unsigned long set, unsigned long clr, int locked)
+{
+	unsigned long src = mount_flags(fd), flags = set;
+	if ((clr & ATIME_FLAGS) && !(set & ATIME_FLAGS)) {
+		/* a remount keeps the atime flags unless some are given: give the
+		 * source's minus the cleared ones, relatime (the kernel's default)
+		 * when none is left, strictatime for norelatime */
+		flags |= src & ATIME_FLAGS & ~clr;
+		if (!(flags & ATIME_ENUM))
+			flags |= (clr & MS_RELATIME) ? MS_STRICTATIME : MS_RELATIME;
+	}
+	if (!locked) {
+		if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
+			return 0;
+		if (errno != EPERM)
+			return -1;
+	}
+	if ((src & clr & LOCKABLE) || ((set & ATIME_FLAGS) && (set & ATIME_FLAGS) != (src & ATIME_FLAGS)))
+		return errno = EPERM, -1;
+	return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags | (src & LOCKABLE), NULL);
 }
 
 static int remount(const char *target, int fd, unsigned long flags)
 {
-	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
-		return 0;
-	if (errno != EPERM)
-		return -1;
-	return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags | locked_flags(fd), NULL);
+	return bind_remount(target, fd, flags, 0, 0);
 }
 
 /* ---- operations --------------------------------------------------------- */
@@ -653,7 +688,7 @@ static void op_rootfs(struct op *op)
 		fail(errno, "open rootfs %s", st.rootfs);
 }
 
-static void mount_finish(const char *dst, unsigned long reflags, unsigned long prop);
+static void mount_finish(const char *dst, unsigned long reflags, unsigned long prop, unsigned long clr, int locked);
 
 /* ordinary_dir refuses a mount destination that is a symlink (or no directory): CVE-2019-19921 */
 static void ordinary_dir(const char *dst, const char *type)
@@ -716,21 +751,25 @@ static void op_mount(struct op *op)
 			fail(errno, "chmod %s to %o", dst, mode);
 		close(fd);
 	}
-	mount_finish(dst, reflags, prop);
+	mount_finish(dst, reflags, prop, op->nints > 5 ? op->ints[5] : 0, 0);
 }
 
-/* mount_finish remounts a new mount with its flags and sets its propagation. */
-static void mount_finish(const char *dst, unsigned long reflags, unsigned long prop)
+/*
+ * mount_finish remounts a new mount with its flags (without those clr
+ * clears; locked: keep the source's, see bind_remount) and sets its
+ * propagation.
+ */
+static void mount_finish(const char *dst, unsigned long reflags, unsigned long prop, unsigned long clr, int locked)
 {
 	char buf[64];
-	if (!reflags && !prop)
+	if (!reflags && !clr && !prop)
 		return;
 	/* the fd still points under the new mount: reopen to reach its root */
 	int fd = open_in_root(dst, O_PATH);
 	if (fd < 0)
 		fail(errno, "reopen mount %s", dst);
-	if (reflags && remount(fdpath(fd, buf), fd, reflags) < 0)
-		fail(errno, "remount %s", dst);
+	if ((reflags || clr) && bind_remount(fdpath(fd, buf), fd, reflags, clr, locked) < 0)
+		fail(errno, "remount %s (a flag of the source the options change may be locked)", dst);
 	if (prop && mount(NULL, fdpath(fd, buf), NULL, prop, NULL) < 0)
 		fail(errno, "set propagation of %s", dst);
 	close(fd);
@@ -1025,7 +1064,7 @@ static void op_remount_ro(struct op *op)
 	char buf[64];
 	need(op, 0, 1);
 	int fd = open(op->strs[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || mount(NULL, fdpath(fd, buf), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(fd), NULL) < 0)
+	if (fd < 0 || mount(NULL, fdpath(fd, buf), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | mount_flags(fd), NULL) < 0)
 		fail(errno, "remount %s read-only", op->strs[0]);
 	close(fd);
 }
@@ -1385,7 +1424,7 @@ static void op_idmap_mount(struct op *op)
 		fail(errno, "idmapped mount %s on %s: move_mount", src, dst);
 	close(fd);
 	close(tree);
-	mount_finish(dst, op->ints[1], op->ints[2]);
+	mount_finish(dst, op->ints[1], op->ints[2], op->nints > 3 ? op->ints[3] : 0, op->nints > 4 ? (int)op->ints[4] : 0);
 }
 
 /*
@@ -1413,7 +1452,7 @@ static void op_tmpcopyup(struct op *op)
 		fail(errno, "tmpcopyup %s: copy %s", dst, where);
 	close(old);
 	close(new);
-	mount_finish(dst, op->ints[1], op->ints[2]);
+	mount_finish(dst, op->ints[1], op->ints[2], 0, 0);
 }
 
 /* sched_setattr(2)'s argument (SCHED_ATTR_SIZE_VER0); musl has no declaration */
