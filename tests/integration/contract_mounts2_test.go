@@ -334,3 +334,49 @@ func TestContractBindLockedFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestContractUsernsBindOtherOwner: a user-namespaced container binds a
+// directory and a file (a pod's resolv.conf) below a 0700 directory of
+// another host user, which neither the container's root nor its mapped
+// ids can enter: the runtime reaches them before the container's root
+// takes over, as runc does, and the container reads them.
+func TestContractUsernsBindOtherOwner(t *testing.T) {
+	t.Parallel()
+	if strings.TrimSpace(readFileString("/proc/sys/user/max_user_namespaces")) == "0" {
+		t.Skip("user namespaces are disabled (/proc/sys/user/max_user_namespaces is 0)")
+	}
+	private := t.TempDir()
+	_ = os.Chmod(filepath.Dir(private), 0o755)
+	vol := filepath.Join(private, "vol")
+	if err := os.MkdirAll(vol, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(vol, "marker"), "dir-reached\n")
+	mustWrite(t, filepath.Join(private, "resolv.conf"), "nameserver 127.0.0.53\n")
+	for _, p := range []string{private, vol, filepath.Join(vol, "marker"), filepath.Join(private, "resolv.conf")} {
+		if err := os.Chown(p, 4242, 4242); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := newRuntime(t)
+	b := newBundle(t, "cat", "/vol/marker", "/etc/resolv.conf")
+	b.addNamespace(specs.UserNamespace)
+	b.Spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	b.Spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	// the mount points exist: the rootfs belongs to the host's root
+	if err := os.Mkdir(filepath.Join(b.Rootfs, "vol"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(b.Rootfs, "etc", "resolv.conf"), "")
+	b.Spec.Mounts = append(b.Spec.Mounts,
+		specs.Mount{Destination: "/vol", Type: "bind", Source: vol, Options: []string{"rbind", "ro"}},
+		specs.Mount{Destination: "/etc/resolv.conf", Type: "bind", Source: filepath.Join(private, "resolv.conf"), Options: []string{"bind", "ro"}},
+	)
+	_, res := r.runForeground(b)
+	if res.Err != nil || res.Code != 0 || res.Stdout != "dir-reached\nnameserver 127.0.0.53\n" {
+		t.Errorf("the container did not read its binds: %s", res)
+	}
+}
