@@ -7,7 +7,10 @@
 #      binary built by `make casco` (statically linked), from the guest's
 #      root cgroup;
 #   3. a few container tests again from a populated service cgroup, where
-#      casco runs on real cgroup v2 hosts.
+#      casco runs on real cgroup v2 hosts;
+#   4. rootless (tests/v2/rootless.sh): an unprivileged user runs casco and
+#      runc, in a delegated subtree (limits read back, processes seen in
+#      the container's cgroup) and where nothing is delegated.
 # It prints `v2: N passed, M failed` (top-level tests of all three) and
 # exits non-zero when a test failed or a suite did not run to its end.
 # About 3-4 minutes under TCG.
@@ -16,7 +19,8 @@
 # Env:   V2GUEST (run-in-v2-guest.sh), V2GUEST_ACCEL (default tcg: nested KVM
 #        dies on these hosts), V2_TIMEOUT (guest seconds, default 3600),
 #        BUSYBOX (a static busybox for the test rootfs, default /bin/busybox),
-#        V2_LOG (keep the guest's output there).
+#        V2_LOG (keep the guest's output there), V2_SUITES (the suites to
+#        run, default "cgroups integration service rootless").
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -30,6 +34,7 @@ case "${1:-}" in
   *) echo "usage: $0 [-run REGEX]" >&2; exit 2 ;;
 esac
 busybox=${BUSYBOX:-/bin/busybox}
+suites=${V2_SUITES:-cgroups integration service rootless}
 # The suite copies busybox into every rootfs: it must be static
 # (busybox-static), which the guest's own /bin/busybox is only if the
 # guest image was built from it. Bring the host's along to be sure.
@@ -50,8 +55,10 @@ cp "$busybox" "$work/busybox"
 # CRIU for the checkpoint tests: Debian's 3.17 cannot work on the hosts'
 # kernels (>= 6.13), it can on the guest's 6.1. Without criu on the host
 # those tests skip in the guest too, saying why.
-criu_files=
-if V2GUEST_BUILD=$(dirname "$guest")/build-initramfs.sh "$here/criu-payload.sh" "$work/criu" >&2; then
+# Only the integration suite needs it.
+criu_files= need_criu=
+case " $suites " in *" integration "*) need_criu=1 ;; esac
+if [ -n "$need_criu" ] && V2GUEST_BUILD=$(dirname "$guest")/build-initramfs.sh "$here/criu-payload.sh" "$work/criu" >&2; then
   criu_files="-f $work/criu:/job/criu"
 fi
 # The seccomp tests use the agent built above (SECCOMPAGENT): the guest has
@@ -72,13 +79,24 @@ p=/usr/share/containers/seccomp.json
 #                relative and default cgroup paths meet cgroup v2's
 #                no-internal-processes rule
 snippet='
+want() { case " $SUITES " in *" $1 "*) return 0;; esac; return 1; }
 [ -x /job/criu/setup.sh ] && /job/criu/setup.sh
+if want cgroups; then
 echo "== suite cgroups: the cgroups package (cgroup v2)"
 /job/cgroups.test -test.v -test.timeout 20m
 echo "@@SUITE cgroups exit=$?"
+fi
+if want integration; then
 echo "== suite integration: casco, from the root cgroup"
 SECCOMPAGENT=/job/seccompagent RUNTIME=/job/casco BUSYBOX=/job/busybox /job/integration.test -test.v -test.timeout 50m -test.skip "$SKIP" ${RUN:+-test.run "$RUN"}
 echo "@@SUITE integration exit=$?"
+fi
+if want rootless; then
+echo "== suite rootless: an unprivileged user runs runc and casco (a delegated subtree, and none)"
+CASCO=/job/casco BUSYBOX=/job/busybox /bin/sh /job/rootless.sh
+echo "@@SUITE rootless exit=$?"
+fi
+if want service; then
 echo "== suite service: casco, from /system.slice/casco-ci.service (a populated cgroup)"
 (
   cg=/sys/fs/cgroup/system.slice
@@ -88,6 +106,7 @@ echo "== suite service: casco, from /system.slice/casco-ci.service (a populated 
   SECCOMPAGENT=/job/seccompagent RUNTIME=/job/casco BUSYBOX=/job/busybox exec /job/integration.test -test.v -test.timeout 20m -test.run "$SERVICE_RUN"
 )
 echo "@@SUITE service exit=$?"
+fi
 '
 service_run='^(TestLifecycle|TestRun|TestCgroupResources|TestUpdate|TestEventsStats|TestPauseResume)$'
 log=${V2_LOG:-$work/guest.log}
@@ -96,7 +115,7 @@ set +e
   "$guest" --accel "${V2GUEST_ACCEL:-tcg}" --timeout "${V2_TIMEOUT:-3600}" \
     -f "$work/casco:/job/casco" -f "$work/cgroups.test:/job/cgroups.test" \
     -f "$work/integration.test:/job/integration.test" -f "$work/busybox:/job/busybox" \
-    -f "$work/seccompagent:/job/seccompagent" \
+    -f "$work/seccompagent:/job/seccompagent" -f "$here/rootless.sh:/job/rootless.sh" -e "SUITES=$suites" \
     $podman_profile $criu_files -e "RUN=$run" -e "SKIP=$skip" -e "SERVICE_RUN=$service_run" -c "$snippet"
   echo $? > "$work/guest.rc"
 } | tee "$log"
@@ -112,7 +131,7 @@ summary() { # the lines between the suite's "== suite NAME" header and the next
     END { printf "%d %d\n", p, f }' "$log"
 }
 rc=0 tp=0 tf=0 line=
-for s in cgroups integration service; do
+for s in $suites; do
   set -- $(summary $s)
   tp=$((tp + $1)) tf=$((tf + $2)) line="$line${line:+; }$s: $1 passed, $2 failed"
   if ! grep -q "^@@SUITE $s exit=" "$log"; then
