@@ -277,10 +277,15 @@ func unmountCriuRoot(root string) {
 	os.Remove(root)
 }
 
-// makeMountpoints makes the destinations of the external mounts in the
-// rootfs, as create would: CRIU mounts onto them but makes none. Every
-// path is resolved inside the rootfs; one under a tmpfs of the config is
-// left alone (CRIU restores the tmpfs with its contents).
+// makeMountpoints makes the destinations of the config's mounts and of the
+// external mounts in the rootfs, as create would: CRIU mounts onto them
+// but makes none, and a rootfs restored elsewhere (containerd restores
+// onto a fresh snapshot of the image) lacks the ones create made. As
+// runc's prepareCriuRestoreMounts: a bind's mountpoint is a file or a
+// directory as its source is, any other a directory. Every path is
+// resolved inside the rootfs; one under a tmpfs of the config is left
+// alone (CRIU restores the tmpfs with its contents), and so is any under
+// /proc or /sys (the kernel's).
 func makeMountpoints(rootfs string, s *specs.Spec, ext []extMount) error {
 	var tmpfs []string
 	for _, m := range s.Mounts {
@@ -293,8 +298,13 @@ func makeMountpoints(rootfs string, s *specs.Spec, ext []extMount) error {
 		return fmt.Errorf("rootfs: %w", err)
 	}
 	defer root.Close()
+	skip := func(dest string) bool {
+		return underAny(dest, tmpfs) || strings.HasPrefix(dest, "/sys/") || strings.HasPrefix(dest, "/proc/")
+	}
+	bound := make(map[string]bool, len(ext))
 	for _, m := range ext {
-		if underAny(m.dest, tmpfs) || strings.HasPrefix(m.dest, "/sys/") || strings.HasPrefix(m.dest, "/proc/") {
+		bound[m.dest] = true
+		if skip(m.dest) {
 			continue
 		}
 		st, err := os.Stat(m.source)
@@ -303,6 +313,15 @@ func makeMountpoints(rootfs string, s *specs.Spec, ext []extMount) error {
 		}
 		if err := makeMountpoint(root, m.dest, st.IsDir()); err != nil {
 			return fmt.Errorf("mountpoint %s: %w", m.dest, err)
+		}
+	}
+	for _, m := range s.Mounts {
+		dest := filepath.Clean("/" + m.Destination)
+		if bound[dest] || skip(dest) || dest == "/" {
+			continue
+		}
+		if err := makeMountpoint(root, dest, true); err != nil {
+			return fmt.Errorf("mountpoint %s: %w", dest, err)
 		}
 	}
 	return nil

@@ -943,6 +943,38 @@ static void op_hook(struct op *op)
 	free(envp);
 }
 
+/*
+ * reopen_dev_null makes stdio that is the host's /dev/null the container's
+ * /dev/null, as runc's init does: CRIU cannot checkpoint a file on a mount
+ * the container does not have. Only the real null device, never whatever
+ * the image put at /dev/null (CVE-2025-31133); without one, or without
+ * /proc to reopen it through, stdio stays as it is.
+ */
+static void reopen_dev_null(void)
+{
+	char buf[64];
+	struct stat nb, sb;
+	int nfd = -1;
+	int pfd = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (pfd < 0)
+		return;
+	if (fstat(pfd, &nb) < 0 || !S_ISCHR(nb.st_mode) || nb.st_rdev != makedev(1, 3)) {
+		close(pfd);
+		return;
+	}
+	for (int fd = 0; fd < 3; fd++) {
+		if (fstat(fd, &sb) < 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != nb.st_rdev)
+			continue;
+		if (nfd < 0 && (nfd = open(fdpath(pfd, buf), O_RDWR | O_CLOEXEC)) < 0)
+			break;
+		if (dup3(nfd, fd, 0) < 0)
+			fail(errno, "reopen /dev/null as fd %d", fd);
+	}
+	if (nfd >= 0)
+		close(nfd);
+	close(pfd);
+}
+
 static void op_pivot_root(struct op *op)
 {
 	need(op, 1, 0);
@@ -981,6 +1013,7 @@ static void op_pivot_root(struct op *op)
 		fail(errno, "chdir /");
 	close(st.rootfd);
 	st.rootfd = -1;
+	reopen_dev_null();
 }
 
 static void op_propagation(struct op *op)

@@ -702,3 +702,37 @@ func TestCheckpointLazyPages(t *testing.T) {
 		t.Errorf("state of the lazily restored container: %+v", s)
 	}
 }
+
+// TestStdioDevNullInside: stdio that is the host's /dev/null becomes the
+// container's own /dev/null in its init, as runc's init makes it (CRIU
+// cannot dump a file on a mount the container lacks: podman gives a
+// detached container the host's /dev/null as stdin). The kernel's view:
+// the mount of the init's fd 0 (fdinfo's mnt_id) is the container's /dev.
+// Needs no CRIU.
+func TestStdioDevNullInside(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, "sleep", "1000")
+	b.save(t)
+	id := newID(t)
+	r.trackCleanup(id)
+	r.mustRun("run", "-d", "--bundle", b.Dir, id) // stdin: the host's /dev/null
+	pid := r.mustState(id).Pid
+	if got := mustReadlink(t, fmt.Sprintf("/proc/%d/fd/0", pid)); got != "/dev/null" {
+		t.Fatalf("the init's stdin is %s, want /dev/null", got)
+	}
+	mnt := ""
+	for _, l := range strings.Split(readFileString(fmt.Sprintf("/proc/%d/fdinfo/0", pid)), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "mnt_id:" {
+			mnt = f[1]
+		}
+	}
+	dev, ok := topMount(mountsOf(t, pid), "/dev")
+	if !ok {
+		t.Fatal("the container has no /dev mount")
+	}
+	if mnt != strconv.Itoa(dev.ID) {
+		t.Errorf("the init's stdin /dev/null is on mount %s, want the container's /dev (mount %d, %s)", mnt, dev.ID, dev.FSType)
+	}
+	r.mustRun("delete", "--force", id)
+}
