@@ -133,7 +133,7 @@ soak: casco deps-test
 
 # an unprivileged user (made and removed by the suite) runs casco and
 # runc case by case; a case casco fails fails the run (tests/rootless/)
-ROOTLESS_PKGS := uidmap python3 passwd util-linux podman catatonit
+ROOTLESS_PKGS := uidmap python3 passwd util-linux podman catatonit fuse-overlayfs slirp4netns
 rootless: casco deps-test
 	$(call install,$(ROOTLESS_PKGS))
 	tests/rootless/run.sh $(CURDIR)/casco /usr/sbin/runc
