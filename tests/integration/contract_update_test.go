@@ -58,6 +58,20 @@ func removePod(t *testing.T, pod string) {
 	}
 }
 
+// podContainer starts a sleeper with the given CPU resources in a pod
+// cgroup set up with podFiles, and returns the runtime, the container and
+// its cgroup directory in the cpu hierarchy.
+func podContainer(t *testing.T, cpu *specs.LinuxCPU, podFiles ...[2]string) (*runtime, *container, string) {
+	t.Helper()
+	cgPath, pod := podCgroup(t, podFiles...)
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	b.Spec.Linux.CgroupsPath = cgPath
+	b.Spec.Linux.Resources.CPU = cpu
+	c, _ := r.createStart(b)
+	return r, c, filepath.Join(pod, "ctr")
+}
+
 func wantFiles(t *testing.T, dir, when string, want map[string]string) {
 	t.Helper()
 	for f, w := range want {
@@ -74,14 +88,9 @@ func wantFiles(t *testing.T, dir, when string, want map[string]string) {
 // first and the period again. casco must end where runc does.
 func TestContractUpdateCPUInPod(t *testing.T) {
 	t.Parallel()
-	cgPath, pod := podCgroup(t, [2]string{"cpu.cfs_period_us", "100000"}, [2]string{"cpu.cfs_quota_us", "50000"})
-	r := newRuntime(t)
-	b := newBundle(t, sleeper...)
 	period := uint64(100000)
-	b.Spec.Linux.CgroupsPath = cgPath
-	b.Spec.Linux.Resources.CPU = &specs.LinuxCPU{Period: &period, Quota: i64(25000)}
-	c, _ := r.createStart(b)
-	ctr := filepath.Join(pod, "ctr")
+	r, c, ctr := podContainer(t, &specs.LinuxCPU{Period: &period, Quota: i64(25000)},
+		[2]string{"cpu.cfs_period_us", "100000"}, [2]string{"cpu.cfs_quota_us", "50000"})
 	wantFiles(t, ctr, "create", map[string]string{"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "25000"})
 	r.mustRun("update", "--cpu-period", "40000", "--cpu-quota", "10000", c.ID)
 	wantFiles(t, ctr, "update --cpu-period 40000 --cpu-quota 10000", map[string]string{"cpu.cfs_period_us": "40000", "cpu.cfs_quota_us": "10000"})
@@ -101,14 +110,9 @@ func TestContractUpdateRealtime(t *testing.T) {
 	if runcBefore12(t, "retrying the realtime period after the runtime") {
 		return
 	}
-	cgPath, pod := podCgroup(t, [2]string{"cpu.rt_period_us", "1000000"}, [2]string{"cpu.rt_runtime_us", "200000"})
-	r := newRuntime(t)
-	b := newBundle(t, sleeper...)
 	period := uint64(1000000)
-	b.Spec.Linux.CgroupsPath = cgPath
-	b.Spec.Linux.Resources.CPU = &specs.LinuxCPU{RealtimePeriod: &period, RealtimeRuntime: i64(100000)}
-	c, _ := r.createStart(b)
-	ctr := filepath.Join(pod, "ctr")
+	r, c, ctr := podContainer(t, &specs.LinuxCPU{RealtimePeriod: &period, RealtimeRuntime: i64(100000)},
+		[2]string{"cpu.rt_period_us", "1000000"}, [2]string{"cpu.rt_runtime_us", "200000"})
 	wantFiles(t, ctr, "create", map[string]string{"cpu.rt_period_us": "1000000", "cpu.rt_runtime_us": "100000"})
 	r.mustRun("update", "--cpu-rt-period", "50000", "--cpu-rt-runtime", "10000", c.ID)
 	wantFiles(t, ctr, "update --cpu-rt-period 50000 --cpu-rt-runtime 10000", map[string]string{"cpu.rt_period_us": "50000", "cpu.rt_runtime_us": "10000"})
