@@ -46,8 +46,19 @@ type Options struct {
 	// cgroupsPath is then "slice:prefix:name".
 	Systemd bool
 	// Rootless tolerates missing permission to create or join cgroups as
-	// long as no resource limit has to be written there (as runc does).
+	// long as no resource limit has to be written there (as runc does),
+	// unless linux.cgroupsPath names the cgroup (see pathGiven).
 	Rootless bool
+	// pathGiven: the config set linux.cgroupsPath. A rootless container
+	// must then get that cgroup or fail, as runc requires: the field is
+	// honored or refused, never skipped.
+	pathGiven bool
+}
+
+// errPathNotWritable is a rootless create refused on a linux.cgroupsPath
+// the config named.
+func errPathNotWritable(dir string, err error) error {
+	return fmt.Errorf("create cgroup %s: %w (rootless: linux.cgroupsPath names this cgroup, so it must be made; delegate it to the user or leave cgroupsPath empty)", dir, err)
 }
 
 // Manager owns the cgroup(s) of one container.
@@ -116,6 +127,7 @@ func New(cgroupsPath, id string, opts Options) (Manager, error) {
 			return nil, err
 		}
 	}
+	opts.pathGiven = cgroupsPath != ""
 	mode, err := DetectMode()
 	if err != nil {
 		return nil, err
@@ -135,7 +147,7 @@ func New(cgroupsPath, id string, opts Options) (Manager, error) {
 			return nil, err
 		}
 		m := newFs2(path.Join(Root, inner), opts)
-		if opts.Rootless {
+		if opts.Rootless && !opts.pathGiven {
 			return &rootlessV2{m}, nil
 		}
 		return m, nil

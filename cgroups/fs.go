@@ -17,8 +17,9 @@ import (
 // hybrid host it also owns a cgroup in the unified (cgroup2) hierarchy,
 // keyed "" in paths, so that cgroup2-only controllers and cgroup.kill work.
 type fsManager struct {
-	paths    map[string]string // controller -> absolute dir; "" = unified
-	rootless bool
+	paths     map[string]string // controller -> absolute dir; "" = unified
+	rootless  bool
+	pathGiven bool // linux.cgroupsPath was set (Options.pathGiven)
 }
 
 // knownV1 are the v1 hierarchies a container joins (runc's list).
@@ -29,7 +30,7 @@ var knownV1 = map[string]bool{
 }
 
 func newFs(paths map[string]string, opts Options) *fsManager {
-	return &fsManager{paths: paths, rootless: opts.Rootless}
+	return &fsManager{paths: paths, rootless: opts.Rootless, pathGiven: opts.pathGiven}
 }
 
 // v1Hierarchies maps each mounted v1 controller to its mount directory,
@@ -153,6 +154,9 @@ func (m *fsManager) create(checkBusy bool) error {
 		}
 		if err != nil {
 			if m.rootless && isPermission(err) {
+				if m.pathGiven {
+					return errPathNotWritable(dir, err)
+				}
 				delete(m.paths, ctrl)
 				continue
 			}

@@ -13,18 +13,22 @@ import (
 
 // fs2Manager drives one cgroup2 directory (pure v2 hosts).
 type fs2Manager struct {
-	dir      string
-	rootless bool
+	dir       string
+	rootless  bool
+	pathGiven bool // linux.cgroupsPath was set (Options.pathGiven)
 }
 
 func newFs2(dir string, opts Options) *fs2Manager {
-	return &fs2Manager{dir: dir, rootless: opts.Rootless}
+	return &fs2Manager{dir: dir, rootless: opts.Rootless, pathGiven: opts.pathGiven}
 }
 
 func (m *fs2Manager) Paths() map[string]string { return map[string]string{"": m.dir} }
 
 func (m *fs2Manager) Create() error {
 	existed, err := createV2(Root, m.dir)
+	if err != nil && m.rootless && m.pathGiven && isPermission(err) {
+		return errPathNotWritable(m.dir, err)
+	}
 	if err != nil {
 		return fmt.Errorf("create cgroup %s: %w", m.dir, err)
 	}

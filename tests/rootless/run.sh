@@ -121,6 +121,17 @@ case_ "a memory limit without a writable cgroup tree is refused, nothing left" "
 	echo "$out" | grep -qi "memory" || exit 1
 	! $RT state $rt-3-$$ 2>/dev/null'
 
+# 3b. a linux.cgroupsPath the user cannot create is refused, limits or
+# not: the field names the cgroup, so the container must get it or fail
+# (runc: "rootless needs no limits + no cgrouppath")
+case_ "a linux.cgroupsPath on a tree not writable is refused, nothing left" "$bundle"'
+	if [ -w /sys/fs/cgroup/memory ] || [ -w /sys/fs/cgroup/cgroup.procs ]; then echo "cgroup tree writable: case does not apply"; exit 0; fi
+	bundle b3b "[\"true\"]" "c[\"linux\"][\"cgroupsPath\"]=\"/casco-rl-$rt\"" || exit 1
+	if out=$($RT run $rt-3b-$$ 2>&1); then echo "ran outside its linux.cgroupsPath"; exit 1; fi
+	echo "$out"
+	[ "$rt" = runc ] || echo "$out" | grep -q "linux.cgroupsPath names this cgroup" || exit 1
+	! $RT state $rt-3b-$$ 2>/dev/null'
+
 # 4. /dev: devices are binds of the host nodes (no mknod), /dev/pts
 # ptmx works and a pty gets the tty-less gid the config asks for (none)
 case_ "devices bound from the host, /dev/pts usable" "$bundle"'

@@ -173,6 +173,16 @@ case_ plain-limit-refused rl-plain/shell '
 	[ "$rt" = runc ] || echo "$out" | grep -q "memory limit (linux.resources.memory)" || exit 1
 	! $RT state $id 2>/dev/null && [ ! -d /sys/fs/cgroup/rl-plain/$id ] || exit 1'
 
+# 4b. nothing delegated, a linux.cgroupsPath there: refused even without
+# limits (the field names the cgroup; runc refuses it too)
+CFG=$(config '["true"]' '' /rl-plain/named)
+case_ plain-path-refused rl-plain/shell '
+	id=$rt-pnamed
+	if out=$($RT run $id 2>&1); then echo "ran outside its linux.cgroupsPath"; exit 1; fi
+	echo "$out"
+	[ "$rt" = runc ] || echo "$out" | grep -q "linux.cgroupsPath names this cgroup" || exit 1
+	! $RT state $id 2>/dev/null && [ ! -d /sys/fs/cgroup/rl-plain/named ] || exit 1'
+
 # 5. nothing delegated, no limits: the container runs in its creator's
 # cgroup, as runc runs it; ps has no cgroup to list (both refuse; casco
 # says why)
