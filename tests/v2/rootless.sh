@@ -103,7 +103,8 @@ waitgone='waitgone() { n=0; while [ -d /proc/$1 ] && ! grep -q "^State:.*Z" /pro
 # directory (beside the user's shell, as for root: the parent of the
 # caller's cgroup), owned by the user; its limits are in the files; the
 # init and an exec'd process are in it; ps, pause/resume (cgroup.freeze),
-# update work through it; delete removes it
+# events --stats (pids and memory limits) and update work through it;
+# delete removes it
 CFG=$(config '["sleep", "1000"]' '{"memory": {"limit": 67108864}, "pids": {"limit": 20}, "cpu": {"quota": 50000, "period": 100000}}')
 case_ deleg-limits rl-deleg/shell "$waitgone"'
 	id=$rt-lim d=/sys/fs/cgroup/rl-deleg/$rt-lim
@@ -125,6 +126,8 @@ case_ deleg-limits rl-deleg/shell "$waitgone"'
 	grep -q "^frozen 1" $d/cgroup.events && $RT state $id | grep -q "\"paused\"" || { cat $d/cgroup.events; exit 1; }
 	$RT resume $id || exit 1
 	grep -q "^frozen 0" $d/cgroup.events || exit 1
+	out=$($RT events --stats $id) || exit 1
+	echo "$out" | grep -q "\"pids\":{\"current\":[1-9][0-9]*,\"limit\":20}" && echo "$out" | grep -q "\"usage\":{[^}]*\"limit\":67108864" || { echo "events --stats: $out"; exit 1; }
 	$RT update --pids-limit 30 --memory 100663296 $id || exit 1
 	echo "after update: pids.max $(cat $d/pids.max) memory.max $(cat $d/memory.max)"
 	[ "$(cat $d/pids.max)" = 30 ] && [ "$(cat $d/memory.max)" = 100663296 ] || exit 1
