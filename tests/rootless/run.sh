@@ -107,6 +107,11 @@ case_ "lifecycle: init runs as the user on the host, exec, kill, delete" "$bundl
 	$RT start $id && $RT state $id | grep -q "\"status\": \"running\"" || exit 1
 	set -- $($RT exec $id cat /proc/self/uid_map) || exit 1
 	[ "$1 $2 $3" = "0 $UID_ 1" ] || { echo "exec: uid_map $*"; exit 1; }
+	# setgroups is denied in a single-id namespace: an exec asking for
+	# supplementary groups is refused, not run without them
+	if out=$($RT exec -g 5 $id true 2>&1); then echo "exec -g 5 ran"; exit 1; fi
+	echo "exec -g 5: $out"
+	[ "$rt" = runc ] || echo "$out" | grep -q "additionalGids.*setgroups is denied" || exit 1
 	$RT kill $id KILL || exit 1
 	while [ -d /proc/$pid ] && ! grep -q "^State:.*Z" /proc/$pid/status 2>/dev/null; do sleep 0.05; done
 	$RT delete $id || exit 1
