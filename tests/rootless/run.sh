@@ -262,13 +262,18 @@ case_ "no cgroup: ps, pause, kill --all, events refused; events --stats zero" "$
 # from inside its own user namespace, as uid 0 there
 if command -v podman >/dev/null; then
 	tar -C "$home/rootfs" -cf "$home/rootfs.tar" . && chown "$user:" "$home/rootfs.tar"
-	case_ "podman --runtime, vfs, --network none: run, exec, stop, rm" '
+	case_ "podman --runtime, vfs, --network none: run, --group-add, exec, stop, rm" '
 	pm="podman --storage-driver vfs --runtime $RT"
 	$pm image exists localhost/rl-bb || $pm import rootfs.tar localhost/rl-bb >/dev/null || exit 1
 	out=$($pm run --rm --network none localhost/rl-bb cat /proc/self/uid_map) || exit 1
 	echo "$out"
 	set -- $out
 	[ "$1 $2 $3 $4 $5 $6" = "0 $UID_ 1 1 400000 65536" ] || exit 1
+	# podman maps the subordinate range with newgidmap: setgroups is
+	# allowed in its namespace, and --group-add reaches the kernel
+	g=$($pm run --rm --network none --group-add 5 localhost/rl-bb grep ^Groups: /proc/self/status) || exit 1
+	echo "--group-add 5: $g"
+	[ "$(echo $g)" = "Groups: 5" ] || exit 1
 	$pm run -d --name $rt-12 --network none localhost/rl-bb sleep 1000 >/dev/null || exit 1
 	[ "$($pm exec $rt-12 id -u)" = 0 ] || exit 1
 	$pm stop -t 1 $rt-12 >/dev/null && $pm rm $rt-12 >/dev/null || exit 1'
