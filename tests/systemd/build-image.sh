@@ -49,10 +49,12 @@ moddir=$kdir/lib/modules/$kver
 # --- root ----------------------------------------------------------------------
 # debootstrap lays down systemd + D-Bus + logind (user sessions for
 # `systemd --user`); apt inside the root then adds Debian's runc (the
-# comparison), podman and containerd (the engine cases): debootstrap's own
-# resolver gets podman's alternatives wrong.
+# comparison), podman and containerd (the engine cases), CRIU for their
+# checkpoint/restore cases (the guest's 6.1 kernel is one Debian's CRIU 3.17
+# works on; 6.13+ hosts are not) with iptables, which its network lock runs:
+# debootstrap's own resolver gets podman's alternatives wrong.
 base=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,kmod,procps,iproute2
-extra="runc podman containerd uidmap catatonit conmon golang-github-containers-common slirp4netns"
+extra="runc podman containerd uidmap catatonit conmon golang-github-containers-common slirp4netns criu iptables"
 root=$work/root
 log "debootstrap bookworm ($base)"
 debootstrap --variant=minbase --include="$base" --components=main bookworm "$root" "$mirror" > "$work/debootstrap.log" 2>&1 ||
