@@ -15,9 +15,20 @@
 #
 # Where CRIU works on this kernel the rounds run here. Where it cannot
 # (`criu check` fails: Debian's CRIU 3.17 on kernels >= 6.13, these hosts)
-# they run in the v2 guest (shared/v2guest: kernel 6.1 under QEMU's TCG
-# emulation, about 20x slower than the host): read the casco/runc ratio
-# there, not the milliseconds.
+# they run in the systemd guest (tests/systemd: Debian 12, kernel 6.1,
+# Debian's criu and runc installed as on any bookworm host), under QEMU's
+# TCG emulation when there is no /dev/kvm: every instruction is emulated,
+# so the milliseconds are many times a real machine's.
+#
+# Most of either number is CRIU's own work, the same for both runtimes.
+# Each round also reads CRIU's elapsed time from its log (the timestamp of
+# the log's last line) and the table shows the rest, what the runtime adds
+# (its own start, the state and cgroups, the RPC, the external mounts),
+# which is where casco and runc differ. CRIU's own part differs too: runc
+# always asks for an empty network namespace (its setEmptyNsMask: "runc
+# doesn't manage network devices"), casco dumps and restores the
+# container's own one (lo, its addresses, routes, iptables: a few more
+# execs of ip and iptables-save/-restore) unless --empty-ns network.
 #
 # Output: a markdown table on stdout, also written to
 # $BENCH_RESULTS/checkpoint-latest.md (default tests/bench/results).
@@ -25,7 +36,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 casco=$(readlink -f "${1:?usage: $0 CASCO_BINARY}")
-rounds=${BENCH_CR_ROUNDS:-10}
+rounds=${BENCH_CR_ROUNDS:-15}
 results=${BENCH_RESULTS:-$here/results}
 runc=$(command -v runc || echo /usr/sbin/runc)
 
@@ -47,7 +58,7 @@ EOF
 # the rounds, as a script that runs here or in the guest: RUNTIMES="label=bin ..." BUNDLE ROUNDS
 cat >"$work/rounds.sh" <<'EOF'
 #!/bin/sh
-# prints "label checkpoint|restore ms" per round
+# prints "label checkpoint|restore|criu-dump|criu-restore MICROSECONDS" per round
 bundle=$1 rounds=$2; shift 2
 # microseconds; busybox's date has no %N (and its awk's %d is 32-bit):
 # /proc/uptime's centiseconds then
@@ -66,9 +77,14 @@ while [ $i -lt "$rounds" ]; do
     "$bin" --root $root restore -d --image-path $img --bundle "$bundle" $id </dev/null >/tmp/bench-cr-err 2>&1 || { echo "$label: restore failed: $(tail -c 600 /tmp/bench-cr-err)" >&2; exit 1; }
     t2=$(now)
     "$bin" --root $root delete -f $id >/dev/null 2>&1
-    rm -rf $img
     echo "$label checkpoint $((t1 - t0))"
     echo "$label restore $((t2 - t1))"
+    # CRIU's own time: its log lines start with "(seconds.micros)" since it started
+    for s in dump restore; do
+      c=$(sed -n 's/^(\([0-9]*\)\.\([0-9]*\)).*/\1 \2/p' $img/$s.log | tail -n1)
+      [ -n "$c" ] && echo "$label criu-$s $(( $(echo $c | cut -d' ' -f1 | sed 's/^0*//;s/^$/0/') * 1000000 + $(echo $c | cut -d' ' -f2 | sed 's/^0*//;s/^$/0/') ))"
+    done
+    rm -rf $img
   done
 done
 EOF
@@ -76,34 +92,48 @@ chmod +x "$work/rounds.sh"
 cp "$casco" "$work/casco"
 
 where="this host ($(uname -r))"
+criu_version=
 if criu check >/dev/null 2>&1; then
   "$work/rounds.sh" "$work/bundle" "$rounds" casco="$work/casco" runc="$runc" >"$work/samples"
 else
   why=$({ criu check 2>&1 || true; } | grep -m1 Error || echo "criu not installed")
-  echo "checkpoint bench: CRIU cannot work here ($why): measuring in the v2 guest (kernel 6.1, TCG)" >&2
-  guest=${V2GUEST:-$repo/../shared/v2guest/run-in-v2-guest.sh}
-  [ -x "$guest" ] || guest=/work/shared/v2guest/run-in-v2-guest.sh
-  "$repo/tests/v2/criu-payload.sh" "$work/criu" >&2
-  "$guest" --accel "${V2GUEST_ACCEL:-tcg}" --timeout 3000 -f "$work/criu:/job/criu" -f "$work/casco:/job/casco" \
-    -f "$work/bundle:/job/bundle" -f "$work/rounds.sh:/job/rounds.sh" \
-    -c "/job/criu/setup.sh && /job/rounds.sh /job/bundle $rounds casco=/job/casco runc=\$(command -v runc) > /job/samples; echo @@rc=\$?; cat /job/samples" \
+  echo "checkpoint bench: CRIU cannot work here ($why): measuring in the systemd guest (Debian 12, kernel 6.1)" >&2
+  "$repo/tests/systemd/run-in-guest.sh" --timeout 3000 -f "$work/casco:casco" -f "$work/bundle:bundle" -f "$work/rounds.sh:rounds.sh" \
+    -c "/job/rounds.sh /job/bundle $rounds casco=/job/casco runc=/usr/sbin/runc > /job/samples; echo @@rc=\$?; cat /job/samples; criu --version | sed 's/^/@@/'" \
     >"$work/guest.log" 2>&1 || true
   grep -q '^@@rc=0' "$work/guest.log" || { tail -n 30 "$work/guest.log" >&2; echo "checkpoint bench: the guest run failed" >&2; exit 1; }
-  grep -E '^(casco|runc) (checkpoint|restore) [0-9]+$' "$work/guest.log" >"$work/samples"
-  where="the v2 guest (kernel 6.1 under TCG emulation: compare the ratio, not the ms)"
+  grep -E '^(casco|runc) (criu-)?(checkpoint|restore|dump) [0-9]+$' "$work/guest.log" >"$work/samples"
+  criu_version=$(sed -n 's/^@@Version: *//p' "$work/guest.log")
+  accel=${SYSTEMD_GUEST_ACCEL:-tcg}
+  where="the systemd guest (kernel 6.1, QEMU $accel$([ "$accel" = tcg ] && echo ': emulated, compare the runtimes, not the ms with a real machine'))"
 fi
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000 }'; }
-med() { awk -v l="$1" -v s="$2" '$1 == l && $2 == s { print $3 }' "$work/samples" | median; }
+criu_version=${criu_version:-$(criu --version 2>/dev/null | awk '/Version/ {print $2}')}
+# stat LABEL STEP: "median (min-max)" in ms of the rounds
+stat() {
+  awk -v l="$1" -v s="$2" '$1 == l && $2 == s { print $3 }' "$work/samples" | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
+      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%.1f (%.1f-%.1f)\n", m / 1000, v[1] / 1000, v[NR] / 1000 }'
+}
+# runtime LABEL STEP: median over the rounds of the wall time minus CRIU's own
+runtime() {
+  awk -v l="$1" -v s="$2" -v c="criu-$3" '$1 != l { next } $2 == s { w[++n] = $3 } $2 == c { k[++m] = $3 }
+    END { if (n == 0 || n != m) { print "-"; exit } for (i = 1; i <= n; i++) print w[i] - k[i] }' "$work/samples" | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR == 0 || $1 == "-") { print "-"; exit }
+      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000 }'
+}
+med() { stat "$@" | cut -d' ' -f1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f\n", a / b }'; }
 {
-  echo "## checkpoint and restore (CRIU $(criu --version 2>/dev/null | awk '/Version/ {print $2}'), median ms of $rounds rounds, $where)"
+  echo "## checkpoint and restore (CRIU $criu_version, ms: median (min-max) of $rounds interleaved rounds, $where)"
   echo
-  echo "| step | casco | runc | crun | casco/runc |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| step | casco | runc | casco/runc | CRIU's own (casco / runc) | the runtime's part (casco / runc) | crun |"
+  echo "|---|---:|---:|---:|---:|---:|---|"
   for s in checkpoint restore; do
-    c=$(med casco $s) r=$(med runc $s)
-    echo "| \`$s\` | $c | $r | n/a (built without CRIU) | $(ratio "$c" "$r") |"
+    l=dump; [ $s = restore ] && l=restore
+    echo "| \`$s\` | $(stat casco $s) | $(stat runc $s) | $(ratio "$(med casco $s)" "$(med runc $s)") |" \
+      "$(med casco criu-$l) / $(med runc criu-$l) | $(runtime casco $s $l) / $(runtime runc $s $l) | n/a (Debian's crun: no CRIU) |"
   done
 } | tee "$work/table.md"
 mkdir -p "$results"
