@@ -77,30 +77,14 @@ func (unmanaged) OOMKillCount() (uint64, error)  { return 0, ErrNoCgroup }
 // Stats of no cgroup are zero, as runc's `events --stats` prints them.
 func (unmanaged) Stats() (*Stats, error) { return &Stats{Hugetlb: map[string]Hugetlb{}}, nil }
 
-// Set refuses the first limit r asks for; device rules are skipped (see
-// above).
+// Set refuses the first limit r asks for, as a rootless manager that was
+// refused every hierarchy does; device rules are skipped (see above).
 func (m unmanaged) Set(r *specs.LinuxResources) error {
-	if r == nil {
-		return nil
+	err := newFs(map[string]string{}, Options{Rootless: true}).Set(r)
+	if err != nil && m.refused != nil {
+		err = fmt.Errorf("%w: %v", err, m.refused)
 	}
-	for _, l := range []struct {
-		ctrl string
-		need func(*specs.LinuxResources) bool
-	}{
-		{"cpuset", needCpuset}, {"memory", needMemory}, {"cpu", needCPU}, {"pids", needPids},
-		{"blkio", needBlkio}, {"net_cls", needNetCls}, {"net_prio", needNetPrio}, {"rdma", needRdma},
-		{"hugetlb", func(r *specs.LinuxResources) bool { return len(r.HugepageLimits) > 0 }},
-		{"unified", func(r *specs.LinuxResources) bool { return len(r.Unified) > 0 }},
-	} {
-		if l.need(r) {
-			err := rootlessLimitError(l.ctrl)
-			if m.refused != nil {
-				err = fmt.Errorf("%w: %v", err, m.refused)
-			}
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
 // rootlessV2 is a rootless caller's manager on cgroup v2. In a delegated
