@@ -953,26 +953,29 @@ static void op_hook(struct op *op)
 static void reopen_dev_null(void)
 {
 	char buf[64];
-	struct stat nb, sb;
-	int nfd = -1;
-	int pfd = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
-	if (pfd < 0)
-		return;
-	if (fstat(pfd, &nb) < 0 || !S_ISCHR(nb.st_mode) || nb.st_rdev != makedev(1, 3)) {
-		close(pfd);
-		return;
-	}
+	struct stat sb;
+	int nfd = -1, pfd = -1;
 	for (int fd = 0; fd < 3; fd++) {
-		if (fstat(fd, &sb) < 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != nb.st_rdev)
+		/* most stdio is pipes or a pty: nothing to open then */
+		if (fstat(fd, &sb) < 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != makedev(1, 3))
 			continue;
-		if (nfd < 0 && (nfd = open(fdpath(pfd, buf), O_RDWR | O_CLOEXEC)) < 0)
-			break;
+		if (pfd < 0) {
+			struct stat nb;
+			pfd = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
+			if (pfd < 0)
+				return;
+			if (fstat(pfd, &nb) < 0 || !S_ISCHR(nb.st_mode) || nb.st_rdev != makedev(1, 3))
+				break;
+			if ((nfd = open(fdpath(pfd, buf), O_RDWR | O_CLOEXEC)) < 0)
+				break;
+		}
 		if (dup3(nfd, fd, 0) < 0)
 			fail(errno, "reopen /dev/null as fd %d", fd);
 	}
 	if (nfd >= 0)
 		close(nfd);
-	close(pfd);
+	if (pfd >= 0)
+		close(pfd);
 }
 
 static void op_pivot_root(struct op *op)
