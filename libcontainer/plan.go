@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// Op codes of the plan, in step with nsenter/init/plan.h.
+// Op codes of the plan, the same as nsenter/init/plan.h (held equal by
+// TestPlanContractMatchesInitHeader).
 const (
 	opSetns = iota + 1
 	opUnshare
