@@ -17,7 +17,8 @@ BUILD_PKGS := libseccomp-dev libc6-dev pkg-config gcc musl-tools
 TEST_PKGS  := busybox-static runc golang-github-containers-common procps criu iptables iproute2
 BENCH_PKGS := runc crun time gnuplot-nox
 
-.PHONY: all casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration security rootless validation v2 systemd test-engines cri bench clean
+.PHONY: all casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration security rootless validation v2 systemd test-engines cri bench clean \
+        docs install uninstall test-install
 
 all: casco
 
@@ -57,6 +58,33 @@ INIT_SRC := $(wildcard nsenter/init/*.c nsenter/init/*.h)
 nsenter/bin/casco-init: $(INIT_SRC) $(MUSL_INC)/.done
 	musl-gcc -static -Os -s -Wall -Werror -I$(MUSL_INC) -o $@ nsenter/init/*.c
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: casco in $(PREFIX)/sbin (as
+# runc), casco(8) and casco-COMMAND(8), and the bash completion. The pages
+# and the completion are written from the command line's own definitions
+# (docs.go) by a test build (the production casco leaves urfave/cli's doc
+# code out), so they cannot drift from it.
+PREFIX      ?= /usr/local
+BINDIR      := $(PREFIX)/sbin
+MAN8DIR     := $(PREFIX)/share/man/man8
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+docs: deps-build nsenter/bin/casco-init
+	@rm -rf build/docs
+	$(GO) test -count=1 -run '^TestDocs$$' . -args -docs-out $(CURDIR)/build/docs
+
+install: casco docs
+	install -D -m 0755 casco $(DESTDIR)$(BINDIR)/casco
+	install -d $(DESTDIR)$(MAN8DIR)
+	install -m 0644 build/docs/man8/*.8 $(DESTDIR)$(MAN8DIR)/
+	install -D -m 0644 build/docs/casco.bash $(DESTDIR)$(BASHCOMPDIR)/casco
+
+# casco.8 and casco-*.8 are the pages install puts (one per command)
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/casco $(DESTDIR)$(BASHCOMPDIR)/casco $(DESTDIR)$(MAN8DIR)/casco.8 $(DESTDIR)$(MAN8DIR)/casco-*.8
+
+# install into a temporary DESTDIR, run the installed casco from / , uninstall
+test-install: casco
+	tests/install/run.sh
+
 # apt-get only when a package is missing: a machine that has them stays offline
 define install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -82,7 +110,7 @@ demo: casco deps-test
 # this kernel, engines, CRI) and the guests' (QEMU: cgroup v2, systemd),
 # whose output is kept and printed after the host's. Every package either
 # lane needs is installed first, so no two apt-gets race for the lock.
-HOST_SUITES  := unit fuzz integration security rootless validation test-engines cri
+HOST_SUITES  := unit test-install fuzz integration security rootless validation test-engines cri
 GUEST_SUITES := v2 systemd
 SUITE_PKGS    = $(TEST_PKGS) $(ROOTLESS_PKGS) tmux conmon containerd docker.io containernetworking-plugins jq musl-tools util-linux \
                 qemu-system-x86 cpio debootstrap e2fsprogs file

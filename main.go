@@ -25,6 +25,29 @@ casco runs containers from OCI bundles (a config.json and a root
 filesystem), with runc's commands and flags.`
 
 func main() {
+	app := newApp()
+	if err := app.Run(os.Args); err != nil {
+		var exit *exitCode
+		if errors.As(err, &exit) {
+			os.Exit(exit.code)
+		}
+		msg := strings.TrimSpace(err.Error())
+		if logToFile {
+			logrus.Error(msg) // engines read the last error from the log
+		}
+		fmt.Fprintln(os.Stderr, "casco: "+msg)
+		code := 1
+		var coded *codedError
+		if errors.As(err, &coded) {
+			code = coded.code
+		}
+		os.Exit(code)
+	}
+}
+
+// newApp defines casco's command line: its flags and commands, which the
+// man pages and the bash completion are generated from too (man.go).
+func newApp() *cli.App {
 	app := cli.NewApp()
 	app.Name = "casco"
 	app.Usage = usage
@@ -56,24 +79,8 @@ func main() {
 		}
 		return setupLogging(ctx)
 	}
-	app.ExitErrHandler = func(*cli.Context, error) {} // errors are reported once, below
-	if err := app.Run(os.Args); err != nil {
-		var exit *exitCode
-		if errors.As(err, &exit) {
-			os.Exit(exit.code)
-		}
-		msg := strings.TrimSpace(err.Error())
-		if logToFile {
-			logrus.Error(msg) // engines read the last error from the log
-		}
-		fmt.Fprintln(os.Stderr, "casco: "+msg)
-		code := 1
-		var coded *codedError
-		if errors.As(err, &coded) {
-			code = coded.code
-		}
-		os.Exit(code)
-	}
+	app.ExitErrHandler = func(*cli.Context, error) {} // errors are reported once, in main
+	return app
 }
 
 // logToFile is set in Before, when --log sends logs to a file; main then
