@@ -98,7 +98,7 @@ if criu check >/dev/null 2>&1; then
 else
   why=$({ criu check 2>&1 || true; } | grep -m1 Error || echo "criu not installed")
   echo "checkpoint bench: CRIU cannot work here ($why): measuring in the systemd guest (Debian 12, kernel 6.1)" >&2
-  "$repo/tests/systemd/run-in-guest.sh" --timeout 3000 -f "$work/casco:casco" -f "$work/bundle:bundle" -f "$work/rounds.sh:rounds.sh" \
+  "$repo/tests/guest/run-in-guest.sh" --timeout 3000 -f "$work/casco:casco" -f "$work/bundle:bundle" -f "$work/rounds.sh:rounds.sh" \
     -c "/job/rounds.sh /job/bundle $rounds casco=/job/casco runc=/usr/sbin/runc > /job/samples; echo @@rc=\$?; cat /job/samples; criu --version | sed 's/^/@@/'" \
     >"$work/guest.log" 2>&1 || true
   grep -q '^@@rc=0' "$work/guest.log" || { tail -n 30 "$work/guest.log" >&2; echo "checkpoint bench: the guest run failed" >&2; exit 1; }

@@ -107,10 +107,10 @@ for u in getty@tty1.service serial-getty@ttyS0.service getty.target systemd-time
 done
 mkdir -p "$root/etc/systemd/system-generators"
 for g in "$root"/usr/lib/systemd/system-generators/*; do ln -sfn /dev/null "$root/etc/systemd/system-generators/${g##*/}"; done
-install -m 0644 "$here/guest/casco-job.service" "$sd/casco-job.service"
+install -m 0644 "$here/image/casco-job.service" "$sd/casco-job.service"
 mkdir -p "$sd/multi-user.target.wants"
 ln -sfn ../casco-job.service "$sd/multi-user.target.wants/casco-job.service"
-install -m 0755 "$here/guest/casco-job" "$root/usr/local/sbin/casco-job"
+install -m 0755 "$here/image/casco-job" "$root/usr/local/sbin/casco-job"
 echo sdguest > "$root/etc/hostname"
 : > "$root/etc/fstab"
 printf '[Journal]\nStorage=volatile\nForwardToConsole=no\n' > "$root/etc/systemd/journald.conf"
@@ -138,7 +138,7 @@ for m in virtio_pci virtio_blk crc32c_generic ext4 virtio_console; do
 done
 : > "$ird/modules"
 for rel in "${mods[@]}"; do cp "$rootmods/$rel" "$ird/lib/modules/"; echo "/lib/modules/$(basename "$rel")" >> "$ird/modules"; done
-install -m 0755 "$here/guest/initrd-init" "$ird/init"
+install -m 0755 "$here/image/initrd-init" "$ird/init"
 (cd "$ird" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$out/initrd.cpio"
 
 # --- the disk image -------------------------------------------------------------

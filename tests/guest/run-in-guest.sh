@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$SNIPPET" ] || die "no -c SNIPPET"
 
-key=$(cat "$here/build-image.sh" "$here"/guest/* | sha256sum | cut -c1-16)
+key=$(cat "$here/build-image.sh" "$here"/image/* | sha256sum | cut -c1-16)
 img=$base/$key
 if [ ! -f "$img/root.img" ]; then
   mkdir -p "$base"

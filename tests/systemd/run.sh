@@ -28,7 +28,7 @@ fi
 work=$(mktemp -d /tmp/casco-systemd.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 t0=$SECONDS
-"$here/run-in-guest.sh" --build
+"$repo/tests/guest/run-in-guest.sh" --build
 echo "systemd: guest image ready ($((SECONDS - t0))s); building casco and the test binaries" >&2
 make -s -C "$repo" casco >&2
 cp "$repo/casco" "$work/casco"
@@ -48,7 +48,7 @@ for rt in casco runc; do
   RUNTIME=$bin BUSYBOX=$busybox "$work/systemd.test" -test.v -test.run '^TestNoSystemdHost$'
   echo "@@SUITE host $rt exit=$?"
 done 2>&1 | tee -a "$log"
-"$here/run-in-guest.sh" --timeout "${SYSTEMD_TIMEOUT:-2400}" \
+"$repo/tests/guest/run-in-guest.sh" --timeout "${SYSTEMD_TIMEOUT:-2400}" \
   -f "$work/casco:casco" -f "$work/cgroups.test:cgroups.test" -f "$work/systemd.test:systemd.test" \
   -f "$work/integration.test:integration.test" -f "$work/busybox:busybox" -f "$work/suites.sh:suites.sh" -f "$work/guest-user.sh:guest-user.sh" -f "$work/guest-engines.sh:guest-engines.sh" \
   -c "sh /job/suites.sh $suites" | tee -a "$log"
