@@ -38,6 +38,8 @@ func Features() *features.Features {
 			},
 		},
 		Annotations: featureAnnotations(),
+		// crun's run.oci.* annotations casco acts on
+		PotentiallyUnsafeConfigAnnotations: UnderstoodAnnotations(),
 	}
 }
 

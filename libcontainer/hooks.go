@@ -26,8 +26,13 @@ func runHooks(kind string, hooks []specs.Hook, state *specs.State) error {
 	if err != nil {
 		return err
 	}
+	out, err := openHooksOutput(state.Annotations)
+	if err != nil {
+		return fmt.Errorf("%s hooks: %w", kind, err)
+	}
+	defer out.close()
 	for i, h := range hooks {
-		if err := runHook(h, data, state.Bundle); err != nil {
+		if err := runHook(h, data, state.Bundle, out); err != nil {
 			// runc's words: engines and scripts match on them
 			return fmt.Errorf("error running %s hook #%d: %w", kind, i, err)
 		}
@@ -37,22 +42,59 @@ func runHooks(kind string, hooks []specs.Hook, state *specs.State) error {
 
 // warnHooks runs every hook of one kind and logs each failure as a warning.
 func warnHooks(kind string, hooks []specs.Hook, state *specs.State) {
+	if len(hooks) == 0 {
+		return
+	}
 	data, err := json.Marshal(state)
 	if err != nil {
 		logrus.Warnf("%s hooks: %v", kind, err)
 		return
 	}
+	out, err := openHooksOutput(state.Annotations)
+	if err != nil {
+		logrus.Warnf("%s hooks: %v", kind, err)
+		return
+	}
+	defer out.close()
 	for i, h := range hooks {
-		if err := runHook(h, data, state.Bundle); err != nil {
+		if err := runHook(h, data, state.Bundle, out); err != nil {
 			logrus.Warnf("error running %s hook #%d: %v", kind, i, err)
+		}
+	}
+}
+
+// hooksOutput are the files run.oci.hooks.stdout and run.oci.hooks.stderr
+// name; nil where the hook's output is captured for the error message.
+type hooksOutput struct{ stdout, stderr *os.File }
+
+func openHooksOutput(annotations map[string]string) (*hooksOutput, error) {
+	stdout, err := openHookOutput(annotations, annHooksStdout)
+	if err != nil {
+		return nil, err
+	}
+	stderr, err := openHookOutput(annotations, annHooksStderr)
+	if err != nil {
+		if stdout != nil {
+			stdout.Close()
+		}
+		return nil, err
+	}
+	return &hooksOutput{stdout: stdout, stderr: stderr}, nil
+}
+
+func (o *hooksOutput) close() {
+	for _, f := range []*os.File{o.stdout, o.stderr} {
+		if f != nil {
+			f.Close()
 		}
 	}
 }
 
 // runHook runs one hook as runc does: argv as given (args[0] is argv[0],
 // path the file executed), the runtime's own environment when the hook
-// gives none, the bundle as working directory, its output in the error.
-func runHook(h specs.Hook, state []byte, dir string) error {
+// gives none, the bundle as working directory, its output in the error
+// unless run.oci.hooks.stdout/stderr send it to a file.
+func runHook(h specs.Hook, state []byte, dir string, out *hooksOutput) error {
 	ctx := context.Background()
 	if h.Timeout != nil && *h.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -73,6 +115,12 @@ func runHook(h specs.Hook, state []byte, dir string) error {
 	cmd.Stdin = bytes.NewReader(state)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if out.stdout != nil {
+		cmd.Stdout = out.stdout
+	}
+	if out.stderr != nil {
+		cmd.Stderr = out.stderr
+	}
 	// a hook that leaves a daemon holding its output must not hang us
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
@@ -87,7 +135,9 @@ func runHook(h specs.Hook, state []byte, dir string) error {
 
 // hookPlan adds hooks the init runs itself (createContainer, startContainer):
 // they run in the container's namespaces, which only the init is in.
-func (p *plan) hooks(kind string, hooks []specs.Hook, state *specs.State, procEnv []string) error {
+// Their output goes to fds.hookOut/hookErr where run.oci.hooks.stdout/stderr
+// opened a file (fd+1; 0 for none, the output captured for the error).
+func (p *plan) hooks(kind string, hooks []specs.Hook, state *specs.State, procEnv []string, fds initFds) error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -113,7 +163,7 @@ func (p *plan) hooks(kind string, hooks []specs.Hook, state *specs.State, procEn
 		strs := append([]string{kind, h.Path}, args...)
 		strs = append(strs, env...)
 		strs = append(strs, string(data))
-		p.add(opHook, ints(uint64(timeout), uint64(len(args)), uint64(len(env)), uint64(i)), strs...)
+		p.add(opHook, ints(uint64(timeout), uint64(len(args)), uint64(len(env)), uint64(i), uint64(fds.hookOut+1), uint64(fds.hookErr+1)), strs...)
 	}
 	return nil
 }

@@ -93,11 +93,13 @@ func planNamespaces(s *specs.Spec) (nsPlan, error) {
 	return p, nil
 }
 
-// timensOffsets renders linux.timeOffsets as /proc/self/timens_offsets wants it.
+// timensOffsets renders linux.timeOffsets (and run.oci.timens_offset) as
+// /proc/self/timens_offsets wants them.
 func timensOffsets(s *specs.Spec) string {
 	var b strings.Builder
+	offs := timeOffsets(s)
 	for _, clock := range []string{"monotonic", "boottime"} {
-		if off, ok := s.Linux.TimeOffsets[clock]; ok {
+		if off, ok := offs[clock]; ok {
 			b.WriteString(clock + " " + strconv.FormatInt(off.Secs, 10) + " " + strconv.FormatUint(uint64(off.Nanosecs), 10) + "\n")
 		}
 	}

@@ -22,6 +22,8 @@ type initFds struct {
 	preserve int // --preserve-fds
 	// v1 tasks files the init writes "0" to, before anything else
 	cgroupJoin []int
+	// run.oci.hooks.stdout/stderr files for the hooks the init runs, -1 for none
+	hookOut, hookErr int
 }
 
 // planInput is everything the plan is built from.
@@ -83,7 +85,7 @@ func buildPlan(in *planInput) (*plan, error) {
 		p.add(opSyncHooks, nil)
 	}
 	if s.Hooks != nil {
-		if err := p.hooks("createContainer", s.Hooks.CreateContainer, in.innerState(Creating), s.Process.Env); err != nil {
+		if err := p.hooks("createContainer", s.Hooks.CreateContainer, in.innerState(Creating), s.Process.Env, in.fds); err != nil {
 			return nil, err
 		}
 	}
@@ -257,7 +259,7 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 		p.seccomp(in)
 	}
 	if s.Hooks != nil {
-		if err := p.hooks("startContainer", s.Hooks.StartContainer, in.innerState(Created), s.Process.Env); err != nil {
+		if err := p.hooks("startContainer", s.Hooks.StartContainer, in.innerState(Created), s.Process.Env, in.fds); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 )
 
 // canSetGroups tells the init whether to call setgroups (1) or leave the
@@ -21,8 +22,17 @@ import (
 // runc 1.1 refuses additionalGids for any non-root caller, even where
 // newgidmap left setgroups allowed; casco sets them there, as it does for
 // root and as runc does under rootless podman.
+//
+// run.oci.keep_original_groups leaves the groups alone whatever the
+// namespace allows, additionalGids unset, as crun does.
 func canSetGroups(s *specs.Spec, ns nsPlan) (uint64, error) {
 	u := s.Process.User
+	if keepOriginalGroups(s) {
+		if len(u.AdditionalGids) > 0 {
+			logrus.Debugf("%s: process.user.additionalGids %v not set, the caller's groups kept", annKeepOriginalGroups, u.AdditionalGids)
+		}
+		return 0, nil
+	}
 	if !setgroupsAllowed(s, ns) {
 		if len(u.AdditionalGids) > 0 {
 			return 0, fmt.Errorf("process.user.additionalGids %v: setgroups is denied in the container's user namespace (a single-id mapping, written without newgidmap): supplementary groups cannot be set; map subordinate gids (/etc/subgid) through linux.gidMappings to use them", u.AdditionalGids)

@@ -27,7 +27,7 @@ type spawn struct {
 }
 
 func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.Manager) (_ *spawn, err error) {
-	sp := &spawn{cgroupFD: -1, fds: initFds{fifo: -1, console: -1, preserve: o.PreserveFds}}
+	sp := &spawn{cgroupFD: -1, fds: initFds{fifo: -1, console: -1, hookOut: -1, hookErr: -1, preserve: o.PreserveFds}}
 	defer func() {
 		if err != nil {
 			sp.closeChildEnds()
@@ -78,6 +78,18 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 	} else if o.Console != nil {
 		o.Console.Close()
 	}
+	if dir != "" && s.Hooks != nil && len(s.Hooks.CreateContainer)+len(s.Hooks.StartContainer) > 0 {
+		out, err := openHooksOutput(s.Annotations)
+		if err != nil {
+			return nil, err
+		}
+		if out.stdout != nil {
+			sp.fds.hookOut = inherit(out.stdout)
+		}
+		if out.stderr != nil {
+			sp.fds.hookErr = inherit(out.stderr)
+		}
+	}
 	attr := &syscall.SysProcAttr{Cloneflags: ns.cloneFlags}
 	if ns.cloneFlags&unix.CLONE_NEWUSER != 0 {
 		attr.UidMappings = idMaps(s.Linux.UIDMappings)
@@ -88,7 +100,8 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 		deny := denySetgroups()
 		attr.GidMappingsEnableSetgroups = !deny
 		// become root of the new namespace before exec, or exec drops every capability
-		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: deny}
+		// run.oci.keep_original_groups: the caller's groups go with it
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: deny || keepOriginalGroups(s)}
 	}
 	if sp.cgroupFD, err = mgr.CloneFD(); err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)

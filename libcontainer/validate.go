@@ -86,6 +86,9 @@ func validateSpec(s *specs.Spec) error {
 			return err
 		}
 	}
+	if err := validateAnnotations(s); err != nil {
+		return err
+	}
 	// unknown capability names are no error: a warning when the plan is built
 	return validateInput(s)
 }

@@ -384,3 +384,20 @@ func libVersion() string {
 	maj, min, mic := libseccomp.GetLibraryVersion()
 	return fmt.Sprintf("%d.%d.%d", maj, min, mic)
 }
+
+// UnknownSyscall is the first syscall name in the profile that libseccomp
+// does not know ("" for none): Compile skips such a rule, as runc does,
+// and a caller that wants it refused asks here first.
+func UnknownSyscall(cfg *specs.LinuxSeccomp) string {
+	if cfg == nil {
+		return ""
+	}
+	for _, call := range cfg.Syscalls {
+		for _, name := range call.Names {
+			if _, err := libseccomp.GetSyscallFromName(name); err != nil {
+				return name
+			}
+		}
+	}
+	return ""
+}

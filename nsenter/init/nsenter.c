@@ -845,14 +845,17 @@ static int drain_hook(struct hook_output *o)
  * op_hook runs a createContainer or startContainer hook with the state on
  * its stdin, as runc does: argv as given, the process's environment when the
  * hook has none, the rootfs as its working directory before pivot_root (the
- * process's cwd after), its output kept for the error message. A hook that
+ * process's cwd after), its output kept for the error message (or sent to
+ * the run.oci.hooks.stdout/stderr files the plan passes). A hook that
  * leaves a daemon holding its output open can't keep us waiting: once the
  * hook itself is gone, only what is already written is read.
  */
 static void op_hook(struct op *op)
 {
-	need(op, 4, 3);
+	need(op, 6, 3);
 	uint32_t nargs = op->ints[1], nenv = op->ints[2], index = op->ints[3];
+	/* run.oci.hooks.stdout/stderr: a file for the output (fd + 1), 0 for a pipe */
+	int to_out = (int)op->ints[4] - 1, to_err = (int)op->ints[5] - 1;
 	if (op->nstrs < 3 + nargs + nenv)
 		fail(0, "init: hook plan is short");
 	const char *kind = op->strs[0], *path = op->strs[1], *state = op->strs[op->nstrs - 1];
@@ -869,11 +872,13 @@ static void op_hook(struct op *op)
 		fail(errno, "error running %s hook #%u: fork", kind, index);
 	if (pid == 0) {
 		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(err[1], 2);
+		dup2(to_out >= 0 ? to_out : out[1], 1);
+		dup2(to_err >= 0 ? to_err : err[1], 2);
 		/* blocking ends for the hook: O_NONBLOCK is on the open file, shared */
-		fcntl(1, F_SETFL, 0);
-		fcntl(2, F_SETFL, 0);
+		if (to_out < 0)
+			fcntl(1, F_SETFL, 0);
+		if (to_err < 0)
+			fcntl(2, F_SETFL, 0);
 		if (st.rootfd >= 0 && fchdir(st.rootfd) < 0)
 			_exit(126);
 		/* the hook gets the state on stdin, none of our descriptors */

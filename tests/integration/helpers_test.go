@@ -259,7 +259,8 @@ func newRuntime(t *testing.T) *runtime {
 
 type runOpts struct {
 	timeout time.Duration
-	dir     string // working directory of the runtime process
+	dir     string   // working directory of the runtime process
+	groups  []uint32 // supplementary groups of the runtime process, when set
 }
 
 // exec runs `$RUNTIME --root R args...` with stdin /dev/null and stdout and
@@ -292,6 +293,9 @@ func (r *runtime) exec(o runOpts, args ...string) result {
 	cmd := exec.CommandContext(ctx, runtimeBin, full...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.Dir = o.dir
+	if o.groups != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Groups: o.groups}}
+	}
 	err = cmd.Run()
 	if ctx.Err() != nil {
 		err = fmt.Errorf("timed out after %v: %w", o.timeout, err)

@@ -1,0 +1,239 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/seccomp"
+)
+
+// crun's extensions to OCI: annotations under run.oci. that podman (and
+// other engines written for crun) put in config.json. Each one crun's man
+// page documents is either honoured as crun honours it or refused with an
+// error naming it, so that a config written for crun never runs with one
+// of them quietly dropped. Other run.oci.* keys are no more crun's than
+// casco's (run.oci.krun.* belongs to a handler) and are left alone, as
+// crun leaves them.
+const (
+	annKeepOriginalGroups   = "run.oci.keep_original_groups"
+	annSeccompFailUnknown   = "run.oci.seccomp_fail_unknown_syscall"
+	annTimensOffset         = "run.oci.timens_offset"
+	annHooksStdout          = "run.oci.hooks.stdout"
+	annHooksStderr          = "run.oci.hooks.stderr"
+	annSystemdSubgroup      = "run.oci.systemd.subgroup"
+	annDelegateCgroup       = "run.oci.delegate-cgroup"
+	annMountContextType     = "run.oci.mount_context_type"
+	annSeccompReceiver      = "run.oci.seccomp.receiver"
+	annSeccompPlugins       = "run.oci.seccomp.plugins"
+	annSeccompBPFData       = "run.oci.seccomp_bpf_data"
+	annPidfdReceiver        = "run.oci.pidfd_receiver"
+	annSystemdForceCgroupV1 = "run.oci.systemd.force_cgroup_v1"
+	annHandler              = "run.oci.handler"
+)
+
+// honouredAnnotations check the value of each crun annotation casco acts
+// on; the check runs when the bundle is loaded, before anything is made.
+var honouredAnnotations = map[string]func(s *specs.Spec, v string) error{
+	annKeepOriginalGroups: func(*specs.Spec, string) error { return nil },
+	annSeccompFailUnknown: checkSeccompNames,
+	annTimensOffset:       checkTimensAnnotation,
+	annHooksStdout:        checkHookOutput,
+	annHooksStderr:        checkHookOutput,
+	annSystemdSubgroup:    checkSystemdSubgroup,
+	annMountContextType:   checkMountContextType,
+}
+
+// refusedAnnotations say why casco refuses the rest of crun's annotations.
+var refusedAnnotations = map[string]string{
+	annDelegateCgroup:       "casco does not make a delegated sub-cgroup (it needs run.oci.systemd.subgroup, which casco does not support)",
+	annSeccompReceiver:      "casco does not send the seccomp listener to a socket named by an annotation (use linux.seccomp.listenerPath)",
+	annSeccompPlugins:       "casco does not load seccomp notification plugins",
+	annSeccompBPFData:       "casco does not load raw seccomp BPF in place of linux.seccomp",
+	annPidfdReceiver:        "casco does not send the pidfd to a socket named by an annotation (use --pidfd-socket)",
+	annSystemdForceCgroupV1: "casco does not mount a named cgroup v1 hierarchy over the container's cgroup mount",
+	annHandler:              "casco has no krun or wasm handler: it runs the process itself",
+}
+
+// validateAnnotations refuses a crun annotation casco does not support and
+// a supported one whose value is wrong, naming the annotation.
+func validateAnnotations(s *specs.Spec) error {
+	keys := make([]string, 0, len(s.Annotations))
+	for k := range s.Annotations {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the same config always fails on the same annotation
+	for _, k := range keys {
+		v := s.Annotations[k]
+		if why, ok := refusedAnnotations[k]; ok {
+			return fmt.Errorf("annotation %s=%q: %s", k, v, why)
+		}
+		if check, ok := honouredAnnotations[k]; ok {
+			if err := check(s, v); err != nil {
+				return fmt.Errorf("annotation %s=%q: %w", k, v, err)
+			}
+		}
+	}
+	return nil
+}
+
+// UnderstoodAnnotations are the crun annotations casco honours, for the
+// features document's potentiallyUnsafeConfigAnnotations.
+func UnderstoodAnnotations() []string {
+	names := make([]string, 0, len(honouredAnnotations))
+	for k := range honouredAnnotations {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// keepOriginalGroups: run.oci.keep_original_groups leaves the process the
+// supplementary groups it inherited from the caller (setgroups is not
+// called, additionalGids are not set). Under rootless podman those are the
+// user's own groups, which a setgroups-denied user namespace could never
+// give back; "0" asks for the usual setgroups.
+func keepOriginalGroups(s *specs.Spec) bool {
+	v, ok := s.Annotations[annKeepOriginalGroups]
+	return ok && v != "0"
+}
+
+// checkSeccompNames: with run.oci.seccomp_fail_unknown_syscall on, a
+// syscall name libseccomp does not know is an error, not a skipped rule.
+func checkSeccompNames(s *specs.Spec, v string) error {
+	if v == "0" || s.Linux.Seccomp == nil {
+		return nil
+	}
+	if name := seccomp.UnknownSyscall(s.Linux.Seccomp); name != "" {
+		return fmt.Errorf("linux.seccomp: syscall %q is unknown to libseccomp %s", name, seccomp.LibseccompVersion())
+	}
+	return nil
+}
+
+// timensClocks are the clocks a time namespace offsets, by the names and
+// numbers /proc/PID/timens_offsets accepts.
+var timensClocks = map[string]string{
+	"monotonic": "monotonic", "1": "monotonic",
+	"boottime": "boottime", "7": "boottime",
+}
+
+// annotationTimeOffsets parses run.oci.timens_offset: lines of
+// "CLOCK SECS NSECS", as /proc/PID/timens_offsets takes them.
+func annotationTimeOffsets(v string) (map[string]specs.LinuxTimeOffset, error) {
+	offs := map[string]specs.LinuxTimeOffset{}
+	for _, line := range strings.Split(v, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%q is not \"CLOCK SECS NSECS\"", line)
+		}
+		clock, ok := timensClocks[f[0]]
+		if !ok {
+			return nil, fmt.Errorf("clock %q: only monotonic and boottime have offsets", f[0])
+		}
+		secs, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("seconds %q: %w", f[1], err)
+		}
+		ns, err := strconv.ParseUint(f[2], 10, 32)
+		if err != nil || ns >= 1e9 {
+			return nil, fmt.Errorf("nanoseconds %q: not in [0, 999999999]", f[2])
+		}
+		if _, dup := offs[clock]; dup {
+			return nil, fmt.Errorf("clock %s given twice", clock)
+		}
+		offs[clock] = specs.LinuxTimeOffset{Secs: secs, Nanosecs: uint32(ns)}
+	}
+	return offs, nil
+}
+
+// checkTimensAnnotation: the offsets are written into a time namespace the
+// container creates; crun drops them silently without one, casco says so.
+func checkTimensAnnotation(s *specs.Spec, v string) error {
+	offs, err := annotationTimeOffsets(v)
+	if err != nil {
+		return err
+	}
+	if !hasNamespace(s, specs.TimeNamespace) || nsPath(s, specs.TimeNamespace) != "" {
+		return fmt.Errorf("offsets are set in a new time namespace: linux.namespaces has none")
+	}
+	for clock, off := range offs {
+		if have, ok := s.Linux.TimeOffsets[clock]; ok && have != off {
+			return fmt.Errorf("clock %s: linux.timeOffsets gives it %d s %d ns already", clock, have.Secs, have.Nanosecs)
+		}
+	}
+	return nil
+}
+
+// timeOffsets are the container's clock offsets: linux.timeOffsets and
+// run.oci.timens_offset together (validateAnnotations refused a conflict).
+func timeOffsets(s *specs.Spec) map[string]specs.LinuxTimeOffset {
+	v, ok := s.Annotations[annTimensOffset]
+	if !ok {
+		return s.Linux.TimeOffsets
+	}
+	offs, err := annotationTimeOffsets(v)
+	if err != nil {
+		return s.Linux.TimeOffsets
+	}
+	for clock, off := range s.Linux.TimeOffsets {
+		offs[clock] = off
+	}
+	return offs
+}
+
+// checkHookOutput: the hooks' output file is opened by the runtime on the
+// host, so its path must be absolute to mean one file whatever the cwd.
+func checkHookOutput(_ *specs.Spec, v string) error {
+	if !filepath.IsAbs(v) {
+		return fmt.Errorf("the hooks' output file must be an absolute path")
+	}
+	return nil
+}
+
+// openHookOutput opens the file run.oci.hooks.stdout or .stderr names, as
+// crun does: created if missing, appended to. nil when the annotation is
+// not set. Only the runtime's caller can set it, so the path is trusted as
+// a path on the host (like the bundle's); O_NOCTTY keeps a tty named there
+// from becoming casco's controlling terminal.
+func openHookOutput(annotations map[string]string, key string) (*os.File, error) {
+	path, ok := annotations[key]
+	if !ok {
+		return nil, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOCTTY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("annotation %s: %w", key, err)
+	}
+	return f, nil
+}
+
+// checkSystemdSubgroup: crun puts the container in a sub-cgroup of the
+// systemd scope named by this annotation; "" (crun's default on cgroup v1)
+// is what casco always does: the processes go in the scope itself.
+func checkSystemdSubgroup(_ *specs.Spec, v string) error {
+	if v != "" {
+		return fmt.Errorf("casco places the container in its cgroup itself, not in a sub-cgroup of it: only \"\" is supported")
+	}
+	return nil
+}
+
+// checkMountContextType: the SELinux context mount option for volumes.
+// casco applies no SELinux mount labels (features: selinux disabled), so
+// any valid type has nothing to change; an invalid one is refused as crun
+// refuses it.
+func checkMountContextType(_ *specs.Spec, v string) error {
+	switch v {
+	case "context", "fscontext", "defcontext", "rootcontext":
+		return nil
+	}
+	return fmt.Errorf("not one of context, fscontext, defcontext, rootcontext")
+}

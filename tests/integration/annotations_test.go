@@ -1,0 +1,261 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// crun's run.oci.* annotations, as podman sends them to crun. These tests
+// pass with RUNTIME=crun as with casco, except where casco refuses what
+// crun drops silently (casco-only subtests say so and skip for others).
+
+func isCasco() bool { return strings.HasPrefix(runtimeVersion(), "casco") }
+
+// annBundle is a bundle without a cgroup mount: crun refuses to mount
+// cgroupfs on a cgroup v1 hybrid host ("cgroups in hybrid mode not
+// supported"), and no annotation here is about it. With
+// RUNTIME=a wrapper running `crun --cgroup-manager=disabled` these tests
+// then run beside crun on such a host.
+func annBundle(t *testing.T) *bundle {
+	b := newBundle(t, sleeper...)
+	var keep []specs.Mount
+	for _, m := range b.Spec.Mounts {
+		if m.Type != "cgroup" && m.Type != "cgroup2" {
+			keep = append(keep, m)
+		}
+	}
+	b.Spec.Mounts = keep
+	return b
+}
+
+// createAs runs create with the runtime process in the given supplementary
+// groups, and starts the container.
+func (r *runtime) createStartAs(b *bundle, groups []uint32) (*container, state) {
+	r.t.Helper()
+	c := &container{r: r, ID: newID(r.t), B: b}
+	b.save(r.t)
+	r.trackCleanup(c.ID)
+	c.Create = r.exec(runOpts{groups: groups}, "create", "--bundle", b.Dir, c.ID)
+	if c.Create.Err != nil || c.Create.Code != 0 {
+		r.t.Fatalf("create: %s", c.Create)
+	}
+	return c, c.start()
+}
+
+// TestAnnotationKeepOriginalGroups: with run.oci.keep_original_groups the
+// process keeps the runtime's own supplementary groups (setgroups is not
+// called, additionalGids are not set); with "0", or without it, it gets
+// exactly additionalGids. The kernel's view: /proc/PID/status Groups.
+func TestAnnotationKeepOriginalGroups(t *testing.T) {
+	t.Parallel()
+	caller := []uint32{4101, 4102}
+	for _, tc := range []struct {
+		name, value string // value "-" for no annotation
+		want        string
+	}{
+		{"kept", "1", "4101 4102"},
+		{"off", "0", "4201"},
+		{"absent", "-", "4201"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			b := annBundle(t)
+			b.Spec.Process.User.AdditionalGids = []uint32{4201}
+			if tc.value != "-" {
+				b.Spec.Annotations = map[string]string{"run.oci.keep_original_groups": tc.value}
+			}
+			_, s := r.createStartAs(b, caller)
+			if got := procStatus(t, s.Pid)["Groups"]; got != tc.want {
+				t.Errorf("Groups of the container process = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAnnotationTimensOffset: run.oci.timens_offset is written to the new
+// time namespace's timens_offsets, by clock name or number.
+func TestAnnotationTimensOffset(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
+		t.Skip("kernel has no time namespaces")
+	}
+	r := newRuntime(t)
+	b := annBundle(t)
+	b.addNamespace(specs.TimeNamespace)
+	b.Spec.Annotations = map[string]string{"run.oci.timens_offset": "monotonic 7200 9\n7 3600 0"}
+	_, s := r.createStart(b)
+	offs := strings.Join(strings.Fields(readFileString(fmt.Sprintf("/proc/%d/timens_offsets", s.Pid))), " ")
+	for _, want := range []string{"monotonic 7200 9", "boottime 3600 0"} {
+		if !strings.Contains(offs, want) {
+			t.Errorf("timens_offsets = %q, want %q", offs, want)
+		}
+	}
+
+	t.Run("without a time namespace", func(t *testing.T) {
+		if !isCasco() {
+			t.Skipf("%s drops the offsets without a time namespace", runtimeVersion())
+		}
+		r := newRuntime(t)
+		b := annBundle(t)
+		b.Spec.Annotations = map[string]string{"run.oci.timens_offset": "monotonic 7200 0"}
+		b.save(t)
+		r.mustFail([]string{"run.oci.timens_offset"}, "create", "--bundle", b.Dir, newID(t))
+		noLeftovers(t, r, b, "", "")
+	})
+}
+
+// TestAnnotationHooksOutput: run.oci.hooks.stdout/stderr name files the
+// hooks write to, appended to and created if missing: hooks the runtime
+// runs (prestart, poststop) and hooks the container's init runs
+// (createContainer) alike.
+func TestAnnotationHooksOutput(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := annBundle(t)
+	dir := t.TempDir()
+	outFile, errFile := filepath.Join(dir, "hooks.out"), filepath.Join(dir, "hooks.err")
+	mustWrite(t, outFile, "before\n") // appended to, not truncated
+	talk := func(name string) specs.Hook {
+		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo " + name + "-out; echo " + name + "-err >&2"}}
+	}
+	b.Spec.Hooks = &specs.Hooks{
+		Prestart:        []specs.Hook{talk("prestart")},
+		CreateContainer: []specs.Hook{talk("createContainer")},
+		Poststop:        []specs.Hook{talk("poststop")},
+	}
+	b.Spec.Annotations = map[string]string{"run.oci.hooks.stdout": outFile, "run.oci.hooks.stderr": errFile}
+	c, _ := r.createStart(b)
+	r.mustRun("delete", "--force", c.ID)
+
+	out, errs := readFileString(outFile), readFileString(errFile)
+	if want := "before\nprestart-out\ncreateContainer-out\npoststop-out\n"; out != want {
+		t.Errorf("%s = %q, want %q", outFile, out, want)
+	}
+	if want := "prestart-err\ncreateContainer-err\npoststop-err\n"; errs != want {
+		t.Errorf("%s = %q, want %q", errFile, errs, want)
+	}
+}
+
+// TestAnnotationSeccompFailUnknownSyscall: a syscall name libseccomp does
+// not know is skipped, unless run.oci.seccomp_fail_unknown_syscall asks
+// for an error; "0" turns it off.
+func TestAnnotationSeccompFailUnknownSyscall(t *testing.T) {
+	t.Parallel()
+	const unknown = "no_such_syscall_at_all"
+	bundleWith := func(t *testing.T, value string) *bundle {
+		b := annBundle(t)
+		b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			Syscalls:      []specs.LinuxSyscall{{Names: []string{"getcpu", unknown}, Action: specs.ActErrno}},
+		}
+		if value != "-" {
+			b.Spec.Annotations = map[string]string{"run.oci.seccomp_fail_unknown_syscall": value}
+		}
+		return b
+	}
+	t.Run("on", func(t *testing.T) {
+		t.Parallel()
+		r := newRuntime(t)
+		b := bundleWith(t, "1")
+		b.save(t)
+		r.mustFail([]string{unknown}, "create", "--bundle", b.Dir, newID(t))
+		noLeftovers(t, r, b, "", "")
+	})
+	for _, v := range []string{"0", "-"} {
+		t.Run("off "+v, func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			_, s := r.createStart(bundleWith(t, v))
+			if got := procStatus(t, s.Pid)["Seccomp"]; got != "2" {
+				t.Errorf("Seccomp of the container process = %q, want 2 (filter)", got)
+			}
+		})
+	}
+}
+
+// TestAnnotationSystemdSubgroupEmpty: run.oci.systemd.subgroup="" asks for
+// the container in its cgroup itself, where the kernel puts it.
+func TestAnnotationSystemdSubgroupEmpty(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := annBundle(t)
+	cg := "/casco-test-subgroup-" + runTag + "-" + fmt.Sprint(idCounter.Add(1))
+	b.Spec.Linux.CgroupsPath = cg
+	b.Spec.Annotations = map[string]string{"run.oci.systemd.subgroup": ""}
+	_, s := r.createStart(b)
+	paths, err := procCgroups(s.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ctrl, p := range paths {
+		if ctrl == "pids" || ctrl == "memory" || (ctrl == "" && isCgroup2()) {
+			if p != cg {
+				t.Errorf("cgroup %q of the container process = %q, want %q", ctrl, p, cg)
+			}
+		}
+	}
+}
+
+// TestAnnotationsRefused: each crun annotation casco does not honour is
+// refused by create with one line naming it, and nothing is left behind.
+func TestAnnotationsRefused(t *testing.T) {
+	t.Parallel()
+	if !isCasco() {
+		t.Skipf("%s honours or drops these itself", runtimeVersion())
+	}
+	for key, value := range map[string]string{
+		"run.oci.delegate-cgroup":         "payload",
+		"run.oci.systemd.subgroup":        "container",
+		"run.oci.seccomp.receiver":        "/run/receiver.sock",
+		"run.oci.seccomp.plugins":         "/usr/lib/plugin.so",
+		"run.oci.seccomp_bpf_data":        "AAAA",
+		"run.oci.pidfd_receiver":          "/run/pidfd.sock",
+		"run.oci.systemd.force_cgroup_v1": "/sys/fs/cgroup/systemd",
+		"run.oci.handler":                 "krun",
+		"run.oci.mount_context_type":      "nocontext",
+		"run.oci.timens_offset":           "realtime 1 0",
+		"run.oci.hooks.stdout":            "relative/file",
+	} {
+		t.Run(key, func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			b := annBundle(t)
+			b.addNamespace(specs.TimeNamespace)
+			b.Spec.Annotations = map[string]string{key: value}
+			b.save(t)
+			res := r.mustFail([]string{key}, "create", "--bundle", b.Dir, newID(t))
+			if n := len(lines(strings.TrimSpace(res.Stderr))); n != 1 {
+				t.Errorf("want one line of error, got %d: %s", n, res)
+			}
+			noLeftovers(t, r, b, "", "")
+		})
+	}
+}
+
+// TestFeaturesAnnotations: features lists the crun annotations casco
+// honours, in runtime-spec's potentiallyUnsafeConfigAnnotations.
+func TestFeaturesAnnotations(t *testing.T) {
+	t.Parallel()
+	if !isCasco() {
+		t.Skipf("%s lists its own", runtimeVersion())
+	}
+	r := newRuntime(t)
+	var f struct {
+		Unsafe []string `json:"potentiallyUnsafeConfigAnnotations"`
+	}
+	if err := json.Unmarshal([]byte(r.mustRun("features").Stdout), &f); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"run.oci.keep_original_groups", "run.oci.timens_offset", "run.oci.hooks.stdout", "run.oci.hooks.stderr", "run.oci.seccomp_fail_unknown_syscall", "run.oci.systemd.subgroup"} {
+		if !strings.Contains(strings.Join(f.Unsafe, " "), want) {
+			t.Errorf("features potentiallyUnsafeConfigAnnotations %q lacks %s", f.Unsafe, want)
+		}
+	}
+}
