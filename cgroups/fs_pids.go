@@ -6,16 +6,21 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// needPids: runtime-spec 1.3 gives 0 its kernel meaning (no new process),
-// -1 is "max", and no limit at all leaves pids.max alone (runc 1.4 too).
+// needPids: a limit is written only when given; no limit at all leaves
+// pids.max alone (runc 1.4 too).
 func needPids(r *specs.LinuxResources) bool {
 	return r.Pids != nil && r.Pids.Limit != nil
 }
 
-// pidsMax maps the spec value to pids.max: negative is unlimited.
+// pidsMax maps the spec value to pids.max: negative is unlimited, and 0
+// is 1, as runc 1.5 writes it with every driver (systemd refuses a
+// TasksMax of 0; the one process allowed is the container's own init).
 func pidsMax(limit int64) string {
-	if limit < 0 {
+	switch {
+	case limit < 0:
 		return "max"
+	case limit == 0:
+		return "1"
 	}
 	return strconv.FormatInt(limit, 10)
 }

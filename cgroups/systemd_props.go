@@ -60,7 +60,11 @@ func systemdProperties(r *specs.LinuxResources, v2 bool) ([]sddbus.Property, err
 		}
 	}
 	if needPids(r) {
-		p = append(p, newProp("TasksMax", sdLimit(*r.Pids.Limit)))
+		limit := *r.Pids.Limit
+		if limit == 0 {
+			limit = 1 // systemd refuses 0; the fs drivers write 1 too (pidsMax)
+		}
+		p = append(p, newProp("TasksMax", sdLimit(limit)))
 	}
 	if b := r.BlockIO; v2 && b != nil && b.Weight != nil && *b.Weight != 0 {
 		p = append(p, newProp("IOWeight", BlkioWeightToIOWeight(uint64(*b.Weight))))

@@ -557,9 +557,8 @@ func (c *Container) closeListener() {
 }
 
 // deferPidsZero takes a pids limit of 0 out of r and returns it to be set
-// once the init is in its cgroup: runtime-spec 1.3 makes 0 a real limit (no
-// process may be forked into the cgroup), which would refuse the init's own
-// clone into it (CLONE_INTO_CGROUP) and its set-up's forks.
+// once the init is in its cgroup: 0 is written as pids.max 1 (as runc), which
+// would refuse the set-up's forks (a user namespace's holder) in the cgroup.
 func deferPidsZero(r *specs.LinuxResources) (now, later *specs.LinuxResources) {
 	if r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit != 0 {
 		return r, nil

@@ -643,27 +643,6 @@ func TestContractFrozenCgroup(t *testing.T) {
 	}
 }
 
-// TestContractPidsZero: runtime-spec 1.3 gives pids.limit 0 the kernel's
-// meaning (pids.max 0: no fork in the container), no longer "unset"; runc
-// does the same since 1.4.
-func TestContractPidsZero(t *testing.T) {
-	t.Parallel()
-	if runcOlderThan(4) && isRunc() {
-		t.Skipf("%s: pids.limit 0 as a limit came with runc 1.4", runtimeVersion())
-	}
-	r := newRuntime(t)
-	b := newBundle(t, sleeper...)
-	b.Spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: i64(0)}
-	_, s := r.createStart(b)
-	ctrl := "pids"
-	if isCgroup2() {
-		ctrl = ""
-	}
-	if got := strings.TrimSpace(readFileString(cgroupFile(t, s.Pid, ctrl, "pids.max"))); got != "0" {
-		t.Errorf("pids.max = %q, want 0", got)
-	}
-}
-
 // TestContractExecCapAmbient: `exec --cap` never makes a capability
 // inheritable (CVE-2022-29162), and makes it ambient only where the config
 // gives inheritable capabilities (runc 1.2's exec), so an exec'd process
