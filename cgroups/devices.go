@@ -1,8 +1,10 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -36,18 +38,41 @@ func parseDeviceRule(d specs.LinuxDeviceCgroup) (deviceRule, error) {
 	if r.Access == "" {
 		r.Access = "rwm"
 	}
-	for _, c := range r.Access {
-		if c != 'r' && c != 'w' && c != 'm' {
-			return r, fmt.Errorf("device rule type %q: access %q is not a subset of \"rwm\"", d.Type, d.Access)
+	r.Access = accessSet(r.Access)
+	if r.Access == "" {
+		// as runc: letters other than r, w, m are not access; a wildcard
+		// rule sets the default whatever its access, any other is a no-op
+		if r.Type != 'a' {
+			return r, errNoAccess
 		}
+		r.Access = "rwm"
 	}
 	return r, nil
+}
+
+// errNoAccess marks a rule that grants or denies nothing: skipped.
+var errNoAccess = errors.New("device rule grants no access")
+
+// accessSet is the access string as the kernel reads it: the letters r, w
+// and m it holds, in that order. runc takes any string and drops other
+// letters ("rwa", a common deny rule, is "rw").
+func accessSet(access string) string {
+	out := ""
+	for _, c := range "rwm" {
+		if strings.ContainsRune(access, c) {
+			out += string(c)
+		}
+	}
+	return out
 }
 
 func parseDeviceRules(in []specs.LinuxDeviceCgroup) ([]deviceRule, error) {
 	out := make([]deviceRule, 0, len(in))
 	for i, d := range in {
 		r, err := parseDeviceRule(d)
+		if errors.Is(err, errNoAccess) {
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("linux.resources.devices[%d]: %w", i, err)
 		}

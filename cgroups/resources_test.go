@@ -222,10 +222,26 @@ func TestNetworkNeedsV1Controllers(t *testing.T) {
 
 func TestBadDeviceRule(t *testing.T) {
 	m := newCreated(t)
-	for _, d := range []specs.LinuxDeviceCgroup{{Allow: true, Type: "x"}, {Allow: true, Type: "c", Access: "rwx"}} {
+	for _, d := range []specs.LinuxDeviceCgroup{{Allow: true, Type: "x"}} {
 		if err := m.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{d}}); err == nil {
 			t.Errorf("device rule %+v accepted", d)
 		}
+	}
+}
+
+// TestDeviceAccessLetters: as runc, letters other than r, w and m are no
+// access and are dropped ("rwa" is "rw"); a rule left with none is a no-op
+// unless it is a wildcard, which sets the default whatever its access.
+func TestDeviceAccessLetters(t *testing.T) {
+	for in, want := range map[string]string{"rwa": "rw", "mwr": "rwm", "rwx": "rw", "m": "m"} {
+		r, err := parseDeviceRule(specs.LinuxDeviceCgroup{Type: "c", Major: ptr(1), Minor: ptr(3), Access: in})
+		if err != nil || r.Access != want {
+			t.Errorf("access %q: got %q, %v; want %q", in, r.Access, err, want)
+		}
+	}
+	rules, err := parseDeviceRules([]specs.LinuxDeviceCgroup{{Type: "c", Access: "a"}, {Type: "a", Access: "a"}})
+	if err != nil || len(rules) != 1 || rules[0].Type != 'a' || rules[0].Access != "rwm" {
+		t.Errorf("rules with no access letter: got %+v, %v; want only the wildcard, rwm", rules, err)
 	}
 }
 
