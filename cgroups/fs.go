@@ -148,7 +148,9 @@ func (m *fsManager) create(checkBusy bool) error {
 		case "":
 			existed, err = createV2(unifiedRoot, dir)
 		case "cpuset":
-			existed, err = mkdirCgroup(dir, copyCpusetFromParent)
+			if existed, err = mkdirCgroup(dir, nil); err == nil {
+				err = fillCpuset(dir)
+			}
 		default:
 			existed, err = mkdirCgroup(dir, nil)
 		}
