@@ -14,10 +14,18 @@ V2GUEST   ?= $(firstword $(wildcard ../shared/v2guest/run-in-v2-guest.sh) /work/
 
 # name:package pairs installed on demand
 BUILD_PKGS := libseccomp-dev libc6-dev pkg-config gcc musl-tools
-TEST_PKGS  := busybox-static runc golang-github-containers-common procps criu iptables iproute2
+TEST_PKGS  := busybox-static golang-github-containers-common procps criu iptables iproute2
 BENCH_PKGS := runc crun time gnuplot-nox
 
-.PHONY: all casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration security rootless validation v2 systemd test-engines cri bench clean \
+# The reference runtime every casco-beside-runc comparison runs against:
+# upstream runc, built from the Go module proxy with cgo and libseccomp
+# (tags seccomp) and linked statically (as runc's release builds are), so the
+# same binary runs in the QEMU guests. Built once, cached in /var/tmp.
+REF_RUNC_VERSION := 1.5.3
+REF_RUNC_DIR     ?= /var/tmp/casco-runc/v$(REF_RUNC_VERSION)
+REF_RUNC         := $(REF_RUNC_DIR)/runc
+
+.PHONY: all runc-ref casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration integration-runc security rootless validation v2 systemd test-engines cri bench clean \
         docs install uninstall test-install
 
 all: casco
@@ -85,6 +93,22 @@ uninstall:
 test-install: casco
 	tests/install/run.sh
 
+# `make runc-ref` builds the reference runc ($(REF_RUNC)) once; the suites
+# that compare casco with runc depend on it. The check: the version it
+# reports and a seccomp that works (`features` says so only when libseccomp
+# is linked in).
+runc-ref: $(REF_RUNC)
+$(REF_RUNC): | deps-build
+	@echo "building the reference runc $(REF_RUNC_VERSION) into $(REF_RUNC_DIR)"
+	@mkdir -p $(REF_RUNC_DIR) && rm -rf $(REF_RUNC_DIR)/.build
+	GOBIN=$(REF_RUNC_DIR)/.build CGO_ENABLED=1 $(GO) install -trimpath -tags 'seccomp netgo osusergo' \
+	  -ldflags '-s -w -extldflags -static' github.com/opencontainers/runc@v$(REF_RUNC_VERSION)
+	@$(REF_RUNC_DIR)/.build/runc --version | grep -qx 'runc version $(REF_RUNC_VERSION)' \
+	  || { echo "$(REF_RUNC_DIR)/.build/runc is not runc $(REF_RUNC_VERSION)" >&2; exit 1; }
+	@$(REF_RUNC_DIR)/.build/runc features | tr -d ' \n' | grep -q '"seccomp":{"enabled":true' \
+	  || { echo "$(REF_RUNC_DIR)/.build/runc has no seccomp (libseccomp not linked)" >&2; exit 1; }
+	@mv $(REF_RUNC_DIR)/.build/runc $@ && rm -rf $(REF_RUNC_DIR)/.build
+
 # apt-get only when a package is missing: a machine that has them stays offline
 define install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -114,7 +138,7 @@ HOST_SUITES  := unit test-install fuzz integration security rootless validation 
 GUEST_SUITES := v2 systemd
 SUITE_PKGS    = $(TEST_PKGS) $(ROOTLESS_PKGS) tmux conmon containerd docker.io containernetworking-plugins jq musl-tools util-linux \
                 qemu-system-x86 cpio debootstrap e2fsprogs file
-test: casco deps-test
+test: casco runc-ref deps-test
 	$(call install,$(SUITE_PKGS))
 	@mkdir -p build; rm -f build/guest-suites.log build/guest-suites.rc; \
 	echo "make test: $(GUEST_SUITES) run in QEMU guests beside the host suites; their output follows"; \
@@ -130,6 +154,12 @@ unit: nsenter/bin/casco-init
 
 integration: casco
 	RUNTIME=$(CURDIR)/casco $(GO) test -count=1 ./tests/integration/
+
+# the same suite against the reference runc: what it fails is a test that
+# encodes another runtime's behaviour or a feature runc lacks (each of
+# those skips with its reason; see tests/integration/RUNC-CONTRACT.md)
+integration-runc: runc-ref
+	RUNTIME=$(REF_RUNC) $(GO) test -count=1 ./tests/integration/
 
 # the attacker's side: one test per class of runc CVE, fault injection at
 # every step of create/start/exec/delete, parallel lifecycles (tests/security/)
@@ -162,32 +192,32 @@ soak: casco deps-test
 # an unprivileged user (made and removed by the suite) runs casco and
 # runc case by case; a case casco fails fails the run (tests/rootless/)
 ROOTLESS_PKGS := uidmap python3 passwd util-linux podman catatonit fuse-overlayfs slirp4netns
-rootless: casco deps-test
+rootless: casco runc-ref deps-test
 	$(call install,$(ROOTLESS_PKGS))
-	tests/rootless/run.sh $(CURDIR)/casco /usr/sbin/runc
+	tests/rootless/run.sh $(CURDIR)/casco $(REF_RUNC)
 
 validation: casco
 	tests/validation/check.sh $(CURDIR)/casco
 
 # the cgroup v2 suites (the cgroups tests and the whole integration suite),
 # for real, in one boot of a throw-away cgroup v2 guest kernel
-v2: deps-test
-	V2GUEST=$(V2GUEST) GO=$(GO) tests/v2/run.sh
+v2: runc-ref deps-test
+	V2GUEST=$(V2GUEST) GO=$(GO) REF_RUNC=$(REF_RUNC) tests/v2/run.sh
 
 # the systemd cgroup driver against a real systemd (PID 1 of a throw-away
 # QEMU guest on cgroup v2, image cached in /var/tmp), casco vs runc
-systemd: deps-test
-	GO=$(GO) tests/systemd/run.sh
+systemd: runc-ref deps-test
+	GO=$(GO) REF_RUNC=$(REF_RUNC) tests/systemd/run.sh
 
 # podman, containerd and dockerd drive casco and runc, case by case
-test-engines: casco
-	tests/engines/run.sh /usr/sbin/runc $(CURDIR)/casco
+test-engines: casco runc-ref
+	tests/engines/run.sh $(REF_RUNC) $(CURDIR)/casco
 
 # Kubernetes' CRI: critest and a crictl walkthrough under containerd 1.6 and
 # 2.x (built from the Go module proxy, cached in /var/tmp/casco-cri), with
 # runc and casco as RuntimeClass handlers side by side
-cri: casco
-	GO=$(GO) tests/cri/run.sh /usr/sbin/runc $(CURDIR)/casco
+cri: casco runc-ref
+	GO=$(GO) tests/cri/run.sh $(REF_RUNC) $(CURDIR)/casco
 
 bench: casco
 	$(call install,$(BENCH_PKGS))

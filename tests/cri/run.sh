@@ -34,7 +34,7 @@ CRI_CONTAINERD=${CRI_CONTAINERD:-2 1.6}
 export GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 
 # ---------------------------------------------------------------- packages
-need=(containerd runc busybox-static containernetworking-plugins jq musl-tools iproute2 util-linux procps)
+need=(containerd busybox-static containernetworking-plugins jq musl-tools iproute2 util-linux procps)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -44,7 +44,7 @@ if ((${#missing[@]})); then
 fi
 
 # ---------------------------------------------------------------- runtimes
-runc_bin=$(readlink -f "$(command -v "${1:-/usr/sbin/runc}")") || die "runc not found"
+runc_bin=$(readlink -f "$(command -v "${1:-/var/tmp/casco-runc/v1.5.3/runc}")") || die "runc not found (make runc-ref builds the reference)"
 casco_bin=$(readlink -f "${2:-$repo/casco}") || die "casco not found"
 [[ -x $runc_bin && -x $casco_bin ]] || die "runtimes must be executables: $runc_bin $casco_bin"
 

@@ -39,7 +39,7 @@ CASES_RE=${ENGINES_CASES:-}
 STORAGE=${ENGINES_STORAGE:-overlay}
 
 # ---------------------------------------------------------------- packages
-need_pkgs=(tmux busybox-static runc procps)
+need_pkgs=(tmux busybox-static procps) # Debian's runc comes with each engine package (a dependency); the suite runs the reference
 for e in $ENGINES; do
 	case $e in
 	podman) need_pkgs+=(podman conmon uidmap catatonit golang-github-containers-common) ;;
@@ -58,7 +58,7 @@ fi
 
 # ---------------------------------------------------------------- runtimes
 if (($# == 0)); then
-	set -- /usr/sbin/runc "$repo/casco"
+	set -- /var/tmp/casco-runc/v1.5.3/runc "$repo/casco" # the reference runc (make runc-ref)
 fi
 labels=()   # runc, casco, ... (basename, made unique)
 declare -A rt_real

@@ -5,7 +5,8 @@
 //
 // Run as root:
 //
-//	RUNTIME=/usr/sbin/runc go test ./tests/integration/ -v   # prove the suite against runc
+//	make runc-ref    # the reference runc, upstream 1.5.3, in /var/tmp/casco-runc
+//	RUNTIME=/var/tmp/casco-runc/v1.5.3/runc go test ./tests/integration/ -v   # prove the suite against it
 //	go build -o casco . && go test ./tests/integration/ -v    # casco at <repo>/casco
 //
 // RUNTIME must be an absolute path to the runtime binary; without it the

@@ -103,7 +103,7 @@ func findRuntime() (string, error) {
 		}
 		p = filepath.Join(wd, "..", "..", "casco")
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("RUNTIME is not set and %s does not exist: build casco (go build -o casco .) or set RUNTIME=/usr/sbin/runc", filepath.Clean(p))
+			return "", fmt.Errorf("RUNTIME is not set and %s does not exist: build casco (go build -o casco .) or set RUNTIME to a runc (make runc-ref builds the reference)", filepath.Clean(p))
 		}
 	}
 	if !filepath.IsAbs(p) {

@@ -12,7 +12,7 @@
 # home, its runtime dir and every state dir on exit.
 set -u
 casco=$(realpath "$1")
-runc=${2:-/usr/sbin/runc}
+runc=${2:-/var/tmp/casco-runc/v1.5.3/runc} # the reference runc (make runc-ref)
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" = 0 ] || { echo "rootless: run as root (it makes a user)"; exit 1; }
 for t in useradd userdel setpriv unshare; do

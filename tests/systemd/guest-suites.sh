@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs in the systemd guest (from run.sh): each named suite with casco and
-# with Debian's runc. Every suite/runtime pair is framed by
+# with the reference runc (/job/runc, static). Every suite/runtime pair is framed by
 #   == suite NAME RUNTIME  ...  @@SUITE NAME RUNTIME exit=N
 # so compare.sh tells a crashed suite from a passing one.
 cd /job
@@ -9,7 +9,7 @@ export BUSYBOX=/job/busybox
 # delete, update, pause, events (stats, OOM), ps
 INTEGRATION='^(TestLifecycle|TestNaturalExit|TestKill|TestKillAll|TestDelete|TestRun|TestUpdate|TestUpdateResources|TestUpdateErrors|TestEventsStats|TestEventsOOM|TestPauseResume|TestPsJSON)$'
 for rt in casco runc; do
-  bin=/job/casco; [ $rt = runc ] && bin=/usr/sbin/runc
+  bin=/job/casco; [ $rt = runc ] && bin=/job/runc
   printf '#!/bin/sh\nexec %s --systemd-cgroup "$@"\n' "$bin" > /job/sd-$rt
   chmod 755 /job/sd-$rt
 done
@@ -27,7 +27,7 @@ for suite in "$@"; do
     frame cgroups casco /job/cgroups.test -test.v -test.timeout 15m ;;
   driver)
     for rt in casco runc; do
-      bin=/job/casco; [ $rt = runc ] && bin=/usr/sbin/runc
+      bin=/job/casco; [ $rt = runc ] && bin=/job/runc
       frame driver $rt env SDTEST_TRACE=1 RUNTIME=$bin /job/systemd.test -test.v -test.timeout 12m
     done ;;
   integration)
@@ -36,10 +36,10 @@ for suite in "$@"; do
     done ;;
   user)
     frame user casco sh /job/guest-user.sh casco /job/casco
-    frame user runc sh /job/guest-user.sh runc /usr/sbin/runc ;;
+    frame user runc sh /job/guest-user.sh runc /job/runc ;;
   engines)
     for rt in casco runc; do
-      bin=/job/casco; [ $rt = runc ] && bin=/usr/sbin/runc
+      bin=/job/casco; [ $rt = runc ] && bin=/job/runc
       frame engines $rt sh /job/guest-engines.sh $rt $bin
     done ;;
   esac

@@ -1,8 +1,8 @@
 #!/bin/bash
 # tests/systemd/run.sh: casco's systemd cgroup driver (--systemd-cgroup)
 # against a real systemd, PID 1 of a throw-away QEMU guest on pure cgroup
-# v2 (run-in-guest.sh), each case run with casco and with Debian's runc in
-# the same boot:
+# v2 (run-in-guest.sh), each case run with casco and with the reference runc
+# (REF_RUNC, static: `make runc-ref`) in the same boot:
 #   cgroups      the cgroups package tests, with the live systemd ones
 #   driver       tests/systemd: unit, properties vs cgroup files, update,
 #                daemon-reexec, pause, ps, events, OOM, delete, unit clash
@@ -32,6 +32,9 @@ t0=$SECONDS
 echo "systemd: guest image ready ($((SECONDS - t0))s); building casco and the test binaries" >&2
 make -s -C "$repo" casco >&2
 cp "$repo/casco" "$work/casco"
+ref_runc=${REF_RUNC:-/var/tmp/casco-runc/v1.5.3/runc}
+[ -x "$ref_runc" ] || { echo "systemd: no reference runc at $ref_runc (make runc-ref)" >&2; exit 2; }
+cp "$ref_runc" "$work/runc"
 (cd "$repo" && CGO_ENABLED=0 "$GO" test -c -o "$work/cgroups.test" ./cgroups \
   && CGO_ENABLED=0 "$GO" test -c -o "$work/systemd.test" ./tests/systemd \
   && CGO_ENABLED=0 "$GO" test -c -o "$work/integration.test" ./tests/integration)
@@ -43,13 +46,13 @@ log=${SYSTEMD_LOG:-$work/guest.log}
 set +e
 # Without systemd (this host, unless it boots systemd): one clear error.
 for rt in casco runc; do
-  bin=$work/casco; [ $rt = runc ] && bin=/usr/sbin/runc
+  bin=$work/casco; [ $rt = runc ] && bin=$work/runc
   echo "== suite host $rt"
   RUNTIME=$bin BUSYBOX=$busybox "$work/systemd.test" -test.v -test.run '^TestNoSystemdHost$'
   echo "@@SUITE host $rt exit=$?"
 done 2>&1 | tee -a "$log"
 "$repo/tests/guest/run-in-guest.sh" --timeout "${SYSTEMD_TIMEOUT:-2400}" \
-  -f "$work/casco:casco" -f "$work/cgroups.test:cgroups.test" -f "$work/systemd.test:systemd.test" \
+  -f "$work/casco:casco" -f "$work/runc:runc" -f "$work/cgroups.test:cgroups.test" -f "$work/systemd.test:systemd.test" \
   -f "$work/integration.test:integration.test" -f "$work/busybox:busybox" -f "$work/suites.sh:suites.sh" -f "$work/guest-user.sh:guest-user.sh" -f "$work/guest-engines.sh:guest-engines.sh" \
   -c "sh /job/suites.sh $suites" | tee -a "$log"
 grc=${PIPESTATUS[0]}

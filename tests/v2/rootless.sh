@@ -22,7 +22,7 @@ U=1000
 cg=/sys/fs/cgroup
 home=/tmp/rl
 casco=${CASCO:-/job/casco}
-runc=${RUNC:-/usr/sbin/runc}
+runc=${RUNC:-/job/runc}
 
 grep -q "^rl:" /etc/passwd || echo "rl:x:$U:$U:rl:$home:/bin/sh" >> /etc/passwd
 grep -q "^rl:" /etc/group || echo "rl:x:$U:" >> /etc/group

@@ -48,6 +48,8 @@ trap 'rm -rf "$work"' EXIT
 echo "v2: building casco (make casco) and the test binaries" >&2
 make -s -C "$repo" casco >&2
 cp "$repo/casco" "$work/casco"
+ref_runc=${REF_RUNC:-/var/tmp/casco-runc/v1.5.3/runc} # the reference runc, static (make runc-ref)
+[ -x "$ref_runc" ] || { echo "v2: no reference runc at $ref_runc (make runc-ref)" >&2; exit 2; }
 (cd "$repo" && CGO_ENABLED=0 "$GO" test -c -o "$work/cgroups.test" ./cgroups \
             && CGO_ENABLED=0 "$GO" test -c -o "$work/integration.test" ./tests/integration \
             && CGO_ENABLED=0 "$GO" build -o "$work/seccompagent" ./tests/integration/testdata/seccompagent)
@@ -93,7 +95,7 @@ echo "@@SUITE integration exit=$?"
 fi
 if want rootless; then
 echo "== suite rootless: an unprivileged user runs runc and casco (a delegated subtree, and none)"
-CASCO=/job/casco BUSYBOX=/job/busybox /bin/sh /job/rootless.sh
+CASCO=/job/casco RUNC=/job/runc BUSYBOX=/job/busybox /bin/sh /job/rootless.sh
 echo "@@SUITE rootless exit=$?"
 fi
 if want service; then
@@ -113,7 +115,7 @@ log=${V2_LOG:-$work/guest.log}
 set +e
 {
   "$guest" --accel "${V2GUEST_ACCEL:-tcg}" --timeout "${V2_TIMEOUT:-3600}" \
-    -f "$work/casco:/job/casco" -f "$work/cgroups.test:/job/cgroups.test" \
+    -f "$work/casco:/job/casco" -f "$ref_runc:/job/runc" -f "$work/cgroups.test:/job/cgroups.test" \
     -f "$work/integration.test:/job/integration.test" -f "$work/busybox:/job/busybox" \
     -f "$work/seccompagent:/job/seccompagent" -f "$here/rootless.sh:/job/rootless.sh" -e "SUITES=$suites" \
     $podman_profile $criu_files -e "RUN=$run" -e "SKIP=$skip" -e "SERVICE_RUN=$service_run" -c "$snippet"

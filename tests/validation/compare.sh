@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Run the OCI validation suite against Debian's runc and against casco, and
-# list every test that runc passes and casco does not.
+# Run the OCI validation suite against the reference runc and against casco,
+# and list every test that runc passes and casco does not.
 #
 # usage: compare.sh CASCO_BIN
 #
 # Environment:
+#   RUNC                  the reference runc (default: the one `make runc-ref`
+#                         builds)
 #   COMPARE_REUSE_RUNC=1  reuse the runc results of the previous comparison
 #                         (out/compare/runc) instead of running runc again
 #   VALIDATION_TESTS, VALIDATION_TIMEOUT   passed on to run.sh
@@ -22,13 +24,9 @@ die() { echo "compare.sh: $*" >&2; exit 2; }
 casco=$(command -v "$1") || die "casco binary $1 not found"
 casco=$(readlink -f "$casco")
 
-if ! command -v runc >/dev/null; then
-	echo "compare.sh: installing runc" >&2
-	apt-get install -y runc >/dev/null 2>&1 ||
-		{ apt-get update >/dev/null 2>&1 && apt-get install -y runc >/dev/null 2>&1; } ||
-		die "cannot install runc"
-fi
-runc=$(readlink -f "$(command -v runc)")
+runc=${RUNC:-/var/tmp/casco-runc/v1.5.3/runc}
+[[ -x $runc ]] || die "no reference runc at $runc (make runc-ref builds it)"
+runc=$(readlink -f "$runc")
 
 out=$here/out/compare
 mkdir -p "$out"
