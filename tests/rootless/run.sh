@@ -28,6 +28,7 @@ cleanup() {
 	# the user's processes are the suite's containers: end them by pid
 	for p in $(pgrep -u "$uid"); do kill -9 "$p" 2>/dev/null; done
 	userdel -r "$user" 2>/dev/null
+	groupdel "$user-g" 2>/dev/null
 	sed -i "/^$user:/d" /etc/subuid /etc/subgid
 	rm -rf "$run" "$run.out.runc" "$run.out.casco"
 	for d in $opened; do chmod "${d#*:}" "${d%%:*}"; done
@@ -43,6 +44,9 @@ for d in /dev/fuse /dev/net/tun; do
 	[ "$m" = 666 ] || { opened="$opened $d:$m"; chmod 666 $d; }
 done
 usermod --add-subuids 400000-465535 --add-subgids 400000-465535 "$user" || exit 1
+# a supplementary group of the user's own, for --group-add keep-groups
+groupadd "$user-g" && usermod -aG "$user-g" "$user" || exit 1
+xgid=$(getent group "$user-g" | cut -d: -f3)
 mkdir -m 700 "$run" && chown "$user:" "$run"
 install -o "$user" -m 755 "$casco" "$home/casco"
 "$here/../mkrootfs.sh" "$home/rootfs" >/dev/null || exit 1
@@ -52,7 +56,7 @@ chown -R "$user:" "$home/rootfs"
 as_user() {
 	setpriv --reuid="$uid" --regid="$gid" --init-groups --reset-env \
 		env HOME="$home" USER="$user" XDG_RUNTIME_DIR="$run" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		CASCO="$home/casco" RUNC="$runc" UID_="$uid" GID_="$gid" MAPS="$maps" BADMAPS="${maps/400000,/900000,}" sh -c "$1"
+		CASCO="$home/casco" RUNC="$runc" UID_="$uid" GID_="$gid" XGID_="$xgid" MAPS="$maps" BADMAPS="${maps/400000,/900000,}" sh -c "$1"
 }
 
 fails=0
@@ -277,6 +281,27 @@ if command -v podman >/dev/null; then
 	$pm run -d --name $rt-12 --network none localhost/rl-bb sleep 1000 >/dev/null || exit 1
 	[ "$($pm exec $rt-12 id -u)" = 0 ] || exit 1
 	$pm stop -t 1 $rt-12 >/dev/null && $pm rm $rt-12 >/dev/null || exit 1'
+
+	# 12b. --group-add keep-groups: podman sends run.oci.keep_original_groups
+	# and the process keeps the user's own supplementary groups, which no
+	# setgroups in the container's namespace could give it (the host's gid
+	# is not mapped there). The kernel's view from the host: the init's
+	# Groups hold the user's group with it, not without it. runc cannot
+	# do it (podman refuses keep-groups with it).
+	case_ "podman --runtime, --group-add keep-groups: the user groups stay" '
+	pm="podman --storage-driver vfs --runtime $RT"
+	$pm image exists localhost/rl-bb || $pm import rootfs.tar localhost/rl-bb >/dev/null || exit 1
+	for how in keep-groups none; do
+		add=; [ $how = keep-groups ] && add="--group-add keep-groups"
+		$pm run -d --name $rt-12b --network none $add localhost/rl-bb sleep 1000 >/dev/null || exit 1
+		pid=$($pm inspect -f "{{.State.Pid}}" $rt-12b)
+		g=$(grep ^Groups: /proc/$pid/status)
+		a=$($pm inspect -f "{{.Config.Annotations}}" $rt-12b | grep -o "run.oci.keep_original_groups:[^ ]*")
+		$pm rm -f -t 0 $rt-12b >/dev/null
+		echo "$how: init $pid from the host: $g ($a)"
+		if [ $how = keep-groups ]; then echo " $g " | grep -q "[[:space:]]$XGID_[[:space:]]" || exit 1
+		else ! echo " $g " | grep -q "[[:space:]]$XGID_[[:space:]]" || exit 1; fi
+	done'
 
 	# 13. rootless podman with fuse-overlayfs (the overlay driver through
 	# its mount_program, in its own store) and slirp4netns: the root is a
