@@ -555,6 +555,7 @@ podman_cases() {
 		runcase podman exec-it "$l" pm_exec_it "$l"
 		podman_extra_cases "$l"
 		podman_found_cases "$l"
+		podman_annotation_cases "$l"
 		podman_checkpoint_cases "$l"
 		runcase podman view-init "$l" view_case podman "$l" pm_view_run
 		runcase podman view-exec "$l" view_case podman "$l" pm_view_exec
@@ -1395,6 +1396,66 @@ ct_device_fuse() {
 	out=$(ct run --rm "${o[@]}" "$IMG" "$id" sh -c "$fuse_script" 2>&1)
 	echo "$out"
 	want_eq "$(tail -n1 <<<"$out")" "fuse denied" "open of a mknod'ed /dev/fuse"
+}
+
+# crun's run.oci.* annotations, as podman passes --annotation to crun: each
+# honoured as crun does (the kernel's view) or refused naming it. runc
+# ignores them all, so it fails these.
+podman_annotation_cases() {
+	runcase podman annotation-keep-groups "$1" pm_ann_keep_groups "$1"
+	runcase podman annotation-hooks-output "$1" pm_ann_hooks_output "$1"
+	runcase podman annotation-seccomp-fail-unknown "$1" pm_ann_seccomp_unknown "$1"
+	runcase podman annotation-refused "$1" pm_ann_refused "$1"
+}
+# run.oci.keep_original_groups: the init keeps the groups podman (and so
+# the runtime) runs with, and --group-add is not applied, as with crun
+pm_ann_keep_groups() {
+	local c=pmg-$1 pid g
+	pm "$1" rm -f -t 0 "$c" >/dev/null 2>&1
+	run setpriv --groups 4101,4102 "${PODMAN[@]}" --runtime "$T/rt/$1/podman/$1" run -d --name "$c" "${pmrun[@]}" \
+		--annotation run.oci.keep_original_groups=1 --group-add 4201 "$IMG" sleep 1000 || return 1
+	pid=$(pm "$1" inspect -f '{{.State.Pid}}' "$c" | tail -n1)
+	g=$(grep ^Groups: "/proc/$pid/status")
+	pm "$1" rm -f -t 0 "$c" >/dev/null
+	echo "init $pid: $g"
+	want_eq "$(echo $g)" "Groups: 4101 4102" "the init's supplementary groups"
+}
+# run.oci.hooks.stdout/stderr: podman's hooks (--hooks-dir) the runtime
+# runs write to the files named, appended to: prestart (run by the
+# runtime) and createContainer (run by the container's init). podman runs
+# poststop hooks itself, not through the runtime.
+pm_ann_hooks_output() {
+	local d=$T/podman/annhooks-$1 f
+	rm -rf "$d"; mkdir -p "$d/dir"
+	echo before >"$d/out.log"
+	for f in prestart createContainer; do
+		printf '{"version":"1.0.0","hook":{"path":"/bin/sh","args":["sh","-c","echo %s-out; echo %s-err >&2"]},"when":{"always":true},"stages":["%s"]}\n' \
+			"$f" "$f" "$f" >"$d/dir/$f.json"
+	done
+	run "${PODMAN[@]}" --runtime "$T/rt/$1/podman/$1" --hooks-dir "$d/dir" run --rm "${pmrun[@]}" \
+		--annotation run.oci.hooks.stdout="$d/out.log" --annotation run.oci.hooks.stderr="$d/err.log" "$IMG" true || return 1
+	echo "out.log: $(cat "$d/out.log")"; echo "err.log: $(cat "$d/err.log" 2>&1)"
+	want_eq "$(cat "$d/out.log")" $'before\nprestart-out\ncreateContainer-out' "hooks' stdout file" &&
+		want_eq "$(cat "$d/err.log")" $'prestart-err\ncreateContainer-err' "hooks' stderr file"
+}
+# run.oci.seccomp_fail_unknown_syscall: a profile naming a syscall
+# libseccomp does not know is refused, naming it; without it, it runs
+pm_ann_seccomp_unknown() {
+	local out
+	printf '%s\n' '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getcpu","no_such_syscall_at_all"],"action":"SCMP_ACT_ERRNO"}]}' >"$T/podman/seccomp-unknown.json"
+	run "${PODMAN[@]}" --runtime "$T/rt/$1/podman/$1" run --rm "${pmrun[@]}" --security-opt "seccomp=$T/podman/seccomp-unknown.json" "$IMG" true || return 1
+	out=$(pm "$1" run --rm "${pmrun[@]}" --security-opt "seccomp=$T/podman/seccomp-unknown.json" \
+		--annotation run.oci.seccomp_fail_unknown_syscall=1 "$IMG" true 2>&1) && { fail "ran with an unknown syscall in its profile"; return 1; }
+	echo "$out"
+	want_in "$(grep ^Error: <<<"$out")" no_such_syscall_at_all "podman's error"
+}
+# an annotation crun documents and casco does not do: podman's error names it
+pm_ann_refused() {
+	local out
+	out=$(pm "$1" run --rm "${pmrun[@]}" --annotation run.oci.handler=krun "$IMG" true 2>&1) && { fail "ran with run.oci.handler=krun"; return 1; }
+	echo "$out"
+	# the error line, not the echoed command line
+	want_in "$(grep ^Error: <<<"$out")" "run.oci.handler" "podman's error"
 }
 
 podman_found_cases() {
