@@ -1627,6 +1627,12 @@ static void run(struct op *op)
 	}
 	case OP_LOOKPATH: op_lookpath(op); break;
 	case OP_READY:
+		/* ready (and parked next) it holds nothing but stdio, its socket
+		 * and the fifo's fd, as runc's init */
+		if (st.masktmpfs >= 0) {
+			close(st.masktmpfs);
+			st.masktmpfs = -1;
+		}
 		if (tracing)
 			send_msg(SYNC_TRACE, trace_ns, sizeof(trace_ns));
 		send_msg(SYNC_READY, NULL, 0);
