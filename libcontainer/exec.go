@@ -140,7 +140,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		return fail(err)
 	}
 	p.cgroupJoin(sp.fds.cgroupJoin)
-	p.joinNamespaces(ns.joins)
+	p.joinNamespaces(ns.joins, keepOriginalGroups(&spec))
 	if ns.fork {
 		p.add(opFork, nil)
 	}

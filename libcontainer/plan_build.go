@@ -54,7 +54,7 @@ func buildPlan(in *planInput) (*plan, error) {
 		return nil, err
 	}
 	p.cgroupJoin(in.fds.cgroupJoin)
-	p.joinNamespaces(in.ns.joins)
+	p.joinNamespaces(in.ns.joins, keepOriginalGroups(s))
 	if in.ns.unshare != 0 {
 		p.add(opUnshare, ints(uint64(in.ns.unshare)))
 	}
@@ -122,7 +122,9 @@ func buildPlan(in *planInput) (*plan, error) {
 // host's network namespace in a pod with user namespaces) can be joined
 // only with the privileges held before entering it; the init puts off any
 // that refuses it until the user namespace is joined (op_setns).
-func (p *plan) joinNamespaces(joins []specs.LinuxNamespace) {
+// Joining the user namespace drops the supplementary groups unless
+// keepGroups (run.oci.keep_original_groups) keeps the caller's.
+func (p *plan) joinNamespaces(joins []specs.LinuxNamespace, keepGroups bool) {
 	user, ok := findNamespace(joins, specs.UserNamespace)
 	later := uint64(0)
 	if ok {
@@ -134,7 +136,11 @@ func (p *plan) joinNamespaces(joins []specs.LinuxNamespace) {
 		}
 	}
 	if ok {
-		p.add(opSetns, ints(uint64(namespaceFlags[specs.UserNamespace]), 0), user.Path)
+		keep := uint64(0)
+		if keepGroups {
+			keep = 1
+		}
+		p.add(opSetns, ints(uint64(namespaceFlags[specs.UserNamespace]), 0, keep), user.Path)
 	}
 }
 

@@ -533,8 +533,10 @@ static void op_setns(struct op *op)
 		 * Become the joined namespace's root, as runc's nsexec does: our
 		 * host ids mean nothing in there, and files made with an unmapped
 		 * fsuid fail with EOVERFLOW. setgroups may be denied in it: fine.
+		 * run.oci.keep_original_groups (ints[2]) keeps the caller's groups.
 		 */
-		if (setgroups(0, NULL) < 0 && errno != EPERM)
+		int keep_groups = op->nints > 2 && op->ints[2];
+		if (!keep_groups && setgroups(0, NULL) < 0 && errno != EPERM)
 			fail(errno, "setgroups in user namespace %s", op->strs[0]);
 		if (setresgid(0, 0, 0) < 0)
 			fail(errno, "setgid 0 in user namespace %s", op->strs[0]);

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -50,30 +51,52 @@ func (r *runtime) createStartAs(b *bundle, groups []uint32) (*container, state) 
 
 // TestAnnotationKeepOriginalGroups: with run.oci.keep_original_groups the
 // process keeps the runtime's own supplementary groups (setgroups is not
-// called, additionalGids are not set); with "0", or without it, it gets
-// exactly additionalGids. The kernel's view: /proc/PID/status Groups.
+// called, additionalGids are not set), in a user namespace of its own as
+// without, for exec as for the init; with "0", or without it, it gets
+// exactly additionalGids. The kernel's view: /proc/PID/status Groups,
+// read from the host (a gid mapped in the container shows as the host's).
 func TestAnnotationKeepOriginalGroups(t *testing.T) {
 	t.Parallel()
 	caller := []uint32{4101, 4102}
 	for _, tc := range []struct {
 		name, value string // value "-" for no annotation
+		userns      bool
 		want        string
 	}{
-		{"kept", "1", "4101 4102"},
-		{"off", "0", "4201"},
-		{"absent", "-", "4201"},
+		{"kept", "1", false, "4101 4102"},
+		{"off", "0", false, "4201"},
+		{"absent", "-", false, "4201"},
+		{"kept in a user namespace", "1", true, "4101 4102"},
+		{"absent in a user namespace", "-", true, "104201"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := newRuntime(t)
 			b := annBundle(t)
+			if tc.userns {
+				b.addNamespace(specs.UserNamespace)
+				b.Spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+				b.Spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			}
 			b.Spec.Process.User.AdditionalGids = []uint32{4201}
 			if tc.value != "-" {
 				b.Spec.Annotations = map[string]string{"run.oci.keep_original_groups": tc.value}
 			}
-			_, s := r.createStartAs(b, caller)
+			c, s := r.createStartAs(b, caller)
 			if got := procStatus(t, s.Pid)["Groups"]; got != tc.want {
 				t.Errorf("Groups of the container process = %q, want %q", got, tc.want)
+			}
+			pidFile := filepath.Join(t.TempDir(), "exec.pid")
+			res := r.exec(runOpts{groups: caller}, "exec", "-d", "--pid-file", pidFile, c.ID, "sleep", "1000")
+			if res.Err != nil || res.Code != 0 {
+				t.Fatalf("exec: %s", res)
+			}
+			pid, err := strconv.Atoi(strings.TrimSpace(readFileString(pidFile)))
+			if err != nil {
+				t.Fatalf("exec pid file: %v", err)
+			}
+			if got := procStatus(t, pid)["Groups"]; got != tc.want {
+				t.Errorf("Groups of the exec'd process = %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -296,6 +296,12 @@ if command -v podman >/dev/null; then
 		$pm run -d --name $rt-12b --network none $add localhost/rl-bb sleep 1000 >/dev/null || exit 1
 		pid=$($pm inspect -f "{{.State.Pid}}" $rt-12b)
 		g=$(grep ^Groups: /proc/$pid/status)
+		# exec joins the container'"'"'s user namespace by path: the group goes
+		# with it too, shown inside as the overflow gid (unmapped there)
+		e=$($pm exec $rt-12b grep ^Groups: /proc/self/status)
+		echo "$how: exec, inside: $e"
+		if [ $how = keep-groups ]; then echo " $e " | grep -q "[[:space:]]65534[[:space:]]" || exit 1
+		else [ "$(echo $e)" = "Groups:" ] || exit 1; fi
 		a=$($pm inspect -f "{{.Config.Annotations}}" $rt-12b | grep -o "run.oci.keep_original_groups:[^ ]*")
 		$pm rm -f -t 0 $rt-12b >/dev/null
 		echo "$how: init $pid from the host: $g ($a)"
