@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 )
 
 // Bundle is an OCI bundle: its absolute path, its config and the resolved rootfs.
@@ -41,6 +43,7 @@ func LoadBundle(dir string) (*Bundle, error) {
 	if err := checkNUL(data, &spec); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfgPath, err)
 	}
+	relativeDestinations(&spec)
 	if err := validateSpec(&spec); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfgPath, err)
 	}
@@ -48,7 +51,47 @@ func LoadBundle(dir string) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	given := spec.Root.Path
+	if !filepath.IsAbs(given) {
+		given = filepath.Join(abs, given)
+	}
+	stripRootfs(&spec, b.Rootfs, given)
 	return b, nil
+}
+
+// relativeDestinations takes a relative mount destination as relative to
+// "/", with runc's warning: the runtime-spec wants it absolute, and runc
+// has always taken it so.
+func relativeDestinations(s *specs.Spec) {
+	for i, m := range s.Mounts {
+		if m.Destination != "" && !filepath.IsAbs(m.Destination) {
+			logrus.Warnf("mount destination %s is not absolute. Support for non-absolute mount destinations will be removed in a future release.", m.Destination)
+			s.Mounts[i].Destination = "/" + m.Destination
+		}
+	}
+}
+
+// stripRootfs takes a destination that names a path under the rootfs as
+// the host sees it (runc's own tests write them so) as that path inside
+// the container, as runc does. roots are the rootfs, resolved and as given.
+func stripRootfs(s *specs.Spec, roots ...string) {
+	for i, m := range s.Mounts {
+		dst := filepath.Clean(m.Destination)
+		for _, root := range roots {
+			root = filepath.Clean(root)
+			if root == "/" {
+				continue
+			}
+			if dst == root {
+				s.Mounts[i].Destination = "/"
+				break
+			}
+			if rel, ok := strings.CutPrefix(dst, root+"/"); ok {
+				s.Mounts[i].Destination = "/" + rel
+				break
+			}
+		}
+	}
 }
 
 // resolveRootfs makes root.path absolute (relative paths are relative to the
