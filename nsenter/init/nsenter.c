@@ -730,8 +730,20 @@ static void op_mount(struct op *op)
 	const char *src = op->strs[0], *dst = op->strs[1], *type = op->strs[2], *data = op->strs[3];
 	if (extra & MOUNT_ORDINARY_DIR)
 		ordinary_dir(dst, type);
-	/* as runc: a tmpfs given no mode= takes the mode of the directory it covers */
+	/*
+	 * as runc: a tmpfs given no mode= takes the mode of the directory it
+	 * covers, as a mount option, so mountinfo shows it (mode=710)
+	 */
 	int mode = (extra & MOUNT_INHERIT_MODE) ? existing_mode(dst) : -1;
+	char *withmode = NULL;
+	if (mode >= 0) {
+		size_t n = strlen(data) + 16;
+		withmode = malloc(n);
+		if (!withmode)
+			fail(ENOMEM, "mount %s on %s", type, dst);
+		snprintf(withmode, n, "mode=%04o%s%s", mode, *data ? "," : "", data);
+		data = withmode;
+	}
 	int kind = (int)op->ints[1];
 	if (kind == MNT_AUTO) {
 		/* made by an earlier mount of this container: it is there only in here */
@@ -746,13 +758,7 @@ static void op_mount(struct op *op)
 	if (mount(src, fdpath(fd, buf), *type ? type : NULL, flags, *data ? data : NULL) < 0)
 		fail(errno, "mount %s on %s", src, dst);
 	close(fd);
-	if (mode >= 0) {
-		/* the fd still points under the new mount: reopen to reach its root */
-		fd = open_in_root(dst, O_PATH);
-		if (fd < 0 || chmod(fdpath(fd, buf), mode) < 0)
-			fail(errno, "chmod %s to %o", dst, mode);
-		close(fd);
-	}
+	free(withmode);
 	mount_finish(dst, reflags, prop, op->nints > 5 ? op->ints[5] : 0, 0);
 }
 
