@@ -10,6 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 
+	"github.com/casco-runtime/casco/cgroups"
 	"github.com/casco-runtime/casco/libcontainer"
 )
 
@@ -62,6 +63,7 @@ func newApp() *cli.App {
 		cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "directory for container state"},
 		cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to the criu binary for checkpoint and restore"},
 		cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath slice:prefix:name)"},
+		cli.StringFlag{Name: "systemd-timeout", Usage: "give up on systemd (D-Bus) after this long per request (default 30s)", EnvVar: cgroups.TimeoutEnv},
 		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless cgroup handling: true, false or auto"},
 		cli.BoolFlag{Name: "trace", Usage: "print where the time of create/start/run went, step by step", EnvVar: "CASCO_TRACE"},
 	}
@@ -75,6 +77,9 @@ func newApp() *cli.App {
 	}
 	app.Before = func(ctx *cli.Context) error {
 		if err := checkRootlessFlag(ctx); err != nil {
+			return err
+		}
+		if err := setSystemdTimeout(ctx); err != nil {
 			return err
 		}
 		return setupLogging(ctx)

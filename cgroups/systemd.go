@@ -25,7 +25,40 @@ import (
 // first Add(pid); Set before that is remembered and applied then, and
 // CloneFD returns -1 (the cgroup does not exist yet).
 
-const systemdTimeout = 30 * time.Second
+// DefaultSystemdTimeout bounds each exchange with systemd: connecting
+// and one request with the job it queues. TimeoutEnv overrides it (casco's
+// --systemd-timeout sets it), as a Go duration ("20s") or in seconds.
+const (
+	DefaultSystemdTimeout = 30 * time.Second
+	TimeoutEnv            = "CASCO_SYSTEMD_TIMEOUT"
+)
+
+// systemdTimeout is TimeoutEnv's value, or the default when it is unset
+// or not a positive duration (main refuses a bad --systemd-timeout).
+func systemdTimeout() time.Duration {
+	v := os.Getenv(TimeoutEnv)
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return d
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	return DefaultSystemdTimeout
+}
+
+// errStalled is what a call that systemd did not answer in time
+// returns; every later call of the same manager returns it at once, so
+// that cleaning up after a stall does not wait for systemd again.
+type errStalled struct {
+	timeout time.Duration
+	cause   error
+}
+
+func (e *errStalled) Error() string {
+	return fmt.Sprintf("systemd did not answer over D-Bus within %v (is systemd or dbus-daemon stalled? --systemd-timeout sets the bound): %v", e.timeout, e.cause)
+}
+
+func (e *errStalled) Unwrap() error { return e.cause }
 
 // systemdRunning is sd_booted(3): systemd creates /run/systemd/system
 // early at boot when it runs as PID 1.
@@ -41,6 +74,8 @@ type systemdManager struct {
 	inner   Manager // *fsManager or *fs2Manager on the unit's directories
 	started bool
 	pending *specs.LinuxResources
+	timeout time.Duration
+	stalled error // the first *errStalled: systemd is not answering
 }
 
 // SystemdUnit splits "slice:prefix:name" into the slice and the unit
@@ -125,7 +160,7 @@ func newSystemd(cgroupsPath, id string, opts Options) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &systemdManager{unit: unit, slice: slice, user: opts.Rootless}
+	m := &systemdManager{unit: unit, slice: slice, user: opts.Rootless, timeout: systemdTimeout()}
 	if mode == Unified {
 		m.inner = newFs2(Root+inner, opts)
 	} else {
@@ -140,13 +175,17 @@ func newSystemd(cgroupsPath, id string, opts Options) (Manager, error) {
 
 // userManagerCgroup asks the user's systemd instance for its own cgroup.
 func userManagerCgroup() (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), systemdTimeout)
+	timeout := systemdTimeout()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	c, err := sddbus.NewUserConnectionContext(ctx)
+	c, closeConn, err := dial(ctx, sddbus.NewUserConnectionContext)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = &errStalled{timeout, err}
+	}
 	if err != nil {
 		return "", fmt.Errorf("systemd cgroup driver (rootless): connect to the user's systemd (DBUS_SESSION_BUS_ADDRESS=%q): %w", os.Getenv("DBUS_SESSION_BUS_ADDRESS"), err)
 	}
-	defer c.Close()
+	defer closeConn()
 	v, err := c.GetManagerProperty("ControlGroup")
 	if err != nil {
 		return "", fmt.Errorf("systemd cgroup driver (rootless): the user manager's ControlGroup: %w", err)
@@ -158,37 +197,102 @@ func userManagerCgroup() (string, error) {
 	return cg, nil
 }
 
-func (m *systemdManager) connect(ctx context.Context) (*sddbus.Conn, error) {
-	var c *sddbus.Conn
-	var err error
-	if m.user {
-		c, err = sddbus.NewUserConnectionContext(ctx)
-	} else {
-		c, err = sddbus.NewWithContext(ctx)
+// dial makes a connection with newConn, bounded by ctx. The connection
+// has a lifetime of its own (ended by the returned close), so that a
+// request that ran out of time can still queue its undo on it; a
+// handshake still blocked when ctx ends is ended by closing its socket.
+func dial(ctx context.Context, newConn func(context.Context) (*sddbus.Conn, error)) (*sddbus.Conn, func(), error) {
+	life, end := context.WithCancel(context.Background())
+	type result struct {
+		c   *sddbus.Conn
+		err error
 	}
-	if err != nil {
-		return nil, fmt.Errorf("systemd cgroup driver: connect to systemd over D-Bus: %w", err)
+	done := make(chan result, 1)
+	go func() {
+		c, err := newConn(life)
+		done <- result{c, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			end()
+			return nil, nil, r.err
+		}
+		return r.c, func() { r.c.Close(); end() }, nil
+	case <-ctx.Done():
+		end() // closes the socket under the handshake: the goroutine returns
+		return nil, nil, ctx.Err()
 	}
-	return c, nil
 }
 
-// call runs f on a fresh connection to systemd. A connection that systemd
-// closes under it (daemon-reexec, a restart of the bus) is retried once on
-// a new one, as runc does.
+// connect reaches systemd within ctx. As root the system bus comes first
+// (as runc); when dbus-daemon does not answer within a third of the time
+// left (stopped, gone, swamped), systemd's own socket /run/systemd/private
+// is tried with the rest: systemd answers root there without dbus-daemon,
+// as it does for systemctl.
+func (m *systemdManager) connect(ctx context.Context) (*sddbus.Conn, func(), error) {
+	if m.user {
+		return dial(ctx, sddbus.NewUserConnectionContext)
+	}
+	busWait := m.timeout / 3
+	if dl, ok := ctx.Deadline(); ok {
+		busWait = time.Until(dl) / 3
+	}
+	busCtx, cancel := context.WithTimeout(ctx, busWait)
+	defer cancel()
+	c, closeConn, err := dial(busCtx, sddbus.NewSystemConnectionContext)
+	if err == nil || os.Geteuid() != 0 {
+		return c, closeConn, err
+	}
+	c, closeConn, perr := dial(ctx, sddbus.NewSystemdConnectionContext)
+	if perr != nil {
+		return nil, nil, fmt.Errorf("system bus: %v; systemd's socket /run/systemd/private: %w", err, perr)
+	}
+	return c, closeConn, nil
+}
+
+// call runs f on a fresh connection to systemd, all within m.timeout. A
+// connection that systemd closes under it (daemon-reexec, a restart of
+// the bus) is retried once on a new one, as runc does. When the time runs
+// out, systemd is taken to be stalled: this call and every later one
+// return an *errStalled.
 func (m *systemdManager) call(f func(context.Context, *sddbus.Conn) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), systemdTimeout)
+	if m.stalled != nil {
+		return m.stalled
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), m.timeout)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
-		c, err := m.connect(ctx)
-		if err != nil {
-			return err
+		c, closeConn, err := m.connect(ctx)
+		if err == nil {
+			err = f(ctx, c)
+			closeConn()
+		} else {
+			err = fmt.Errorf("systemd cgroup driver: connect to systemd over D-Bus: %w", err)
 		}
-		err = f(ctx, c)
-		c.Close()
+		if ctx.Err() != nil {
+			m.stalled = &errStalled{m.timeout, err}
+			return m.stalled
+		}
 		if err == nil || attempt > 0 || !errors.Is(err, godbus.ErrClosed) {
 			return err
 		}
 	}
+}
+
+// queueUndo asks systemd to stop the unit and forget it, without waiting
+// for the answers, on a connection whose own request ran out of time: the
+// bus delivers them after that request, whenever systemd gets to it, so
+// that a stalled start leaves no unit once systemd runs again.
+func (m *systemdManager) queueUndo(c *sddbus.Conn) {
+	send := func(req func(context.Context)) {
+		// the request is written before the short wait for its answer
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		req(ctx)
+	}
+	send(func(ctx context.Context) { c.StopUnitContext(ctx, m.unit, "replace", nil) })
+	send(func(ctx context.Context) { c.ResetFailedUnitContext(ctx, m.unit) })
 }
 
 // waitJob waits for the result of a unit job systemd queued.
@@ -289,10 +393,17 @@ func (m *systemdManager) start(pid int) error {
 			}
 			_, err = c.StartTransientUnitContext(ctx, m.unit, "replace", props, done)
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
+		if err == nil {
+			err = waitJob(ctx, done, what)
+		} else {
+			err = fmt.Errorf("%s: %w", what, err)
 		}
-		return waitJob(ctx, done, what)
+		if ctx.Err() != nil {
+			// systemd may still act on the start once it runs again:
+			// stop and forget the unit right behind it
+			m.queueUndo(c)
+		}
+		return err
 	})
 }
 
@@ -345,7 +456,10 @@ func (m *systemdManager) Set(r *specs.LinuxResources) error {
 // Destroy stops the unit (a missing unit is fine), clears a failed state
 // systemd would keep it in (an OOM kill, a non-zero exit), and removes
 // whatever directories are left, such as v1 hierarchies systemd does not
-// manage.
+// manage. When systemd does not answer in time the directories are
+// removed all the same, the stop is left queued on the bus, and the
+// error says so (IsStalled): the kernel holds nothing of the container
+// any more, and systemd drops the emptied unit when it runs again.
 func (m *systemdManager) Destroy() error {
 	what := "systemd cgroup driver: stop unit " + m.unit
 	err := m.call(func(ctx context.Context, c *sddbus.Conn) error {
@@ -359,15 +473,24 @@ func (m *systemdManager) Destroy() error {
 		if rerr := c.ResetFailedUnitContext(ctx, m.unit); rerr != nil && !isDBusError(rerr, "NoSuchUnit") && err == nil {
 			err = fmt.Errorf("reset-failed: %w", rerr)
 		}
+		if ctx.Err() != nil {
+			m.queueUndo(c)
+		}
 		return err
 	})
 	if err != nil && !strings.HasPrefix(err.Error(), what) {
 		err = fmt.Errorf("%s: %w", what, err)
 	}
-	if ierr := m.inner.Destroy(); err == nil {
+	if ierr := m.inner.Destroy(); err == nil || (IsStalled(err) && ierr != nil) {
 		err = ierr
 	}
 	return err
+}
+
+// IsStalled reports whether err is systemd not answering in time.
+func IsStalled(err error) bool {
+	var s *errStalled
+	return errors.As(err, &s)
 }
 
 // loadSystemd wraps a loaded manager in the systemd driver when its
@@ -391,6 +514,7 @@ func loadSystemd(paths map[string]string, inner Manager) Manager {
 		user:    strings.Contains(dir, "/user@"),
 		inner:   inner,
 		started: true,
+		timeout: systemdTimeout(),
 	}
 }
 

@@ -30,7 +30,7 @@ func needSystemdV2(t *testing.T) {
 // unitProps reads scope properties from systemd itself.
 func unitProps(t *testing.T, unit string) map[string]interface{} {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), systemdTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultSystemdTimeout)
 	defer cancel()
 	c, err := sddbus.NewWithContext(ctx)
 	if err != nil {

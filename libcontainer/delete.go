@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/casco-runtime/casco/cgroups"
 )
 
 // forceLockWait bounds how long delete --force waits for another command's
@@ -82,7 +84,11 @@ func (c *Container) Delete(force bool) error {
 func (c *Container) destroy() error {
 	var firstErr error
 	if m, err := c.verifiedCgroup(); err == nil {
-		if err := m.Destroy(); err != nil {
+		if err := m.Destroy(); cgroups.IsStalled(err) {
+			// the cgroup is gone from the kernel; systemd drops its unit
+			// once it runs again (the stop is queued)
+			logrus.Warnf("delete %s: cgroup removed, but %v", c.State.ID, err)
+		} else if err != nil {
 			firstErr = fmt.Errorf("remove cgroup: %w", err)
 		}
 	}
