@@ -20,6 +20,7 @@ var criuFlags = []cli.Flag{
 	cli.StringFlag{Name: "empty-ns", Usage: "create this namespace (network) but don't restore its contents"},
 	cli.BoolFlag{Name: "auto-dedup", Usage: "deduplicate memory images automatically"},
 	cli.BoolFlag{Name: "lazy-pages", Usage: "restore memory pages lazily, with userfaultfd"},
+	cli.DurationFlag{Name: "criu-timeout", Value: libcontainer.DefaultCriuTimeout, EnvVar: "CASCO_CRIU_TIMEOUT", Usage: "kill CRIU when it does not answer for this long"},
 }
 
 var checkpointCommand = cli.Command{
@@ -76,5 +77,6 @@ func criuOpts(ctx *cli.Context) libcontainer.CriuOpts {
 		LazyPages:         ctx.Bool("lazy-pages"),
 		ManageCgroupsMode: ctx.String("manage-cgroups-mode"),
 		EmptyNs:           ctx.String("empty-ns"),
+		Timeout:           ctx.Duration("criu-timeout"),
 	}
 }

@@ -33,13 +33,14 @@ type CheckpointOpts struct {
 // Without LeaveRunning (or PreDump) CRIU ends them: the caller then
 // deletes the container, as runc does.
 func (c *Container) Checkpoint(o *CheckpointOpts) error {
-	if st := c.Status(); st != Running && st != Paused {
+	st := c.Status()
+	if st != Running && st != Paused {
 		return fmt.Errorf("container %q is %s: only a running or paused container can be checkpointed", c.State.ID, st)
 	}
 	if o.ImagePath == "" {
 		return errors.New("--image-path is required")
 	}
-	if err := checkCriu(o.binary()); err != nil {
+	if err := checkCriu(o.binary(), o.queryTimeout()); err != nil {
 		return err
 	}
 	s, err := c.Spec()
@@ -82,7 +83,7 @@ func (c *Container) Checkpoint(o *CheckpointOpts) error {
 	kind := rpc.CriuReqType_DUMP
 	if o.PreDump {
 		kind = rpc.CriuReqType_PRE_DUMP
-		if err := checkCriuFeatures(o.binary(), &rpc.CriuFeatures{MemTrack: proto.Bool(true)}); err != nil {
+		if err := checkCriuFeatures(o.binary(), &rpc.CriuFeatures{MemTrack: proto.Bool(true)}, o.queryTimeout()); err != nil {
 			return err
 		}
 	}
@@ -94,12 +95,22 @@ func (c *Container) Checkpoint(o *CheckpointOpts) error {
 			return err
 		}
 	}
-	return o.dump(req, kind)
+	err = o.dump(req, kind)
+	if err != nil && req.FreezeCgroup != nil && st != Paused {
+		// CRIU froze the cgroup; one that failed or was killed on its
+		// deadline may not have thawed it
+		if m, cerr := c.cgroup(); cerr == nil {
+			if terr := m.Thaw(); terr != nil {
+				err = fmt.Errorf("%w; and thawing the container after it: %v", err, terr)
+			}
+		}
+	}
+	return err
 }
 
 // dump runs the request, answering CRIU's notifications.
 func (o *CheckpointOpts) dump(req *rpc.CriuOpts, kind rpc.CriuReqType) error {
-	cr, err := startCriu(o.binary(), nil, nil)
+	cr, err := startCriu(o.binary(), nil, nil, o.timeout())
 	if err != nil {
 		return err
 	}
@@ -215,5 +226,5 @@ func (o *CheckpointOpts) checkLazyPages() error {
 			return fmt.Errorf("--status-fd %d: not open for writing", o.StatusFd)
 		}
 	}
-	return checkCriuFeatures(o.binary(), &rpc.CriuFeatures{LazyPages: proto.Bool(true)})
+	return checkCriuFeatures(o.binary(), &rpc.CriuFeatures{LazyPages: proto.Bool(true)}, o.queryTimeout())
 }

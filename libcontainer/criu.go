@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,8 +33,31 @@ type CriuOpts struct {
 	FileLocks         bool
 	AutoDedup         bool
 	LazyPages         bool
-	ManageCgroupsMode string // soft (default), full, strict, ignore
-	EmptyNs           string // namespaces to create but not restore: "network"
+	ManageCgroupsMode string        // soft (default), full, strict, ignore
+	EmptyNs           string        // namespaces to create but not restore: "network"
+	Timeout           time.Duration // bounds each answer of a dump or restore; 0: DefaultCriuTimeout
+}
+
+// A CRIU that stops answering must not hold the runtime (and the
+// container's lock) forever: every answer has a deadline, after which
+// CRIU is killed. A dump or restore may take long (memory size, disk),
+// hence the generous, settable default; the version and feature queries
+// answer at once, or never.
+const (
+	DefaultCriuTimeout = 10 * time.Minute
+	criuQueryTimeout   = 30 * time.Second
+)
+
+func (o *CriuOpts) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return DefaultCriuTimeout
+}
+
+// queryTimeout bounds CRIU's answer to a version or feature query.
+func (o *CriuOpts) queryTimeout() time.Duration {
+	return min(o.timeout(), criuQueryTimeout)
 }
 
 func (o *CriuOpts) binary() string {
@@ -145,16 +169,17 @@ func configFile(req *rpc.CriuOpts, annotations map[string]string) {
 // pty master), so casco starts swrk itself and speaks go-criu's protocol
 // messages over the socket.
 type criu struct {
-	cmd    *exec.Cmd
-	sock   *os.File
-	stderr *tail
+	cmd     *exec.Cmd
+	sock    *os.File
+	stderr  *tail
+	timeout time.Duration // for each answer
 }
 
 // startCriu starts `criu swrk` with extra as its fds 4, 5, ... (3 is the
 // socket) and stdin (nil: /dev/null) as its stdin, where a --shell-job
 // restore finds the terminal. CRIU's stderr is kept for the error
 // message: that is where it says why it cannot run at all.
-func startCriu(bin string, stdin *os.File, extra []*os.File) (*criu, error) {
+func startCriu(bin string, stdin *os.File, extra []*os.File, timeout time.Duration) (*criu, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("criu socketpair: %w", err)
@@ -181,7 +206,7 @@ func startCriu(bin string, stdin *os.File, extra []*os.File) (*criu, error) {
 		}
 		return nil, fmt.Errorf("start %s swrk: %w", bin, err)
 	}
-	return &criu{cmd: cmd, sock: ours, stderr: newTail(errR)}, nil
+	return &criu{cmd: cmd, sock: ours, stderr: newTail(errR), timeout: timeout}, nil
 }
 
 // notifyFunc handles one notification: its script name, pid and any fds
@@ -199,6 +224,9 @@ func (c *criu) call(req *rpc.CriuReq, notify notifyFunc) (*rpc.CriuResp, error) 
 		}
 		if _, err := c.sock.Write(data); err != nil {
 			return nil, c.died(err)
+		}
+		if err := c.awaitAnswer(req.GetType()); err != nil {
+			return nil, err
 		}
 		n, oobn, _, _, err := unix.Recvmsg(int(c.sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err != nil || n == 0 {
@@ -228,10 +256,45 @@ func (c *criu) call(req *rpc.CriuReq, notify notifyFunc) (*rpc.CriuResp, error) 
 	}
 }
 
+// awaitAnswer waits up to c.timeout for CRIU to answer (or close the
+// socket); past it CRIU is killed and the request fails.
+func (c *criu) awaitAnswer(what rpc.CriuReqType) error {
+	deadline := time.Now().Add(c.timeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			bin := c.cmd.Path
+			c.kill()
+			return fmt.Errorf("CRIU (%s) did not answer the %s request within %v (--criu-timeout): killed it", bin, strings.ToLower(what.String()), c.timeout)
+		}
+		fds := []unix.PollFd{{Fd: int32(c.sock.Fd()), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(min(left, time.Minute)/time.Millisecond)+1)
+		if err != nil && err != unix.EINTR {
+			return fmt.Errorf("criu socket: poll: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+}
+
+// kill ends a CRIU that stopped answering, and reaps it.
+func (c *criu) kill() {
+	c.sock.Close()
+	if c.cmd != nil {
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+		c.cmd = nil
+	}
+}
+
 // died explains a socket CRIU closed: usually it exited early and said why
 // on stderr.
 func (c *criu) died(err error) error {
 	c.sock.Close()
+	if c.cmd == nil {
+		return fmt.Errorf("criu swrk was killed: %v", err)
+	}
 	werr := c.cmd.Wait()
 	msg := c.stderr.errors()
 	if msg == "" && werr != nil {
@@ -244,13 +307,25 @@ func (c *criu) died(err error) error {
 	return fmt.Errorf("criu swrk ended early: %s", msg)
 }
 
-// close ends the session and waits for CRIU to exit.
+// close ends the session and waits for CRIU to exit: at once, as its
+// socket is closed; one that lingers past its timeout is killed.
 func (c *criu) close() {
 	c.sock.Close()
-	if c.cmd != nil {
-		c.cmd.Wait()
-		c.cmd = nil
+	if c.cmd == nil {
+		return
 	}
+	done := make(chan struct{})
+	go func() {
+		c.cmd.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(c.timeout):
+		c.cmd.Process.Kill()
+		<-done
+	}
+	c.cmd = nil
 }
 
 func criuFailed(resp *rpc.CriuResp) error {
@@ -285,8 +360,8 @@ func closeFds(fds []int) {
 }
 
 // criuVersion asks CRIU for its version: 31701 for 3.17.1.
-func criuVersion(bin string) (int, error) {
-	c, err := startCriu(bin, nil, nil)
+func criuVersion(bin string, timeout time.Duration) (int, error) {
+	c, err := startCriu(bin, nil, nil, timeout)
 	if err != nil {
 		return 0, err
 	}
@@ -301,8 +376,8 @@ func criuVersion(bin string) (int, error) {
 }
 
 // checkCriu fails unless a CRIU new enough to drive is there and can run.
-func checkCriu(bin string) error {
-	v, err := criuVersion(bin)
+func checkCriu(bin string, timeout time.Duration) error {
+	v, err := criuVersion(bin, timeout)
 	if err != nil {
 		return err
 	}
@@ -318,8 +393,8 @@ func versionString(v int) string {
 
 // checkCriuFeatures asks CRIU whether this kernel has what a lazy-pages
 // dump or a pre-dump needs.
-func checkCriuFeatures(bin string, want *rpc.CriuFeatures) error {
-	c, err := startCriu(bin, nil, nil)
+func checkCriuFeatures(bin string, want *rpc.CriuFeatures, timeout time.Duration) error {
+	c, err := startCriu(bin, nil, nil, timeout)
 	if err != nil {
 		return err
 	}
@@ -347,10 +422,15 @@ func CriuUsable(bin string) error {
 	if bin == "" {
 		bin = "criu"
 	}
-	if err := checkCriu(bin); err != nil {
+	if err := checkCriu(bin, criuQueryTimeout); err != nil {
 		return err
 	}
-	out, err := exec.Command(bin, "check").CombinedOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), criuQueryTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "check").CombinedOutput()
+	if ctx.Err() != nil {
+		return fmt.Errorf("criu check: no answer within %v", criuQueryTimeout)
+	}
 	if err != nil {
 		var errs []string
 		for _, l := range strings.Split(string(out), "\n") {

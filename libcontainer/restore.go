@@ -56,7 +56,7 @@ func Restore(o *RestoreOpts) (c *Container, _ *Init, err error) {
 	if _, err := planNamespaces(s); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
 	}
-	if err := checkCriu(o.binary()); err != nil {
+	if err := checkCriu(o.binary(), o.queryTimeout()); err != nil {
 		return nil, nil, err
 	}
 	imageDir, err := os.OpenFile(o.ImagePath, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -179,7 +179,7 @@ func (c *Container) restoreProcesses(o *RestoreOpts, imageDir *os.File, mgr cgro
 	if o.ShellJob {
 		stdin = o.Stdin
 	}
-	cr, err := startCriu(o.binary(), stdin, files.list)
+	cr, err := startCriu(o.binary(), stdin, files.list, o.timeout())
 	if err != nil {
 		return 0, err
 	}
