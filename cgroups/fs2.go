@@ -155,6 +155,9 @@ func (m *fs2Manager) setFrozen(v string) error {
 	for {
 		ev, err := readKeyed(m.dir, "cgroup.events")
 		if err != nil {
+			if v == "1" {
+				_ = writeFile(m.dir, "cgroup.freeze", "0") // never leave it half done
+			}
 			return err
 		}
 		if ev["frozen"] == want {

@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -37,6 +38,8 @@ func (m *fsManager) Freeze() error {
 		}
 		state, err := readFile(dir, "freezer.state")
 		if err != nil {
+			// FROZEN was written: never leave it half done
+			_ = writeFile(dir, "freezer.state", "THAWED")
 			return fmt.Errorf("freeze: %w", err)
 		}
 		state = strings.TrimSpace(state)
@@ -85,6 +88,26 @@ func waitFile(dir, file, want string) error {
 			delay *= 2
 		}
 	}
+}
+
+// FrozenAncestor names the ancestor of a v1 freezer cgroup that someone
+// froze (freezer.parent_freezing): its tasks cannot run, nor die, until
+// that one is thawed. "" when there is none (or no v1 freezer).
+func FrozenAncestor(paths map[string]string) string {
+	dir, ok := paths["freezer"]
+	if !ok {
+		return ""
+	}
+	if s, err := readFile(dir, "freezer.parent_freezing"); err != nil || strings.TrimSpace(s) != "1" {
+		return ""
+	}
+	root := filepath.Join(Root, "freezer")
+	for d := filepath.Dir(dir); strings.HasPrefix(d, root+"/"); d = filepath.Dir(d) {
+		if s, err := readFile(d, "freezer.self_freezing"); err == nil && strings.TrimSpace(s) == "1" {
+			return d
+		}
+	}
+	return filepath.Dir(dir)
 }
 
 // State: paused only when fully FROZEN; no freezer means never paused.

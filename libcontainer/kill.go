@@ -186,6 +186,10 @@ func (c *Container) killAndWait() error {
 			return nil
 		}
 	}
+	if a := cgroups.FrozenAncestor(c.State.CgroupPaths); a != "" {
+		// not ours to thaw: it may hold more than this container
+		return fmt.Errorf("init %d did not die after SIGKILL: cgroup %s above the container is frozen (freezer.self_freezing), and frozen tasks cannot die; thaw it", c.State.Pid, a)
+	}
 	return fmt.Errorf("init %d did not die after SIGKILL", c.State.Pid)
 }
 

@@ -161,3 +161,97 @@ func TestDeleteDuringHungCheckpoint(t *testing.T) {
 		t.Errorf("checkpoint did not end after %v", hangGuard)
 	}
 }
+
+// freezeDir freezes a cgroup as someone else would (v1 freezer.state,
+// v2 cgroup.freeze) and registers its thaw; dir is relative to the
+// freezer hierarchy (v1) or the cgroup2 root.
+func freezeDir(t *testing.T, dir string) {
+	t.Helper()
+	v1 := filepath.Join("/sys/fs/cgroup/freezer", dir, "freezer.state")
+	if isCgroup2() {
+		f := filepath.Join("/sys/fs/cgroup", dir, "cgroup.freeze")
+		mustWrite(t, f, "1")
+		t.Cleanup(func() { os.WriteFile(f, []byte("0"), 0) })
+		return
+	}
+	mustWrite(t, v1, "FROZEN")
+	t.Cleanup(func() { os.WriteFile(v1, []byte("THAWED"), 0) })
+}
+
+// frozenContainer starts a container in cgroup /<id> and freezes that
+// cgroup from outside, waiting for the kernel to report it frozen.
+func frozenContainer(t *testing.T, r *runtime, cgroupsPath string) (*container, *bundle, procIdentity) {
+	t.Helper()
+	b := newBundle(t, "sleep", "1000")
+	b.Spec.Linux.CgroupsPath = cgroupsPath
+	b.save(t)
+	c, st := r.createStart(b)
+	freezeDir(t, cgroupsPath)
+	if !poll(hangGuard, func() bool { return freezerOf(t, st.Pid) == "FROZEN" }) {
+		t.Fatalf("the cgroup never froze: %s", freezerOf(t, st.Pid))
+	}
+	return c, b, identify(st.Pid)
+}
+
+// TestFrozenByOthers: a container whose cgroup someone else froze reads
+// paused, and both kill KILL and delete --force end it: the processes die
+// (the runtime thaws them; frozen tasks cannot die on v1) and nothing is
+// left.
+func TestFrozenByOthers(t *testing.T) {
+	t.Run("kill", func(t *testing.T) {
+		r := newRuntime(t)
+		id := "frozen-kill-" + runTag
+		c, b, init := frozenContainer(t, r, "/"+id)
+		if s := r.mustState(c.ID).Status; s != "paused" {
+			t.Errorf("state of the frozen container: %s, want paused", s)
+		}
+		r.mustRun("kill", c.ID, "KILL")
+		waitGone(t, init)
+		r.mustRun("delete", c.ID)
+		noLeftovers(t, r, b, c.ID, id)
+	})
+	t.Run("delete-force", func(t *testing.T) {
+		r := newRuntime(t)
+		id := "frozen-delete-" + runTag
+		c, b, init := frozenContainer(t, r, "/"+id)
+		r.mustRun("delete", "--force", c.ID)
+		waitGone(t, init)
+		noLeftovers(t, r, b, c.ID, id)
+	})
+}
+
+// TestFrozenAncestor: when someone froze a cgroup above the container's
+// (v1: its tasks can then neither run nor die), delete --force ends in
+// time with an error naming that cgroup, keeps the state, and succeeds
+// once it is thawed, leaving nothing.
+func TestFrozenAncestor(t *testing.T) {
+	if isCgroup2() {
+		t.Skip("cgroup v2: a frozen task dies of SIGKILL, whoever froze it")
+	}
+	r := newRuntime(t)
+	parent := "frozen-parent-" + runTag
+	t.Cleanup(func() { os.Remove(filepath.Join("/sys/fs/cgroup/freezer", parent)) })
+	b := newBundle(t, "sleep", "1000")
+	b.Spec.Linux.CgroupsPath = "/" + parent + "/ctr"
+	b.save(t)
+	c, st := r.createStart(b)
+	init := identify(st.Pid)
+	freezeDir(t, "/"+parent)
+	if !poll(hangGuard, func() bool { return freezerOf(t, st.Pid) == "FROZEN" }) {
+		t.Fatalf("the cgroup never froze")
+	}
+	res := r.exec(runOpts{timeout: hangGuard}, "delete", "--force", c.ID)
+	if res.Err != nil || res.Code == 0 || !mentions(res.Stderr, filepath.Join("/sys/fs/cgroup/freezer", parent)) {
+		t.Errorf("delete --force under a frozen parent should fail naming it: %s", res)
+	}
+	if !init.stillAlive() {
+		t.Fatalf("the container died while its parent cgroup was frozen")
+	}
+	if r.mustState(c.ID).Pid != st.Pid {
+		t.Errorf("the failed delete lost the state")
+	}
+	mustWrite(t, filepath.Join("/sys/fs/cgroup/freezer", parent, "freezer.state"), "THAWED")
+	r.mustRun("delete", "--force", c.ID)
+	waitGone(t, init)
+	noLeftovers(t, r, b, c.ID, parent+"/ctr")
+}
