@@ -98,6 +98,11 @@ func (c *Container) Watch(interval time.Duration, emit func(Event) error) error 
 		}
 		return nil
 	}
+	stats, err := newStatsReader(m)
+	if err != nil {
+		return fmt.Errorf("events %s: %w", id, err)
+	}
+	defer stats.close()
 	next := time.Now().Add(interval)
 	// The v1 notification comes when the OOM starts, before the killer
 	// has picked a victim (and v2's memory.events changes at both steps):
@@ -105,7 +110,7 @@ func (c *Container) Watch(interval time.Duration, emit func(Event) error) error 
 	var recheckUntil time.Time
 	buf := make([]byte, 4096)
 	for {
-		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}, {Fd: int32(stats.ready), Events: unix.POLLIN}}
 		if notify >= 0 {
 			fds = append(fds, unix.PollFd{Fd: int32(notify), Events: unix.POLLIN})
 		}
@@ -123,8 +128,18 @@ func (c *Container) Watch(interval time.Duration, emit func(Event) error) error 
 		if fds[0].Revents != 0 { // the init has exited
 			return checkOOM()
 		}
-		if len(fds) > 1 && fds[1].Revents != 0 {
-			if fds[1].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
+		if fds[1].Revents != 0 {
+			s, err := stats.result()
+			if err != nil && c.State.alive() {
+				logrus.Errorf("events %s: %v", id, err)
+			} else if err == nil {
+				if err := emit(Event{Type: "stats", ID: id, Data: s}); err != nil {
+					return err
+				}
+			}
+		}
+		if len(fds) > 2 && fds[2].Revents != 0 {
+			if fds[2].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
 				closeNotify()
 				notify = -1
 			} else {
@@ -139,18 +154,65 @@ func (c *Container) Watch(interval time.Duration, emit func(Event) error) error 
 			if next = next.Add(interval); next.Before(now) {
 				next = now.Add(interval) // fell behind (a suspended host): don't burst
 			}
-			s, err := m.Stats()
-			if err != nil {
-				if !c.State.alive() {
-					return checkOOM()
-				}
-				logrus.Errorf("events %s: %v", id, err)
-				continue
-			}
-			if err := emit(Event{Type: "stats", ID: id, Data: s}); err != nil {
-				return err
-			}
+			stats.start() // a read still in flight is not doubled
 		}
+	}
+}
+
+// statsReader reads the cgroup's statistics off Watch's loop: a read the
+// kernel is slow to answer (a cgroup being torn down, memory.stat under
+// pressure) must not keep Watch from seeing the init exit. ready (an
+// eventfd) becomes readable when a result waits.
+type statsReader struct {
+	m       cgroups.Manager
+	ready   int
+	results chan statsResult
+	busy    bool
+}
+
+type statsResult struct {
+	s   *cgroups.Stats
+	err error
+}
+
+func newStatsReader(m cgroups.Manager) (*statsReader, error) {
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	return &statsReader{m: m, ready: fd, results: make(chan statsResult, 1)}, nil
+}
+
+// start begins a read unless one is in flight.
+func (r *statsReader) start() {
+	if r.busy {
+		return
+	}
+	r.busy = true
+	go func() {
+		var res statsResult
+		if res.err = fault("events", "stats read"); res.err == nil {
+			res.s, res.err = r.m.Stats()
+		}
+		r.results <- res
+		unix.Write(r.ready, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+	}()
+}
+
+// result takes the finished read (ready was readable).
+func (r *statsReader) result() (*cgroups.Stats, error) {
+	var b [8]byte
+	unix.Read(r.ready, b[:])
+	res := <-r.results
+	r.busy = false
+	return res.s, res.err
+}
+
+// close leaves a stalled read to end with the process; the eventfd is
+// kept open for it.
+func (r *statsReader) close() {
+	if !r.busy {
+		unix.Close(r.ready)
 	}
 }
 

@@ -4,9 +4,11 @@ package libcontainer
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,7 +20,8 @@ var faultSteps = map[string]int{}
 
 // fault, in the faultinject build: with CASCO_FAULT="OP:N:kill" casco
 // SIGKILLs itself at step N of OP; with "OP:N:fail" the step fails with an
-// error, taking the ordinary error path. CASCO_FAULT_LOG names a file that
+// error, taking the ordinary error path; with "OP:N:stall" the step never
+// returns, as a read the kernel does not answer. CASCO_FAULT_LOG names a file that
 // gets one line per step passed ("OP N STEP"), so a test learns how many
 // steps there are.
 func fault(op, step string) error {
@@ -33,6 +36,9 @@ func fault(op, step string) error {
 	want := strings.Split(os.Getenv("CASCO_FAULT"), ":")
 	if len(want) != 3 || want[0] != op || want[1] != strconv.Itoa(n) {
 		return nil
+	}
+	if want[2] == "stall" {
+		time.Sleep(math.MaxInt64)
 	}
 	if want[2] == "kill" {
 		unix.Kill(os.Getpid(), unix.SIGKILL)

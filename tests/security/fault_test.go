@@ -173,6 +173,15 @@ func faultAt(t *testing.T, r *rt, op string, n int, action string) {
 	if action == "fail" && !strings.Contains(faulted.stderr, "fault injected") {
 		t.Errorf("%s: the injected failure is not reported: %s", op, faulted)
 	}
+	if action == "kill" {
+		// the caller killed the runtime: whatever it left must be visible
+		// to the engine, which only knows what list shows
+		if _, err := os.Lstat(filepath.Join(r.root, id)); err == nil {
+			if out := r.run("list", "-q"); !strings.Contains(out.stdout, id) {
+				t.Errorf("%s killed at step %d left state %s that list does not show: %s", op, n, filepath.Join(r.root, id), out)
+			}
+		}
+	}
 	if !(op == "create" && action == "fail") {
 		// the engine's recovery: delete --force, which must work whatever was left
 		if out := r.run("delete", "--force", id); out.err != nil {
@@ -180,4 +189,31 @@ func faultAt(t *testing.T, r *rt, op string, n int, action string) {
 		}
 	}
 	nothingLeft(t, r, b, id)
+}
+
+// TestEventsStalledRead: events ends when its container is deleted even
+// while its read of the cgroup's statistics never returns (the fault
+// build stalls it).
+func TestEventsStalledRead(t *testing.T) {
+	r := faultRuntime(t)
+	b := newBundle(t, "sleep", "1000")
+	id := newID("events")
+	r.mustCreate(b, id)
+	r.must("start", id)
+	log := filepath.Join(b.Dir, "fault.log")
+	done := make(chan res, 1)
+	go func() {
+		done <- r.runWith(withFault("events:1:stall", log), "events", "--interval", "100ms", id)
+	}()
+	if !poll(func() bool { return stepsPassed(log, "events") > 0 }) {
+		t.Fatalf("events never read the cgroup's statistics")
+	}
+	r.must("delete", "--force", id)
+	out := <-done // bounded by the runner's guard
+	if out.err != nil {
+		t.Fatalf("events did not end after its container was deleted: %s", out)
+	}
+	if strings.Contains(out.stdout, `"stats"`) {
+		t.Errorf("events printed stats although the read never returned: %s", out)
+	}
 }
