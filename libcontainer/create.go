@@ -233,12 +233,8 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
 	}
 	tr.Step("build plan")
-	var trees []idmapTree
 	if hasNamespace(s, specs.MountNamespace) {
-		if trees, err = idmapTrees(b, init.Pid); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
-		}
-		defer closeTrees(trees)
+		sp.trees = newTreeMaker(b)
 	}
 	if err := moveNetDevices(s, init.Pid); err != nil {
 		return nil, nil, err
@@ -252,9 +248,6 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	}
 	if _, err := sp.sync.Write(p.bytes()); err != nil {
 		return nil, nil, fmt.Errorf("send plan to init: %w", err)
-	}
-	if err := sendTrees(sp.sync, trees); err != nil {
-		return nil, nil, err
 	}
 	tr.Step("send plan")
 	if err := fault("create", "plan sent"); err != nil {
@@ -344,6 +337,13 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace, abort *os.File)
 			}
 			if err := writeSync(sp.sync, syncGo); err != nil {
 				return init.exitError(err)
+			}
+		case syncTree:
+			if sp.trees == nil {
+				return errors.New("init asked for a bind mount source without a mount namespace of its own")
+			}
+			if err := sp.trees.send(sp.sync, init.Pid); err != nil {
+				return fmt.Errorf("%s: %w", filepath.Join(c.State.Bundle, "config.json"), err)
 			}
 		case syncTrace:
 			tr.initSteps(msg.data)

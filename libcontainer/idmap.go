@@ -1,11 +1,14 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -88,46 +91,111 @@ func newUserns(uids, gids []specs.LinuxIDMapping) (int, error) {
 	return fd, nil
 }
 
-// idmapTrees prepares the config's idmapped binds, in plan order.
-func idmapTrees(b *Bundle, initPid int) (trees []idmapTree, err error) {
-	s := b.Spec
-	defer func() {
-		if err != nil {
-			closeTrees(trees)
-			trees = nil
-		}
-	}()
-	userns := hasNamespace(s, specs.UserNamespace)
-	for i, m := range s.Mounts {
+// treeMaker opens the trees of the binds the plan attaches with
+// opIdmapMount, one each time the init asks (syncTree), in plan order.
+// It opens each source in the init's mount namespace as the init has it
+// then, with our (the host's root's) credentials, as runc's mount source
+// thread: a source that the config's earlier mounts made, or changed
+// (a path under the rootfs bound over), is the container's, not the host's.
+type treeMaker struct {
+	b      *Bundle
+	mounts []specs.Mount // the binds sendsTree picks, in plan order
+}
+
+func newTreeMaker(b *Bundle) *treeMaker {
+	tm := &treeMaker{b: b}
+	userns := hasNamespace(b.Spec, specs.UserNamespace)
+	for _, m := range b.Spec.Mounts {
 		if !userns && !hasIdmap(m.Options) && len(m.UIDMappings) == 0 && len(m.GIDMappings) == 0 {
 			continue // the common case, without parsing the options
 		}
 		flags, _, _, _ := parseMountOptions(m.Options)
-		e := mountExtOf(m)
-		if !sendsTree(m, flags, e, userns, b.Path) {
-			continue
+		if sendsTree(m, flags, mountExtOf(m), userns, b.Path, b.Rootfs) {
+			tm.mounts = append(tm.mounts, m)
 		}
-		var fd int
-		if e.idmap {
-			fd, err = idmapTreeOf(b, m, flags&unix.MS_REC != 0, e.idmapRecursive, initPid)
-		} else {
-			fd, err = bindTreeOf(b, m, flags&unix.MS_REC != 0)
-		}
-		if err != nil {
-			return trees, fmt.Errorf("mounts[%d] (%s): %w", i, m.Destination, err)
-		}
-		trees = append(trees, idmapTree{fd: fd})
 	}
-	return trees, nil
+	return tm
 }
 
-func idmapTreeOf(b *Bundle, m specs.Mount, rbind, ridmap bool, initPid int) (int, error) {
-	src := bindSource(b.Path, m)
-	userns, err := idmapUserns(b.Spec, m, initPid)
-	if err != nil {
-		return -1, err
+// send opens the next tree in the mount namespace of initPid and sends it
+// to the init over sync.
+func (tm *treeMaker) send(sync *os.File, initPid int) error {
+	if len(tm.mounts) == 0 {
+		return fmt.Errorf("init asked for a bind mount source the config does not have")
 	}
-	defer unix.Close(userns)
+	m := tm.mounts[0]
+	tm.mounts = tm.mounts[1:]
+	fd, err := tm.open(m, initPid)
+	if err != nil {
+		return fmt.Errorf("mount %s: %w", m.Destination, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Sendmsg(int(sync.Fd()), []byte{'F'}, unix.UnixRights(fd), nil, 0); err != nil {
+		return fmt.Errorf("send mount %s to init: %w", m.Destination, err)
+	}
+	return nil
+}
+
+func (tm *treeMaker) open(m specs.Mount, initPid int) (int, error) {
+	flags, _, _, _ := parseMountOptions(m.Options)
+	e := mountExtOf(m)
+	rbind := flags&unix.MS_REC != 0
+	src := bindSource(tm.b.Path, m)
+	open := func() (int, error) { return bindTreeOf(src, rbind) }
+	if e.idmap {
+		userns, err := idmapUserns(tm.b.Spec, m, initPid)
+		if err != nil {
+			return -1, err
+		}
+		defer unix.Close(userns)
+		open = func() (int, error) { return idmapTreeOf(src, rbind, e.idmapRecursive, userns) }
+	}
+	fd, err := inMountNamespace(initPid, open)
+	if errors.Is(err, unix.EINVAL) && !underRootfs(src, tm.b.Rootfs) {
+		// a bind that is not recursive, of a source with submounts: in
+		// the container's copy of the host's mounts (a user namespace's)
+		// they are locked, and the kernel refuses to clone the source
+		// alone (runc fails there); the host's own is what it means
+		return open()
+	}
+	return fd, err
+}
+
+// inMountNamespace runs open on a thread of its own that joined pid's
+// mount namespace (nothing else of it), and returns what open returns. The
+// thread is never unlocked: it ends with its goroutine, so no other
+// goroutine runs in that namespace.
+func inMountNamespace(pid int, open func() (int, error)) (int, error) {
+	type result struct {
+		fd  int
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		ch <- func() result {
+			// setns(CLONE_NEWNS) refuses a thread sharing its fs with others
+			if err := unix.Unshare(unix.CLONE_FS); err != nil {
+				return result{-1, fmt.Errorf("unshare(CLONE_FS): %w", err)}
+			}
+			path := "/proc/" + strconv.Itoa(pid) + "/ns/mnt"
+			ns, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return result{-1, fmt.Errorf("open %s: %w", path, err)}
+			}
+			defer unix.Close(ns)
+			if err := unix.Setns(ns, unix.CLONE_NEWNS); err != nil {
+				return result{-1, fmt.Errorf("join the container's mount namespace: %w", err)}
+			}
+			fd, err := open()
+			return result{fd, err}
+		}()
+	}()
+	r := <-ch
+	return r.fd, r.err
+}
+
+func idmapTreeOf(src string, rbind, ridmap bool, userns int) (int, error) {
 	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
 	if rbind || ridmap {
 		flags |= unix.AT_RECURSIVE
@@ -151,10 +219,11 @@ func idmapTreeOf(b *Bundle, m specs.Mount, rbind, ridmap bool, initPid int) (int
 // sendsTree tells which bind mounts the parent opens and sends to the
 // init (the plan's opIdmapMount), the same answer for the plan and the
 // trees: idmapped binds, and every bind of a container with a user
-// namespace, whose root may not be able to reach the source.
-// A source missing on the host is made by an earlier mount of the
+// namespace, whose root may not be able to reach the source, that the
+// host has or the rootfs may have.
+// Any other source missing on the host is made by an earlier mount of the
 // container (plan_rootfs.go): the init binds it by path.
-func sendsTree(m specs.Mount, flags uintptr, e mountExt, userns bool, bundle string) bool {
+func sendsTree(m specs.Mount, flags uintptr, e mountExt, userns bool, bundle, rootfs string) bool {
 	if !isBind(m, flags) {
 		return false
 	}
@@ -167,13 +236,23 @@ func sendsTree(m specs.Mount, flags uintptr, e mountExt, userns bool, bundle str
 		// own, binds whatever the caller could reach, by path
 		return false
 	}
-	_, err := os.Stat(bindSource(bundle, m))
+	src := bindSource(bundle, m)
+	if underRootfs(src, rootfs) {
+		return true
+	}
+	_, err := os.Stat(src)
 	return err == nil
 }
 
+// underRootfs reports whether a bind source names a path in the rootfs:
+// one that earlier mounts of the container may make or cover.
+func underRootfs(src, rootfs string) bool {
+	rel, err := filepath.Rel(rootfs, filepath.Clean(src))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
 // bindTreeOf is a detached copy of a bind mount's source, opened by us.
-func bindTreeOf(b *Bundle, m specs.Mount, rbind bool) (int, error) {
-	src := bindSource(b.Path, m)
+func bindTreeOf(src string, rbind bool) (int, error) {
 	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
 	if rbind {
 		flags |= unix.AT_RECURSIVE
@@ -191,20 +270,4 @@ func bindSource(bundle string, m specs.Mount) string {
 		return m.Source
 	}
 	return filepath.Join(bundle, m.Source)
-}
-
-// sendTrees hands the trees to the init, one fd per message, in plan order.
-func sendTrees(sync *os.File, trees []idmapTree) error {
-	for _, t := range trees {
-		if err := unix.Sendmsg(int(sync.Fd()), []byte{'F'}, unix.UnixRights(t.fd), nil, 0); err != nil {
-			return fmt.Errorf("send idmapped mount to init: %w", err)
-		}
-	}
-	return nil
-}
-
-func closeTrees(trees []idmapTree) {
-	for _, t := range trees {
-		unix.Close(t.fd)
-	}
 }

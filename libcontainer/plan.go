@@ -95,6 +95,7 @@ const (
 	syncPid     = 'P'
 	syncTrace   = 'T'
 	syncSeccomp = 'S'
+	syncTree    = 'M'
 	syncGo      = 'G'
 )
 

@@ -102,7 +102,7 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 		switch {
 		case err == nil && !st.IsDir():
 			kind = mountFile
-		case errors.Is(err, os.ErrNotExist) && !ext.idmap:
+		case errors.Is(err, os.ErrNotExist) && (!ext.idmap || underRootfs(src, r.rootfs)):
 			// as runc, which looks in the container's mount namespace: the
 			// source may be made by an earlier mount of this container
 			kind = mountAuto
@@ -117,7 +117,7 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 		// namespace opened by the host's root, who reaches sources the
 		// container's root may not (containerd's 0700 state dirs), as runc's
 		// mount sources
-		if sendsTree(m, flags, ext, r.newUserns, r.bundle) {
+		if sendsTree(m, flags, ext, r.newUserns, r.bundle, r.rootfs) {
 			// a bind the container's root made from its copy of the host's
 			// mounts would have the source's flags locked by the kernel;
 			// the host's tree has not: the init keeps them all the same

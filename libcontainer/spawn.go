@@ -24,6 +24,7 @@ type spawn struct {
 	needAdd    bool       // the parent must move the child into its cgroups (mgr.Add)
 	childEnds  []*os.File // closed once the child has them
 	parentOnly []*os.File // closed when create returns
+	trees      *treeMaker // bind sources the init asks for (create only)
 }
 
 func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.Manager) (_ *spawn, err error) {

@@ -721,6 +721,26 @@ static int existing_mode(const char *dst)
 	return mode;
 }
 
+/*
+ * mount_point makes (or opens) the mount point dst for a bind of src: a
+ * file for a file, a directory for anything else. kind MNT_AUTO asks the
+ * source itself, at dirfd/path (a path seen in our mount namespace, or a
+ * tree's fd with an empty path).
+ */
+static int mount_point(int kind, int dirfd, const char *path, const char *src, const char *dst)
+{
+	if (kind == MNT_AUTO) {
+		struct stat sb;
+		if (fstatat(dirfd, path, &sb, *path ? 0 : AT_EMPTY_PATH) < 0)
+			fail(errno, "mount %s on %s: bind source", src, dst);
+		kind = S_ISDIR(sb.st_mode) ? MNT_DIR : MNT_FILE;
+	}
+	int fd = kind == MNT_FILE ? create_file(dst) : mkdir_all(dst, 0755);
+	if (fd < 0)
+		fail(errno, "mount %s: create mount point %s", src, dst);
+	return fd;
+}
+
 static void op_mount(struct op *op)
 {
 	char buf[64];
@@ -744,17 +764,8 @@ static void op_mount(struct op *op)
 		snprintf(withmode, n, "mode=%04o%s%s", mode, *data ? "," : "", data);
 		data = withmode;
 	}
-	int kind = (int)op->ints[1];
-	if (kind == MNT_AUTO) {
-		/* made by an earlier mount of this container: it is there only in here */
-		struct stat sb;
-		if (stat(src, &sb) < 0)
-			fail(errno, "mount %s on %s: bind source", src, dst);
-		kind = S_ISDIR(sb.st_mode) ? MNT_DIR : MNT_FILE;
-	}
-	int fd = kind == MNT_FILE ? create_file(dst) : mkdir_all(dst, 0755);
-	if (fd < 0)
-		fail(errno, "mount %s: create mount point %s", src, dst);
+	/* MNT_AUTO: made by an earlier mount of this container: it is there only in here */
+	int fd = mount_point((int)op->ints[1], AT_FDCWD, src, src, dst);
 	if (mount(src, fdpath(fd, buf), *type ? type : NULL, flags, *data ? data : NULL) < 0)
 		fail(errno, "mount %s on %s", src, dst);
 	close(fd);
@@ -1436,7 +1447,7 @@ static void op_mount_attr(struct op *op)
 	close(fd);
 }
 
-/* recv_fd takes the next descriptor the parent sent after the plan. */
+/* recv_fd takes the next descriptor the parent sends. */
 static int recv_fd(const char *what)
 {
 	char c, cbuf[CMSG_SPACE(sizeof(int))];
@@ -1457,18 +1468,19 @@ static int recv_fd(const char *what)
 }
 
 /*
- * op_idmap_mount attaches an idmapped tree the parent made (it needs
+ * op_idmap_mount attaches a tree the parent made (idmapping needs
  * privileges over the host's filesystem that we lack in the container's
- * user namespace) onto the destination, resolved inside the rootfs.
+ * user namespace) onto the destination, resolved inside the rootfs. The
+ * parent opens the source when we ask, in our mount namespace: as runc, a
+ * source the config's earlier mounts made is found there.
  */
 static void op_idmap_mount(struct op *op)
 {
 	need(op, 3, 2);
 	const char *src = op->strs[0], *dst = op->strs[1];
-	int tree = recv_fd("idmapped mount");
-	int fd = op->ints[0] == MNT_FILE ? create_file(dst) : mkdir_all(dst, 0755);
-	if (fd < 0)
-		fail(errno, "mount %s: create mount point %s", src, dst);
+	send_msg(SYNC_TREE, NULL, 0);
+	int tree = recv_fd("bind mount source");
+	int fd = mount_point((int)op->ints[0], tree, "", src, dst);
 	if (move_tree(tree, fd) < 0)
 		fail(errno, "idmapped mount %s on %s: move_mount", src, dst);
 	close(fd);

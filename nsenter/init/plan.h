@@ -82,6 +82,7 @@ enum casco_mount_kind {
 #define SYNC_PID   'P'
 #define SYNC_TRACE 'T'  /* u64 nanoseconds and count per op code */
 #define SYNC_SECCOMP 'S' /* i32 notify fd number: the parent fetches it with pidfd_getfd */
+#define SYNC_TREE  'M'  /* the next bind's tree, which the parent opens in our mount namespace */
 /* from parent to init */
 #define SYNC_GO    'G'
 
