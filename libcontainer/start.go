@@ -1,9 +1,13 @@
 package libcontainer
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,22 +34,25 @@ func (c *Container) Start(tr *Trace) error {
 	}
 	// The init writes one byte, runs the startContainer hooks and execs; its
 	// end of the fifo is close-on-exec, so EOF means the user process runs.
-	// A failing init writes "E" before it exits.
-	got, failed := 0, false
+	// A failing init writes "E" and its error line before it exits.
+	var got []byte
 	for {
-		var b [1]byte
+		var b [4096]byte
 		n, err := unix.Read(fd, b[:])
 		switch {
-		case n == 1:
-			got++
-			failed = failed || b[0] == 'E'
+		case n > 0:
+			got = append(got, b[:n]...)
+			if len(got) > 1<<16 {
+				return fmt.Errorf("read exec fifo: more than %d bytes", 1<<16)
+			}
 			continue
-		case n == 0 && got > 0:
+		case n == 0 && len(got) > 0:
 			if err := os.Remove(fifo); err != nil {
 				return fmt.Errorf("remove exec fifo: %w", err)
 			}
-			if failed {
-				return fmt.Errorf("container process failed to start (its error is on the container's stderr)")
+			if err := initFailure(got); err != nil {
+				c.waitInitExit()
+				return err
 			}
 		case err == unix.EAGAIN || err == unix.EINTR || n == 0:
 			// nothing yet (n == 0: the init has not opened its end yet);
@@ -56,7 +63,7 @@ func (c *Container) Start(tr *Trace) error {
 				return err
 			}
 			// once the byte came, a hang-up is the exec: only a silent init is suspect
-			if !data && got == 0 && !c.State.alive() {
+			if !data && len(got) == 0 && !c.State.alive() {
 				return fmt.Errorf("container init exited before start")
 			}
 			continue
@@ -73,6 +80,41 @@ func (c *Container) Start(tr *Trace) error {
 		warnHooks("poststart", h.Poststart, c.hookState(Running))
 	}
 	return nil
+}
+
+// initFailure reads what the init wrote on the exec fifo after its
+// handshake byte: nothing when it exec'd, "E" and its error line (the
+// execve's or a startContainer hook's) when it failed.
+func initFailure(got []byte) error {
+	i := bytes.IndexByte(got, 'E')
+	if i < 0 {
+		return nil
+	}
+	if msg := strings.TrimSpace(string(got[i+1:])); msg != "" {
+		return errors.New(msg)
+	}
+	return errors.New("container process failed to start")
+}
+
+// waitInitExit waits, for a bounded time, until a failed init has finished
+// exiting: the caller (run) deletes the container next, and an init half
+// way through exit already shows the root cgroup, which delete's check of
+// the state against the kernel would take for a forged state.
+func (c *Container) waitInitExit() {
+	fd, err := unix.PidfdOpen(c.State.Pid, 0)
+	if err != nil {
+		return // already gone
+	}
+	defer unix.Close(fd)
+	if !c.State.alive() {
+		return // a zombie, or the pid is someone else's now
+	}
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if n, _ := unix.Poll(pfd, 100); n > 0 {
+			return
+		}
+	}
 }
 
 // waitReadable waits up to 100ms for fd to have data; it reports whether

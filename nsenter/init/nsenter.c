@@ -146,14 +146,25 @@ static void __attribute__((noreturn, format(printf, 2, 3))) fail(int err, const 
 			n = sizeof(buf) - 1;
 	}
 	signal(SIGPIPE, SIG_IGN); /* `create` may be gone: the message is lost, not the exit status */
-	if (st.fifo >= 0)
-		(void)!write(st.fifo, "E", 1); /* `start` waits on the fifo: tell it we failed */
+	int code = err == ENOENT ? 127 : (err == EACCES ? 126 : 1);
+	if (st.fifo >= 0) {
+		/*
+		 * Past the handshake `start` (or `run`) reads the fifo to its end,
+		 * and `create`, which held the sync socket, is gone: the line goes
+		 * to the caller of `start` after an "E".
+		 */
+		static char out[1 + sizeof(buf)];
+		out[0] = 'E';
+		memcpy(out + 1, buf, n);
+		if (write(st.fifo, out, n + 1) == n + 1)
+			_exit(code);
+	}
 	/* one line for the user: the parent prints it, stderr only gets it when nobody listens */
 	if (send_msg(SYNC_ERROR, buf, n) < 0 && n < (int)sizeof(buf) - 1) {
 		buf[n++] = '\n';
 		(void)!write(2, buf, n);
 	}
-	_exit(err == ENOENT ? 127 : (err == EACCES ? 126 : 1));
+	_exit(code);
 }
 
 static void read_full(int fd, void *buf, size_t n)
