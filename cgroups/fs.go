@@ -210,7 +210,7 @@ func refuseBusy(dir string) error {
 		return err
 	}
 	if len(pids) > 0 {
-		return fmt.Errorf("container's cgroup %s is not empty: %d process(es) found", dir, len(pids))
+		return fmt.Errorf("container's cgroup is not empty: %d process(es) found in %s", len(pids), dir)
 	}
 	return nil
 }
@@ -370,7 +370,12 @@ func (m *fsManager) setUnified(r *specs.LinuxResources) error {
 		// runc's words (its ErrV1NoUnified), which engines and scripts know
 		return errors.New("invalid configuration: cannot use unified on cgroup v1")
 	}
-	return setUnifiedV2(u, r.Unified)
+	if err := setUnifiedV2(u, r.Unified); err != nil {
+		// where the hybrid's cgroup2 half cannot take it either, runc's
+		// words lead: runc refuses unified on every v1 host
+		return fmt.Errorf("invalid configuration: cannot use unified on cgroup v1: %w", err)
+	}
+	return nil
 }
 
 func (m *fsManager) Destroy() error {

@@ -40,6 +40,9 @@ func (c *Container) Checkpoint(o *CheckpointOpts) error {
 	if o.ImagePath == "" {
 		return errors.New("--image-path is required")
 	}
+	if err := o.checkParentPath(); err != nil {
+		return err
+	}
 	if err := checkCriu(o.binary(), o.queryTimeout()); err != nil {
 		return err
 	}
@@ -106,6 +109,27 @@ func (c *Container) Checkpoint(o *CheckpointOpts) error {
 		}
 	}
 	return err
+}
+
+// checkParentPath refuses, before CRIU is asked, a --parent-path that is
+// not a directory relative to the image path, in runc's words: CRIU would
+// only say that it cannot open the parent images.
+func (o *CheckpointOpts) checkParentPath() error {
+	if o.ParentPath == "" {
+		return nil
+	}
+	if filepath.IsAbs(o.ParentPath) {
+		return errors.New("--parent-path must be relative")
+	}
+	dir := filepath.Join(o.ImagePath, o.ParentPath)
+	fi, err := os.Stat(dir)
+	if err == nil && !fi.IsDir() {
+		err = &os.PathError{Op: "stat", Path: dir, Err: unix.ENOTDIR}
+	}
+	if err != nil {
+		return fmt.Errorf("invalid --parent-path: %w", err)
+	}
+	return nil
 }
 
 // dump runs the request, answering CRIU's notifications.

@@ -144,16 +144,17 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	if err := saveState(dir, st); err != nil {
 		return nil, nil, err
 	}
+	// as runc: a frozen cgroup would hold the init forever before it
+	// reports; it is someone else's, refused before anything is made in it
+	if paused, _ := mgr.State(); paused {
+		return nil, nil, errors.New("cgroup: container's cgroup unexpectedly frozen")
+	}
 	if err := mgr.Create(); err != nil {
 		return nil, nil, fmt.Errorf("cgroup: %w", err)
 	}
 	undo = append(undo, func() { mgr.Destroy() })
 	if err := fault("create", "cgroup made"); err != nil {
 		return nil, nil, err
-	}
-	// as runc: a frozen cgroup would hold the init forever before it reports
-	if paused, _ := mgr.State(); paused {
-		return nil, nil, errors.New("cgroup: container's cgroup unexpectedly frozen")
 	}
 	res, pidsLater := deferPidsZero(containerResources(s))
 	if err := mgr.Set(res); err != nil {
@@ -543,7 +544,8 @@ func (c *Container) connectListener(s *specs.Spec, f *seccomp.Filter) error {
 	}
 	conn, err := dialUnix(sc.ListenerPath)
 	if err != nil {
-		return fmt.Errorf("seccomp listener %s: %w", sc.ListenerPath, err)
+		// runc's words, which engines and their users know
+		return fmt.Errorf("linux.seccomp.listenerPath: failed to connect with seccomp agent specified in the seccomp profile: %w", err)
 	}
 	c.listener = conn
 	return nil

@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -77,7 +78,7 @@ func (p *plan) memoryPolicy(mp *specs.LinuxMemoryPolicy) error {
 	}
 	m, ok := mempolicyModes[mp.Mode]
 	if !ok {
-		return fmt.Errorf("linux.memoryPolicy.mode: unknown mode %q", mp.Mode)
+		return fmt.Errorf("linux.memoryPolicy.mode: invalid memory policy mode %q", mp.Mode)
 	}
 	if !kernelAtLeast(m.major, m.minor) {
 		return fmt.Errorf("linux.memoryPolicy.mode: %s needs Linux %d.%d or later", mp.Mode, m.major, m.minor)
@@ -86,7 +87,7 @@ func (p *plan) memoryPolicy(mp *specs.LinuxMemoryPolicy) error {
 	for _, f := range mp.Flags {
 		fl, ok := mempolicyFlags[f]
 		if !ok {
-			return fmt.Errorf("linux.memoryPolicy.flags: unknown flag %q", f)
+			return fmt.Errorf("linux.memoryPolicy.flags: invalid memory policy flag %q", f)
 		}
 		if !kernelAtLeast(fl.major, fl.minor) {
 			return fmt.Errorf("linux.memoryPolicy.flags: %s needs Linux %d.%d or later", f, fl.major, fl.minor)
@@ -94,22 +95,32 @@ func (p *plan) memoryPolicy(mp *specs.LinuxMemoryPolicy) error {
 		mode |= fl.mode
 	}
 	if mode&(1<<15) != 0 && mode&(1<<14) != 0 {
-		return fmt.Errorf("linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other")
+		return fmt.Errorf("linux.memoryPolicy.flags: invalid memory policy flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other")
 	}
 	var mask []uint64
 	if mp.Nodes != "" {
-		if m.nodes == 0 {
-			return fmt.Errorf("linux.memoryPolicy.nodes: %s takes no nodes", mp.Mode)
-		}
 		var err error
 		if mask, err = parseCPUList(mp.Nodes); err != nil {
-			return fmt.Errorf("linux.memoryPolicy.nodes: %w", err)
+			return fmt.Errorf("linux.memoryPolicy.nodes: invalid memory policy node %w", err)
+		}
+		if m.nodes == 0 {
+			// the kernel's refusal, in runc's words, before the kernel is asked
+			return fmt.Errorf("linux.memoryPolicy.nodes: %s mode requires 0 nodes but got %d", mp.Mode, countBits(mask))
 		}
 	} else if m.nodes == 1 {
-		return fmt.Errorf("linux.memoryPolicy.nodes: %s needs nodes", mp.Mode)
+		return fmt.Errorf("linux.memoryPolicy.nodes: invalid memory policy nodes: %s needs nodes", mp.Mode)
 	}
 	p.add(opMempolicy, append(ints(mode, uint64(len(mask))), mask...))
 	return nil
+}
+
+// countBits counts the nodes (or CPUs) a mask holds.
+func countBits(mask []uint64) int {
+	n := 0
+	for _, w := range mask {
+		n += bits.OnesCount64(w)
+	}
+	return n
 }
 
 // linuxProcessExt adds what linux.* sets on the process itself.

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"golang.org/x/sys/unix"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -329,8 +330,13 @@ func (p *plan) identity(s *specs.Spec, ns nsPlan) ([]uint64, error) {
 		}
 	}
 	// the kernel refuses ambient capabilities that are not permitted and inheritable
+	// (EPERM): the process runs without them, and the caller is told as runc tells it
 	if extra := sets[4] &^ (sets[2] & sets[3]); extra != 0 {
-		logrus.Debugf("ambient capabilities %#x are not both permitted and inheritable: not raised", extra)
+		for _, n := range CapNames() {
+			if extra&(1<<capNumbers[n]) != 0 {
+				logrus.Warnf("can't raise ambient capability %s: %v", n, unix.EPERM)
+			}
+		}
 		sets[4] &^= extra
 	}
 	u := proc.User

@@ -72,6 +72,9 @@ func validateSpec(s *specs.Spec) error {
 	if err := validateProcessExt(s.Process); err != nil {
 		return err
 	}
+	if err := checkDeadlineCpuset(s); err != nil {
+		return err
+	}
 	if err := (&plan{}).linuxProcessExt(s.Linux); err != nil {
 		return err
 	}
@@ -91,6 +94,18 @@ func validateSpec(s *specs.Spec) error {
 	}
 	// unknown capability names are no error: a warning when the plan is built
 	return validateInput(s)
+}
+
+// checkDeadlineCpuset refuses SCHED_DEADLINE in a cpuset: the kernel lets
+// a task become SCHED_DEADLINE only when its affinity spans its whole root
+// domain, and refuses it with EPERM at the last step. runc words the refusal
+// this way; casco says it before anything is made.
+func checkDeadlineCpuset(s *specs.Spec) error {
+	sc, r := s.Process.Scheduler, s.Linux.Resources
+	if sc == nil || sc.Policy != specs.SchedDeadline || r == nil || r.CPU == nil || r.CPU.Cpus == "" {
+		return nil
+	}
+	return fmt.Errorf("process.scheduler: process scheduler can't be used together with AllowedCPUs (linux.resources.cpu.cpus %q)", r.CPU.Cpus)
 }
 
 // checkSysctl refuses a sysctl whose namespace is the host's: writing it
