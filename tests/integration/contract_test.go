@@ -609,8 +609,9 @@ func TestContractExecCgroup(t *testing.T) {
 }
 
 // TestContractFrozenCgroup: a container given a cgroup that exists and is
-// frozen is refused at once, as runc does (`container's cgroup unexpectedly
-// frozen`), instead of hanging with its init frozen.
+// frozen is refused at once by run and by create, as runc does (`container's
+// cgroup unexpectedly frozen`), instead of hanging with its init frozen;
+// the cgroup, which the caller made, stays.
 func TestContractFrozenCgroup(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)
@@ -636,10 +637,18 @@ func TestContractFrozenCgroup(t *testing.T) {
 	})
 	mustWrite(t, freezeFile, frozen)
 	b.save(t)
-	r.trackCleanup(id)
-	res := r.exec(runOpts{timeout: hangGuard}, "run", "--bundle", b.Dir, id)
-	if res.Err != nil || res.Code <= 0 || !mentions(res.Stderr, "frozen") {
-		t.Errorf("a container in a frozen cgroup must be refused naming the freeze: %s", res)
+	for _, cmd := range []string{"run", "create"} {
+		id := newID(t)
+		r.trackCleanup(id)
+		res := r.exec(runOpts{timeout: hangGuard}, cmd, "--bundle", b.Dir, id)
+		if res.Err != nil || res.Code <= 0 || !strings.Contains(res.Stderr, "container's cgroup unexpectedly frozen") {
+			t.Errorf("%s in a frozen cgroup must be refused in runc's words: %s", cmd, res)
+		}
+		noLeftovers(t, r, b, id, "")
+		// the cgroup is the caller's: refused, not removed
+		if got := strings.TrimSpace(readFileString(freezeFile)); got != frozen {
+			t.Errorf("after the refused %s the pre-existing cgroup's freezer says %q, want %q", cmd, got, frozen)
+		}
 	}
 }
 

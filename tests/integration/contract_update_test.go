@@ -179,11 +179,24 @@ func TestContractSharedCgroupRefused(t *testing.T) {
 	id := newID(t)
 	r.trackCleanup(id)
 	res := r.exec(runOpts{timeout: hangGuard}, "run", "-d", "--bundle", b.Dir, id)
-	if res.Err != nil || res.Code == 0 || !mentions(res.Stderr, "not empty") {
+	if res.Err != nil || res.Code == 0 || !strings.Contains(res.Stderr, "container's cgroup is not empty") {
 		if oldRunc() && res.Code == 0 {
 			t.Skipf("%s shares a non-empty cgroup (refused since runc 1.2): %s", runtimeVersion(), strings.TrimSpace(res.Stderr))
 		}
-		t.Errorf("a second container in a live container's cgroup: want a refusal naming the non-empty cgroup: %s", res)
+		t.Errorf("a second container in a live container's cgroup: want runc's refusal: %s", res)
+	}
+	if _, st := r.state(id); st.Code == 0 {
+		t.Errorf("the refused container %s has a state", id)
+	}
+	// create refuses it as run does
+	id = newID(t)
+	r.trackCleanup(id)
+	res = r.exec(runOpts{timeout: hangGuard}, "create", "--bundle", b.Dir, id)
+	if res.Err != nil || res.Code == 0 || !strings.Contains(res.Stderr, "container's cgroup is not empty") {
+		t.Errorf("create in a live container's cgroup: want runc's refusal: %s", res)
+	}
+	if _, st := r.state(id); st.Code == 0 {
+		t.Errorf("the refused container %s has a state", id)
 	}
 	if got := strings.TrimSpace(readFileString(filepath.Join("/proc", strconv.Itoa(first.Pid), "cgroup"))); got == "" {
 		t.Errorf("first container's init gone after the refusal")

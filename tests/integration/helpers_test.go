@@ -401,7 +401,9 @@ func (r *runtime) waitStatus(id, want string) state {
 	return last
 }
 
-// entries lists the root directory (the runtime's state directories).
+// entries lists the root directory (the runtime's state directories),
+// without casco's cache of compiled seccomp filters, which is the
+// runtime's, not a container's.
 func (r *runtime) entries() []string {
 	des, err := os.ReadDir(r.root)
 	if err != nil && !os.IsNotExist(err) {
@@ -409,7 +411,9 @@ func (r *runtime) entries() []string {
 	}
 	var names []string
 	for _, de := range des {
-		names = append(names, de.Name())
+		if de.Name() != ".seccomp-cache" {
+			names = append(names, de.Name())
+		}
 	}
 	return names
 }

@@ -66,6 +66,21 @@ func listenConsole(t *testing.T) (string, <-chan consoleMsg) {
 	return path, ch
 }
 
+// awaitConsole waits for what the console socket received.
+func awaitConsole(t *testing.T, ch <-chan consoleMsg) consoleMsg {
+	t.Helper()
+	select {
+	case msg := <-ch:
+		if msg.err != nil {
+			t.Fatalf("console socket: %v", msg.err)
+		}
+		return msg
+	case <-time.After(defaultTimeout):
+		t.Fatal("nothing arrived on the console socket")
+	}
+	return consoleMsg{}
+}
+
 // ptyNumber asks the kernel which pty a master fd belongs to (TIOCGPTN);
 // it fails for anything that is not a pty master.
 func ptyNumber(fd int) (uint32, error) {
@@ -106,15 +121,7 @@ func TestTerminal(t *testing.T) {
 	sock, ch := listenConsole(t)
 	c := r.create(b, "--console-socket", sock)
 
-	var msg consoleMsg
-	select {
-	case msg = <-ch:
-	case <-time.After(defaultTimeout):
-		t.Fatal("nothing arrived on the console socket")
-	}
-	if msg.err != nil {
-		t.Fatalf("console socket: %v", msg.err)
-	}
+	msg := awaitConsole(t, ch)
 	t.Logf("console socket message: %d fd(s), data %q", len(msg.fds), msg.data)
 	if len(msg.fds) != 1 {
 		for _, fd := range msg.fds {
