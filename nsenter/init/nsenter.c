@@ -151,13 +151,17 @@ static void __attribute__((noreturn, format(printf, 2, 3))) fail(int err, const 
 		/*
 		 * Past the handshake `start` (or `run`) reads the fifo to its end,
 		 * and `create`, which held the sync socket, is gone: the line goes
-		 * to the caller of `start` after an "E".
+		 * to the caller of `start` after an "E". The container's stderr
+		 * gets it first, as runc's init writes it there: an engine's
+		 * container log keeps it.
 		 */
 		static char out[1 + sizeof(buf)];
 		out[0] = 'E';
 		memcpy(out + 1, buf, n);
-		if (write(st.fifo, out, n + 1) == n + 1)
-			_exit(code);
+		out[n + 1] = '\n';
+		(void)!write(2, out + 1, n + 1);
+		(void)!write(st.fifo, out, n + 1);
+		_exit(code);
 	}
 	/* one line for the user: the parent prints it, stderr only gets it when nobody listens */
 	if (send_msg(SYNC_ERROR, buf, n) < 0 && n < (int)sizeof(buf) - 1) {

@@ -68,7 +68,9 @@ func TestRuncWordsExecFailureRun(t *testing.T) {
 	if res.Err != nil || res.Code == 0 {
 		t.Fatalf("want a failure: %s", res)
 	}
-	if first := firstLine(res.Stderr); !strings.Contains(first, execENOENT) {
+	// runc's line comes from its init, on the container's stderr, which
+	// is the caller's: the first line is that and nothing else
+	if first := firstLine(res.Stderr); first != execENOENT {
 		t.Errorf("first stderr line %q, want %q: %s", first, execENOENT, res)
 	}
 	if mentions(res.Stderr, "failed to start") {
