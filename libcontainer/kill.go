@@ -79,15 +79,65 @@ func (c *Container) verifiedCgroup() (cgroups.Manager, error) {
 
 // verifyPaths checks the state's cgroup paths against the kernel
 // (cgroups.Verify): they must hold the live init, if there is one.
+//
+// An init that has begun to exit can no longer vouch for them: on a
+// cgroup v1 hierarchy the kernel lists an exiting process in the root
+// cgroup ("/"). Another command killed it (a contending delete --force, a
+// kill): its exit is waited for, bounded, and the paths are then checked
+// as for any stopped container, whose init is gone.
 func (c *Container) verifyPaths() error {
 	pid := 0
 	if c.State.alive() && !c.State.Rootless {
 		pid = c.State.Pid
 	}
-	if err := cgroups.Verify(pid, c.State.CgroupPaths); err != nil {
+	err := cgroups.Verify(pid, c.State.CgroupPaths)
+	// the flag is checked after the kernel's answer: a process that began
+	// to exit in between has it set by now
+	if err != nil && pid > 0 && c.State.initExiting() {
+		if werr := c.waitInitGone(); werr != nil {
+			return werr
+		}
+		err = cgroups.Verify(0, c.State.CgroupPaths)
+	}
+	if err != nil {
 		return fmt.Errorf("container %q: %w", c.State.ID, err)
 	}
 	return nil
+}
+
+// initExitWait bounds the wait for a killed init to be gone. Its exit
+// ends only when every other process of its pid namespace has died.
+const initExitWait = 10 * time.Second
+
+// waitInitGone waits until the container's init, which is exiting, is a
+// zombie or reaped.
+func (c *Container) waitInitGone() error {
+	fd, err := unix.PidfdOpen(c.State.Pid, 0)
+	if err != nil {
+		return nil // already reaped
+	}
+	defer unix.Close(fd)
+	if !c.State.alive() {
+		return nil // a zombie, or the pid is another process's by now
+	}
+	return c.waitExit(fd)
+}
+
+// waitExit waits, up to initExitWait, until the init (pidfd fd) has
+// exited.
+func (c *Container) waitExit(fd int) error {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	deadline := time.Now().Add(initExitWait)
+	for time.Now().Before(deadline) {
+		if n, _ := unix.Poll(pfd, 100); n > 0 {
+			return nil
+		}
+	}
+	if a := cgroups.FrozenAncestor(c.State.CgroupPaths); a != "" {
+		// not ours to thaw: it may hold more than this container
+		return fmt.Errorf("init %d did not die after SIGKILL: cgroup %s above the container is frozen (freezer.self_freezing), and frozen tasks cannot die; thaw it", c.State.Pid, a)
+	}
+	return fmt.Errorf("init %d did not die within %v of SIGKILL", c.State.Pid, initExitWait)
 }
 
 // trustedCgroup is the container's cgroup manager once it is safe to
@@ -179,18 +229,7 @@ func (c *Container) killAndWait() error {
 	if pidfd < 0 {
 		return nil
 	}
-	pfd := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if n, _ := unix.Poll(pfd, 100); n > 0 {
-			return nil
-		}
-	}
-	if a := cgroups.FrozenAncestor(c.State.CgroupPaths); a != "" {
-		// not ours to thaw: it may hold more than this container
-		return fmt.Errorf("init %d did not die after SIGKILL: cgroup %s above the container is frozen (freezer.self_freezing), and frozen tasks cannot die; thaw it", c.State.Pid, a)
-	}
-	return fmt.Errorf("init %d did not die after SIGKILL", c.State.Pid)
+	return c.waitExit(pidfd)
 }
 
 // ownPidNamespace reports whether the container's init is the init of a pid

@@ -121,21 +121,48 @@ func lockDir(dir string) (*os.File, error) {
 // and whether it is a zombie. With the pid it identifies a process for
 // good: a recycled pid has another start time.
 func processStart(pid int) (start uint64, zombie bool, err error) {
+	st, err := readProcStat(pid)
+	return st.start, st.zombie(), err
+}
+
+// procStat is what casco reads of /proc/<pid>/stat.
+type procStat struct {
+	state byte   // field 3: R, S, D, Z, X...
+	flags uint64 // field 9: the kernel's PF_* flags
+	start uint64 // field 22: start time, in clock ticks after boot
+}
+
+func (p procStat) zombie() bool { return p.state == 'Z' || p.state == 'X' }
+
+// pfExiting is the kernel's PF_EXITING (include/linux/sched.h): set for
+// good when the process starts to exit, before it is a zombie.
+const pfExiting = 0x4
+
+func (p procStat) exiting() bool { return p.flags&pfExiting != 0 }
+
+func readProcStat(pid int) (procStat, error) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, false, err
+		return procStat{}, err
 	}
 	// the command name may hold spaces and parentheses: fields start after the last ')'
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 {
-		return 0, false, errors.New("malformed stat")
+		return procStat{}, errors.New("malformed stat")
 	}
 	fields := bytes.Fields(data[i+1:])
-	if len(fields) < 20 {
-		return 0, false, errors.New("malformed stat")
+	if len(fields) < 20 || len(fields[0]) != 1 {
+		return procStat{}, errors.New("malformed stat")
 	}
-	start, err = strconv.ParseUint(string(fields[19]), 10, 64)
-	return start, string(fields[0]) == "Z" || string(fields[0]) == "X", err
+	flags, err := strconv.ParseUint(string(fields[6]), 10, 64)
+	if err != nil {
+		return procStat{}, fmt.Errorf("malformed stat: flags: %w", err)
+	}
+	start, err := strconv.ParseUint(string(fields[19]), 10, 64)
+	if err != nil {
+		return procStat{}, fmt.Errorf("malformed stat: start time: %w", err)
+	}
+	return procStat{state: fields[0][0], flags: flags, start: start}, nil
 }
 
 // partial reports whether this is the state of a create that has not
@@ -189,4 +216,14 @@ func (s *State) alive() bool {
 	}
 	start, zombie, err := processStart(s.Pid)
 	return err == nil && !zombie && start == s.PidStart
+}
+
+// initExiting reports whether the container's init has begun to exit
+// (killed, or its last thread returned) and is not yet a zombie.
+func (s *State) initExiting() bool {
+	if s.Pid <= 0 {
+		return false
+	}
+	st, err := readProcStat(s.Pid)
+	return err == nil && st.start == s.PidStart && !st.zombie() && st.exiting()
 }

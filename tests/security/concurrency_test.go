@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // TestParallelCreateDelete: 200 creates at once, 100 on distinct IDs and
@@ -253,4 +255,115 @@ const hookSleep = "1001"
 func hookRunning() bool {
 	out, _ := exec.Command("pgrep", "-f", "^sleep "+hookSleep+"$").Output()
 	return len(strings.TrimSpace(string(out))) > 0
+}
+
+// TestDeleteWhileInitExits: delete --force meets an init that another
+// command has killed and that has not finished exiting (here: the pid
+// namespace's init waits for a child held in a frozen cgroup). On a cgroup
+// v1 hierarchy the kernel lists such a process in "/", so its cgroup paths
+// cannot be checked against it; the delete must wait for the exit, not
+// refuse the container as forged, and leave nothing.
+func TestDeleteWhileInitExits(t *testing.T) {
+	r := newRT(t)
+	b := newBundle(t, "sh", "-c", "sleep 1000 & exec sleep 1000")
+	id := newID("exiting")
+	pid := r.mustCreate(b, id)
+	r.must("start", id)
+	freezer := filepath.Join("/sys/fs/cgroup/freezer", id)
+	if _, err := os.Stat(freezer); err != nil {
+		t.Skipf("no cgroup v1 freezer for the container (%v): the exiting init is seen in its cgroups", err)
+	}
+	if !poll(inCgroup(id, 2)) {
+		t.Fatalf("the container's child never appeared in its cgroup")
+	}
+	child := 0
+	data, _ := os.ReadFile(filepath.Join(freezer, "cgroup.procs"))
+	for _, f := range strings.Fields(string(data)) {
+		if p, _ := strconv.Atoi(f); p != pid {
+			child = p
+		}
+	}
+	held := filepath.Join(freezer, "held")
+	if err := os.Mkdir(held, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	thaw := func() { os.WriteFile(filepath.Join(held, "freezer.state"), []byte("THAWED"), 0) }
+	t.Cleanup(func() { thaw(); unix.Rmdir(held) })
+	if err := os.WriteFile(filepath.Join(held, "cgroup.procs"), []byte(strconv.Itoa(child)), 0); err != nil {
+		t.Fatalf("move child %d: %v", child, err)
+	}
+	if err := os.WriteFile(filepath.Join(held, "freezer.state"), []byte("FROZEN"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if !poll(func() bool { return strings.TrimSpace(readString(filepath.Join(held, "freezer.state"))) == "FROZEN" }) {
+		t.Fatalf("the child's cgroup never froze")
+	}
+	if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if !poll(func() bool { return exitingNotZombie(pid) }) {
+		t.Fatalf("init %d never began to exit", pid)
+	}
+	t.Logf("the exiting init's cgroups, as the kernel lists them:\n%s", readString(fmt.Sprintf("/proc/%d/cgroup", pid)))
+
+	done := make(chan res, 1)
+	go func() { done <- r.run("delete", "--force", id) }()
+	var out res
+	waiting := poll(func() bool {
+		select {
+		case out = <-done:
+			return true
+		default:
+		}
+		return deleteHoldsPidfd(r, id)
+	})
+	if out.args != nil {
+		t.Fatalf("delete --force ended while the init was still exiting: %s", out)
+	}
+	if !waiting {
+		t.Fatalf("delete --force never waited on the exiting init")
+	}
+	thaw()
+	if out = <-done; !out.ok() {
+		t.Errorf("delete --force of a container whose init is exiting: %s", out)
+	}
+	nothingLeft(t, r, b, id)
+}
+
+// exitingNotZombie: the kernel has begun pid's exit (PF_EXITING in the
+// flags of /proc/<pid>/stat) and it is not a zombie yet.
+func exitingNotZombie(pid int) bool {
+	s := readString(fmt.Sprintf("/proc/%d/stat", pid))
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 7 || f[0] == "Z" {
+		return false
+	}
+	flags, _ := strconv.ParseUint(f[6], 10, 64)
+	return flags&0x4 != 0
+}
+
+// deleteHoldsPidfd: a `delete` of container id run by r holds a pidfd.
+func deleteHoldsPidfd(r *rt, id string) bool {
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		args := strings.Join(cmdline(pid), " ")
+		if !strings.Contains(args, r.root+" delete") || !strings.Contains(args, id) {
+			continue
+		}
+		for _, target := range fdsOf(pid) {
+			if target == "anon_inode:[pidfd]" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func readString(path string) string {
+	data, _ := os.ReadFile(path)
+	return string(data)
 }
