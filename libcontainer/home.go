@@ -97,7 +97,7 @@ func openContainerFile(rootfs, path string) (*os.File, error) {
 		return nil, err
 	}
 	defer unix.Close(root)
-	fd, err := unix.Openat2(root, path, &unix.OpenHow{
+	fd, err := openat2Scoped(root, path, &unix.OpenHow{
 		Flags:   unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
 	})
@@ -110,4 +110,23 @@ func openContainerFile(rootfs, path string) (*os.File, error) {
 		return nil, &os.PathError{Op: "open", Path: path, Err: unix.EINVAL}
 	}
 	return os.NewFile(uintptr(fd), path), nil
+}
+
+// openat2Tries bounds the retries of a scoped openat2 (as the C init's
+// open_in_root does).
+const openat2Tries = 64
+
+// openat2Scoped is openat2 with a scoped resolve (RESOLVE_IN_ROOT or
+// RESOLVE_BENEATH), retried when the kernel could not prove the walk
+// stayed in the root: EAGAIN when a rename or mount anywhere on the
+// system raced one of its ".." steps, EXDEV when the result was moved out
+// of the root under it. A container renaming its own directories must
+// not make casco fail outright.
+func openat2Scoped(dirfd int, path string, how *unix.OpenHow) (int, error) {
+	for i := 1; ; i++ {
+		fd, err := unix.Openat2(dirfd, path, how)
+		if (err != unix.EAGAIN && err != unix.EXDEV) || i == openat2Tries {
+			return fd, err
+		}
+	}
 }

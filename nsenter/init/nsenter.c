@@ -258,13 +258,29 @@ static void need(struct op *op, uint32_t nints, uint32_t nstrs)
  * symlinks are followed as if the rootfs were "/", so none can lead out of
  * it (CVE-2021-30465). Mounts then go onto the verified fd, never a string.
  */
+/*
+ * A scoped lookup fails with EAGAIN when a rename or a mount anywhere on
+ * the system raced one of its ".." steps (the kernel cannot prove the walk
+ * stayed in the root), and with EXDEV if the result was moved out of the
+ * root under it. Both are retried, a bounded number of times, as
+ * path-resolution libraries do: a container renaming its own directories
+ * must not make its own creation fail outright.
+ */
+#define OPENAT2_TRIES 64
+
 static int open_in_root(const char *path, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	return syscall(SYS_openat2, st.rootfd, path, &how, sizeof(how));
+	int fd = -1;
+	for (int i = 0; i < OPENAT2_TRIES; i++) {
+		fd = syscall(SYS_openat2, st.rootfd, path, &how, sizeof(how));
+		if (fd >= 0 || (errno != EAGAIN && errno != EXDEV))
+			break;
+	}
+	return fd;
 }
 
 static void split(const char *path, char *parent, char *base)

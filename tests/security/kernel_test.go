@@ -21,10 +21,18 @@ func inRoot(t testing.TB, pid int, path string, flags int) (int, error) {
 		return -1, err
 	}
 	defer unix.Close(root)
-	return unix.Openat2(root, strings.TrimPrefix(path, "/"), &unix.OpenHow{
+	how := &unix.OpenHow{
 		Flags:   uint64(flags | unix.O_CLOEXEC),
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
+	}
+	// a scoped lookup that a rename or mount raced fails with EAGAIN (or
+	// EXDEV): the kernel asks for a retry
+	for i := 0; ; i++ {
+		fd, err := unix.Openat2(root, strings.TrimPrefix(path, "/"), how)
+		if (err != unix.EAGAIN && err != unix.EXDEV) || i == 63 {
+			return fd, err
+		}
+	}
 }
 
 // fsMagic is the filesystem type of path in the container's root.
