@@ -372,6 +372,18 @@ static int follow_dangling(const char *path, char *out)
 
 static int mkdir_walk(const char *path, mode_t mode);
 
+/*
+ * open_made opens what was just made as base in the directory pfd (which
+ * was resolved inside the rootfs): through pfd, not by its path again, so
+ * a parent renamed meanwhile (by the container itself, racing its own
+ * creation) does not lose it. base is a name just created, never "." or
+ * "..", and is not followed if it was replaced by a symlink.
+ */
+static int open_made(int pfd, const char *base, int flags)
+{
+	return openat(pfd, base, flags | O_NOFOLLOW | O_CLOEXEC);
+}
+
 /* mkdir_all creates path (and its parents) inside the rootfs, returning an O_PATH fd. */
 static int mkdir_all(const char *path, mode_t mode)
 {
@@ -396,13 +408,16 @@ static int mkdir_walk(const char *path, mode_t mode)
 	int pfd = mkdir_walk(parent, mode);
 	if (pfd < 0)
 		return -1;
-	if (mkdirat(pfd, base, mode) < 0 && errno != EEXIST) {
+	if (mkdirat(pfd, base, mode) < 0) {
 		int e = errno;
 		close(pfd);
-		return errno = e, -1;
+		if (e != EEXIST)
+			return errno = e, -1;
+		return open_in_root(path, O_PATH | O_DIRECTORY); /* made by someone else */
 	}
+	fd = open_made(pfd, base, O_PATH | O_DIRECTORY);
 	close(pfd);
-	return open_in_root(path, O_PATH | O_DIRECTORY);
+	return fd >= 0 ? fd : open_in_root(path, O_PATH | O_DIRECTORY);
 }
 
 /* create_file makes an empty file at path inside the rootfs (mknodat never follows a symlink). */
@@ -418,13 +433,16 @@ static int create_file(const char *path)
 	int pfd = mkdir_walk(parent, 0755);
 	if (pfd < 0)
 		return -1;
-	if (mknodat(pfd, base, S_IFREG | 0644, 0) < 0 && errno != EEXIST) {
+	if (mknodat(pfd, base, S_IFREG | 0644, 0) < 0) {
 		int e = errno;
 		close(pfd);
-		return errno = e, -1;
+		if (e != EEXIST)
+			return errno = e, -1;
+		return open_in_root(real, O_PATH); /* made by someone else */
 	}
+	fd = open_made(pfd, base, O_PATH);
 	close(pfd);
-	return open_in_root(real, O_PATH);
+	return fd >= 0 ? fd : open_in_root(real, O_PATH);
 }
 
 static const char *fdpath(int fd, char *buf)
