@@ -48,6 +48,7 @@ var honouredAnnotations = map[string]func(s *specs.Spec, v string) error{
 	annHooksStderr:        checkHookOutput,
 	annSystemdSubgroup:    checkSystemdSubgroup,
 	annMountContextType:   checkMountContextType,
+	annPidfdReceiver:      checkPidfdReceiver,
 }
 
 // refusedAnnotations say why casco refuses the rest of crun's annotations.
@@ -56,7 +57,6 @@ var refusedAnnotations = map[string]string{
 	annSeccompReceiver:      "casco does not send the seccomp listener to a socket named by an annotation (use linux.seccomp.listenerPath)",
 	annSeccompPlugins:       "casco does not load seccomp notification plugins",
 	annSeccompBPFData:       "casco does not load raw seccomp BPF in place of linux.seccomp",
-	annPidfdReceiver:        "casco does not send the pidfd to a socket named by an annotation (use --pidfd-socket)",
 	annSystemdForceCgroupV1: "casco does not mount a named cgroup v1 hierarchy over the container's cgroup mount",
 	annHandler:              "casco has no krun or wasm handler: it runs the process itself",
 }
@@ -214,6 +214,28 @@ func openHookOutput(annotations map[string]string, key string) (*os.File, error)
 		return nil, fmt.Errorf("annotation %s: %w", key, err)
 	}
 	return f, nil
+}
+
+// checkPidfdReceiver: crun sends a pidfd of the container's init over the
+// unix socket named, as casco does for --pidfd-socket.
+func checkPidfdReceiver(_ *specs.Spec, v string) error {
+	if !filepath.IsAbs(v) {
+		return fmt.Errorf("the socket must be an absolute path")
+	}
+	return nil
+}
+
+// sendPidfdReceiver sends the init's pidfd where run.oci.pidfd_receiver
+// says, if it says.
+func sendPidfdReceiver(s *specs.Spec, pid int) error {
+	path, ok := s.Annotations[annPidfdReceiver]
+	if !ok {
+		return nil
+	}
+	if err := sendPidfd(path, pid); err != nil {
+		return fmt.Errorf("annotation %s: %w", annPidfdReceiver, err)
+	}
+	return nil
 }
 
 // checkSystemdSubgroup: crun puts the container in a sub-cgroup of the

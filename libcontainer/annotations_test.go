@@ -93,6 +93,8 @@ func TestValidateAnnotations(t *testing.T) {
 		{spec(map[string]string{"run.oci.hooks.stderr": "hooks.log"}), "absolute"},
 		{spec(map[string]string{"run.oci.mount_context_type": "fscontext"}), ""},
 		{spec(map[string]string{"run.oci.handler": "wasm"}), "run.oci.handler"},
+		{spec(map[string]string{"run.oci.pidfd_receiver": "/run/pidfd.sock"}), ""},
+		{spec(map[string]string{"run.oci.pidfd_receiver": "pidfd.sock"}), "absolute"},
 	} {
 		err := validateAnnotations(tc.s)
 		switch {

@@ -288,6 +288,9 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 			return nil, nil, err
 		}
 	}
+	if err := sendPidfdReceiver(s, init.Pid); err != nil {
+		return nil, nil, err
+	}
 	tr.Step("save state")
 	return c, init, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -226,6 +227,27 @@ func TestAnnotationSystemdSubgroupEmpty(t *testing.T) {
 	}
 }
 
+// TestAnnotationPidfdReceiver: run.oci.pidfd_receiver gets one pidfd over
+// the socket it names, and the kernel says it is the init's.
+func TestAnnotationPidfdReceiver(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	sock, got := pidfdListener(t)
+	b := annBundle(t)
+	b.Spec.Annotations = map[string]string{"run.oci.pidfd_receiver": sock}
+	c := r.create(b)
+	want := r.mustState(c.ID).Pid
+	// create sends it before it returns: a deadline, not a timing
+	select {
+	case pid := <-got:
+		if pid != want {
+			t.Errorf("the pidfd received is of pid %d, not the init's %d", pid, want)
+		}
+	case <-time.After(defaultTimeout):
+		t.Errorf("no pidfd came over %s", sock)
+	}
+}
+
 // TestAnnotationsRefused: each crun annotation casco does not honour is
 // refused by create with one line naming it, and nothing is left behind.
 func TestAnnotationsRefused(t *testing.T) {
@@ -239,7 +261,7 @@ func TestAnnotationsRefused(t *testing.T) {
 		"run.oci.seccomp.receiver":        "/run/receiver.sock",
 		"run.oci.seccomp.plugins":         "/usr/lib/plugin.so",
 		"run.oci.seccomp_bpf_data":        "AAAA",
-		"run.oci.pidfd_receiver":          "/run/pidfd.sock",
+		"run.oci.pidfd_receiver":          "relative.sock",
 		"run.oci.systemd.force_cgroup_v1": "/sys/fs/cgroup/systemd",
 		"run.oci.handler":                 "krun",
 		"run.oci.mount_context_type":      "nocontext",
