@@ -14,7 +14,7 @@ V2GUEST   ?= $(firstword $(wildcard ../shared/v2guest/run-in-v2-guest.sh) /work/
 
 # name:package pairs installed on demand
 BUILD_PKGS := libseccomp-dev libc6-dev pkg-config gcc musl-tools
-TEST_PKGS  := busybox-static golang-github-containers-common procps criu iptables iproute2
+TEST_PKGS  := busybox-static golang-github-containers-common procps criu iptables iproute2 fuse-overlayfs
 BENCH_PKGS := runc crun time gnuplot-nox
 
 # The reference runtime every casco-beside-runc comparison runs against:

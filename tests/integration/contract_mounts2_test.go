@@ -279,8 +279,8 @@ func TestContractBindLockedFlags(t *testing.T) {
 		{"suid", "rw,noatime", "error", all, all},
 		{"dev", "rw,noatime", "error", all, all},
 		{"exec", "rw,noatime", "error", all, all},
-		// runc 1.2 keeps noatime here (a TODO in its code): the kernel
-		// keeps the atime flags of a remount given none
+		// runc 1.2 to 1.5 keep noatime here (a TODO in their code): the
+		// kernel keeps the atime flags of a remount given none
 		{"atime", "rw,relatime", "error", all, all},
 		{"relatime", "rw,relatime", "error", "", ""},
 		{"noatime", "rw,noatime", all, "", "error"},
@@ -323,6 +323,9 @@ func TestContractBindLockedFlags(t *testing.T) {
 					}
 				}
 				if got == want {
+					return
+				}
+				if !userns && c.opts == "atime" && got == "rw,noatime" && !oldRunc() && knownRuncBug(t, "\"atime\" alone keeps the source's noatime (a TODO in runc 1.2-1.5's rootfs_linux.go)") {
 					return
 				}
 				if old != "" && got == old && oldRunc() {
