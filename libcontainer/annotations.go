@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,6 +50,7 @@ var honouredAnnotations = map[string]func(s *specs.Spec, v string) error{
 	annSystemdSubgroup:    checkSystemdSubgroup,
 	annMountContextType:   checkMountContextType,
 	annPidfdReceiver:      checkPidfdReceiver,
+	annSeccompBPFData:     checkSeccompBPFData,
 }
 
 // refusedAnnotations say why casco refuses the rest of crun's annotations.
@@ -56,7 +58,6 @@ var refusedAnnotations = map[string]string{
 	annDelegateCgroup:       "casco does not make a delegated sub-cgroup (it needs run.oci.systemd.subgroup, which casco does not support)",
 	annSeccompReceiver:      "casco does not send the seccomp listener to a socket named by an annotation (use linux.seccomp.listenerPath)",
 	annSeccompPlugins:       "casco does not load seccomp notification plugins",
-	annSeccompBPFData:       "casco does not load raw seccomp BPF in place of linux.seccomp",
 	annSystemdForceCgroupV1: "casco does not mount a named cgroup v1 hierarchy over the container's cgroup mount",
 	annHandler:              "casco has no krun or wasm handler: it runs the process itself",
 }
@@ -114,6 +115,39 @@ func checkSeccompNames(s *specs.Spec, v string) error {
 		return fmt.Errorf("linux.seccomp: syscall %q is unknown to libseccomp %s", name, seccomp.LibseccompVersion())
 	}
 	return nil
+}
+
+// checkSeccompBPFData: run.oci.seccomp_bpf_data is a BPF program in
+// base64 that is loaded in place of linux.seccomp (whose flags still
+// apply), as crun does; podman sends it for a precompiled profile.
+func checkSeccompBPFData(s *specs.Spec, v string) error {
+	_, err := rawSeccompFilter(s, v)
+	return err
+}
+
+func rawSeccompFilter(s *specs.Spec, v string) (*seccomp.Filter, error) {
+	prog, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return nil, fmt.Errorf("not base64: %w", err)
+	}
+	return seccomp.Raw(prog, s.Linux.Seccomp)
+}
+
+// containerSeccomp is the filter the container's processes get: the
+// program run.oci.seccomp_bpf_data gives, else linux.seccomp compiled
+// (through the cache: a large profile costs tens of ms), else none.
+func containerSeccomp(s *specs.Spec, cacheDir string) (*seccomp.Filter, error) {
+	if v, ok := s.Annotations[annSeccompBPFData]; ok {
+		f, err := rawSeccompFilter(s, v)
+		if err != nil {
+			return nil, fmt.Errorf("annotation %s: %w", annSeccompBPFData, err)
+		}
+		return f, nil
+	}
+	if s.Linux.Seccomp == nil {
+		return nil, nil
+	}
+	return seccomp.CompileCached(s.Linux.Seccomp, cacheDir)
 }
 
 // timensClocks are the clocks a time namespace offsets, by the names and

@@ -162,12 +162,11 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	}
 	tr.Step("cgroup")
 
-	var filter *seccomp.Filter
-	if s.Linux.Seccomp != nil {
-		// compiling a large profile costs tens of ms; the cache makes it a file read
-		if filter, err = seccomp.CompileCached(s.Linux.Seccomp, seccompCacheDir(dir)); err != nil {
-			return nil, nil, err
-		}
+	filter, err := containerSeccomp(s, seccompCacheDir(dir))
+	if err != nil {
+		return nil, nil, err
+	}
+	if filter != nil {
 		tr.Step("seccomp compile")
 	}
 

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/cgroups"
-	"github.com/casco-runtime/casco/seccomp"
 )
 
 // ExecOpts are the inputs of `exec`.
@@ -85,11 +84,9 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 			return nil, fmt.Errorf("cgroup: %w", err)
 		}
 	}
-	var filter *seccomp.Filter
-	if spec.Linux.Seccomp != nil {
-		if filter, err = seccomp.CompileCached(spec.Linux.Seccomp, seccompCacheDir(c.Dir)); err != nil {
-			return nil, err
-		}
+	filter, err := containerSeccomp(&spec, seccompCacheDir(c.Dir))
+	if err != nil {
+		return nil, err
 	}
 	if err := c.connectListener(&spec, filter); err != nil {
 		return nil, err

@@ -401,3 +401,25 @@ func UnknownSyscall(cfg *specs.LinuxSeccomp) string {
 	}
 	return ""
 }
+
+// Raw makes a Filter of a BPF program compiled elsewhere (crun's
+// run.oci.seccomp_bpf_data), in place of a profile: cfg, when given,
+// contributes only its flags. The program must be whole instructions,
+// at least one and at most the kernel's BPF_MAXINSNS; the kernel checks
+// the rest when it loads it.
+func Raw(program []byte, cfg *specs.LinuxSeccomp) (*Filter, error) {
+	if len(program) == 0 || len(program)%bpfInsnSize != 0 {
+		return nil, fmt.Errorf("seccomp: a BPF program of %d bytes is not whole %d-byte instructions", len(program), bpfInsnSize)
+	}
+	if n := len(program) / bpfInsnSize; n > maxInsns {
+		return nil, fmt.Errorf("seccomp: a BPF program of %d instructions is over the kernel's %d", n, maxInsns)
+	}
+	var flags uint
+	if cfg != nil {
+		var err error
+		if flags, _, err = filterFlags(&specs.LinuxSeccomp{Flags: cfg.Flags}); err != nil {
+			return nil, err
+		}
+	}
+	return &Filter{Program: program, Flags: flags}, nil
+}

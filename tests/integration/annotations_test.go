@@ -1,10 +1,13 @@
 package integration
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -204,6 +207,59 @@ func TestAnnotationSeccompFailUnknownSyscall(t *testing.T) {
 	}
 }
 
+// TestAnnotationSeccompBPFData: run.oci.seccomp_bpf_data is a BPF program
+// loaded in place of linux.seccomp: here one that fails mkdir and mkdirat
+// with EPERM. The kernel's view: one filter (Seccomp_filters), mkdir
+// refused, linux.seccomp's own rule (getcpu) not in force.
+func TestAnnotationSeccompBPFData(t *testing.T) {
+	t.Parallel()
+	if goruntime.GOARCH != "amd64" {
+		t.Skipf("the program is written for x86_64's syscall numbers, not %s", goruntime.GOARCH)
+	}
+	const (
+		ldAbsW  = 0x20 // BPF_LD|BPF_W|BPF_ABS
+		jeqK    = 0x15 // BPF_JMP|BPF_JEQ|BPF_K
+		retK    = 0x06 // BPF_RET|BPF_K
+		mkdir   = 83
+		mkdirat = 258
+	)
+	insn := func(code uint16, jt, jf uint8, k uint32) []byte {
+		b := make([]byte, 8)
+		binary.LittleEndian.PutUint16(b, code)
+		b[2], b[3] = jt, jf
+		binary.LittleEndian.PutUint32(b[4:], k)
+		return b
+	}
+	var prog []byte
+	for _, i := range [][]byte{
+		insn(ldAbsW, 0, 0, 0), // the syscall number
+		insn(jeqK, 1, 0, mkdir),
+		insn(jeqK, 0, 1, mkdirat),
+		insn(retK, 0, 0, 0x00050000|1), // SECCOMP_RET_ERRNO | EPERM
+		insn(retK, 0, 0, 0x7fff0000),   // SECCOMP_RET_ALLOW
+	} {
+		prog = append(prog, i...)
+	}
+	r := newRuntime(t)
+	b := annBundle(t)
+	b.Spec.Process.Args = []string{"sh", "-c", "mkdir /tmp/made 2>&1; grep ^Seccomp /proc/self/status"}
+	b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"getcpu"}, Action: specs.ActErrno}},
+	}
+	b.Spec.Annotations = map[string]string{"run.oci.seccomp_bpf_data": base64.StdEncoding.EncodeToString(prog)}
+	_, res := r.runForeground(b)
+	out := strings.Join(strings.Fields(res.Stdout), " ")
+	for _, want := range []string{"Operation not permitted", "Seccomp: 2", "Seccomp_filters: 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in the output: %s", want, res)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(b.Rootfs, "tmp/made")); err == nil {
+		t.Errorf("mkdir was not refused: %s/tmp/made exists", b.Rootfs)
+	}
+}
+
 // TestAnnotationSystemdSubgroupEmpty: run.oci.systemd.subgroup="" asks for
 // the container in its cgroup itself, where the kernel puts it.
 func TestAnnotationSystemdSubgroupEmpty(t *testing.T) {
@@ -248,8 +304,9 @@ func TestAnnotationPidfdReceiver(t *testing.T) {
 	}
 }
 
-// TestAnnotationsRefused: each crun annotation casco does not honour is
-// refused by create with one line naming it, and nothing is left behind.
+// TestAnnotationsRefused: each crun annotation casco does not honour, and
+// each it honours given a value it cannot use, is refused by create with
+// one line naming it, and nothing is left behind.
 func TestAnnotationsRefused(t *testing.T) {
 	t.Parallel()
 	if !isCasco() {
@@ -260,7 +317,7 @@ func TestAnnotationsRefused(t *testing.T) {
 		"run.oci.systemd.subgroup":        "container",
 		"run.oci.seccomp.receiver":        "/run/receiver.sock",
 		"run.oci.seccomp.plugins":         "/usr/lib/plugin.so",
-		"run.oci.seccomp_bpf_data":        "AAAA",
+		"run.oci.seccomp_bpf_data":        "AAAA", // three bytes: not whole instructions
 		"run.oci.pidfd_receiver":          "relative.sock",
 		"run.oci.systemd.force_cgroup_v1": "/sys/fs/cgroup/systemd",
 		"run.oci.handler":                 "krun",
