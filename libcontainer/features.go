@@ -38,8 +38,9 @@ func Features() *features.Features {
 			},
 		},
 		Annotations: featureAnnotations(),
-		// crun's run.oci.* annotations casco acts on
-		PotentiallyUnsafeConfigAnnotations: UnderstoodAnnotations(),
+		// the annotations that change what casco does: org.criu.config
+		// (as runc lists it) and crun's run.oci.* ones it honours
+		PotentiallyUnsafeConfigAnnotations: append([]string{"org.criu.config"}, UnderstoodAnnotations()...),
 	}
 }
 

@@ -341,8 +341,9 @@ func TestAnnotationsRefused(t *testing.T) {
 	}
 }
 
-// TestFeaturesAnnotations: features lists the crun annotations casco
-// honours, in runtime-spec's potentiallyUnsafeConfigAnnotations.
+// TestFeaturesAnnotations: features lists the annotations casco acts on
+// (crun's it honours, org.criu.config as runc does) in runtime-spec's
+// potentiallyUnsafeConfigAnnotations.
 func TestFeaturesAnnotations(t *testing.T) {
 	t.Parallel()
 	if !isCasco() {
@@ -355,7 +356,7 @@ func TestFeaturesAnnotations(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.mustRun("features").Stdout), &f); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"run.oci.keep_original_groups", "run.oci.timens_offset", "run.oci.hooks.stdout", "run.oci.hooks.stderr", "run.oci.seccomp_fail_unknown_syscall", "run.oci.systemd.subgroup"} {
+	for _, want := range []string{"org.criu.config", "run.oci.keep_original_groups", "run.oci.timens_offset", "run.oci.hooks.stdout", "run.oci.hooks.stderr", "run.oci.seccomp_fail_unknown_syscall", "run.oci.seccomp_bpf_data", "run.oci.pidfd_receiver", "run.oci.systemd.subgroup"} {
 		if !strings.Contains(strings.Join(f.Unsafe, " "), want) {
 			t.Errorf("features potentiallyUnsafeConfigAnnotations %q lacks %s", f.Unsafe, want)
 		}
