@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -380,8 +381,9 @@ func (m *fsManager) setUnified(r *specs.LinuxResources) error {
 
 func (m *fsManager) Destroy() error {
 	var errs []error
+	deadline := time.Now().Add(removeWait) // one wait for every hierarchy: the same reaping frees them all
 	for _, dir := range m.dirs() {
-		if err := removeCgroup(dir); err != nil {
+		if err := removeCgroup(dir, deadline); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -208,4 +208,4 @@ func (m *fs2Manager) Kill(sig unix.Signal) error {
 	return signalAll(pids, sig)
 }
 
-func (m *fs2Manager) Destroy() error { return removeCgroup(m.dir) }
+func (m *fs2Manager) Destroy() error { return removeCgroup(m.dir, time.Now().Add(removeWait)) }

@@ -10,15 +10,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// removeWait bounds how long removing a container's cgroups retries EBUSY:
+// the kernel releases a cgroup only after its last exiting task is
+// reaped, which can trail the process's death (by seconds on a loaded
+// machine). The wait ends as soon as the rmdir succeeds.
+const removeWait = 10 * time.Second
+
 // removeCgroup rmdirs dir and any sub-cgroups below it (deepest first).
 // Only rmdir is used: a cgroup directory's control files go with it, and
 // regular files are never removed. A missing dir is success, so Destroy
-// works after a create that crashed half-way. EBUSY is retried for a
-// short while: the kernel releases a cgroup only after its last exiting
-// task is reaped, which can trail the process's death.
-func removeCgroup(dir string) error {
+// works after a create that crashed half-way. EBUSY is retried until
+// deadline (see removeWait).
+func removeCgroup(dir string, deadline time.Time) error {
 	delay := 100 * time.Microsecond
-	deadline := time.Now().Add(2 * time.Second)
 	for {
 		err := removeTree(dir)
 		if err == nil || !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {

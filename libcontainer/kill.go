@@ -257,19 +257,24 @@ func (c *Container) checkPidNamespace(m cgroups.Manager) error {
 		return 0
 	}
 	// an exec being set up is in the cgroup before it forks into the pid
-	// namespace: give such a process a moment to get there
-	for i := 0; i < 10; i++ {
+	// namespace: give such a process time to get there (bounded; a loaded
+	// machine may take a while to schedule it)
+	deadline := time.Now().Add(foreignWait)
+	for {
 		pid := foreign()
 		if pid == 0 {
 			return nil
 		}
-		if i == 9 {
+		if time.Now().After(deadline) {
 			return fmt.Errorf("container %q: its cgroup holds process %d of another pid namespace: refusing to signal through it", c.State.ID, pid)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return nil
 }
+
+// foreignWait bounds the wait for an exec being set up to leave the host's
+// pid namespace for the container's.
+const foreignWait = 5 * time.Second
 
 func (c *Container) ownPidNamespace() bool {
 	pid, ok := findNamespace(c.namespaces(), specs.PIDNamespace)
