@@ -327,7 +327,7 @@ func TestJoinFiles(t *testing.T) {
 	for _, f := range files {
 		f.Close()
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for {
 		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cmd.Process.Pid))
 		if strings.TrimSpace(string(data)) == "sleep" || time.Now().After(deadline) {

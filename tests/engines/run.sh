@@ -322,12 +322,14 @@ pty_check() { # NAME EXIT_CODE
 		# (SIGWINCH to the client) must reach the container's pty
 		echo "NOTE: no initial window size; resizing the window to 100x25"
 		tmx resize-window -t "$s" -x 100 -y 25 || return 1
-		sleep 0.5
-		pty_send "$s" 'echo "now: $(stty size)"' || return 1
-		pty_expect "$s" 'now: 25 100' 10 || return 1
+		# the resize reaches the container's pty when the engine relays it: wait for it inside
+		pty_send "$s" 'for i in $(seq 1 60); do [ "$(stty size)" = "25 100" ] && break; sleep 0.5; done; echo "now: $(stty size)"' || return 1
+		pty_expect "$s" 'now: 25 100' 40 || return 1
 	fi
 	# the pty is the controlling terminal of the process: ^C interrupts the foreground job
-	pty_send "$s" 'sleep 1000' || return 1
+	# (the shell says when it starts the job: typed, the word is split)
+	pty_send "$s" 'echo "job-""started"; sleep 1000' || return 1
+	pty_expect "$s" 'job-started' 20 || return 1
 	sleep 0.5
 	tmx send-keys -t "$s" C-c || return 1
 	pty_send "$s" 'echo "interrupted: $?"' || return 1
@@ -592,7 +594,7 @@ EOF
 	cleanups+=(containerd_cleanup)
 	CTR_STARTED=1
 	local n
-	for ((n = 0; n < 100; n++)); do
+	for ((n = 0; n < 300; n++)); do
 		ctr --address "$CTD/containerd.sock" version >/dev/null 2>&1 && return 0
 		kill -0 "$cpid" 2>/dev/null || break
 		sleep 0.1

@@ -548,13 +548,10 @@ func TestRun(t *testing.T) {
 		t.Parallel()
 		r := newRuntime(t)
 		b := newBundle(t, sleeper...)
-		start := time.Now()
+		// run -d returns while the container runs: the state below says so
 		id, res := r.runForeground(b, "-d")
 		if res.Err != nil || res.Code != 0 {
 			t.Fatalf("run -d: %s", res)
-		}
-		if time.Since(start) > 10*time.Second {
-			t.Errorf("run -d took %v", time.Since(start))
 		}
 		s := r.mustState(id)
 		if s.Status != "running" {

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -132,7 +131,7 @@ func TestRuncWordsExecFailureTerminal(t *testing.T) {
 	defer master.Close()
 	res := r.run("start", c.ID)
 	if isRunc() {
-		if out := readPty(t, master, 10*time.Second); !strings.Contains(res.Stderr+out, execENOENT) {
+		if out := readPty(t, master, defaultTimeout); !strings.Contains(res.Stderr+out, execENOENT) {
 			t.Errorf("%q on neither start's stderr nor the terminal (%q): %s", execENOENT, out, res)
 		}
 	} else if res.Code == 0 || !strings.Contains(firstLine(res.Stderr), execENOENT) {

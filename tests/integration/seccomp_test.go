@@ -121,7 +121,7 @@ func seccompRunID(t *testing.T, r *runtime, b *bundle, id string) result {
 	t.Helper()
 	b.save(t)
 	r.trackCleanup(id)
-	res := r.exec(runOpts{timeout: 8 * time.Second}, "run", "--bundle", b.Dir, id)
+	res := r.exec(runOpts{timeout: defaultTimeout}, "run", "--bundle", b.Dir, id)
 	if res.Err != nil {
 		t.Errorf("run did not finish: %s", res)
 	}
@@ -156,7 +156,7 @@ func killContainerLeftovers(t *testing.T, id string) {
 				continue
 			}
 			t.Errorf("removing cgroup %s left behind", dir)
-			poll(2*time.Second, func() bool { err := syscall.Rmdir(dir); return err == nil || err == syscall.ENOENT })
+			poll(defaultTimeout, func() bool { err := syscall.Rmdir(dir); return err == nil || err == syscall.ENOENT })
 		}
 	}
 }
@@ -605,8 +605,8 @@ func startAgent(t *testing.T, errno syscall.Errno, extra ...string) *seccompAgen
 		if strings.TrimSpace(line) != "ready" {
 			t.Fatalf("seccomp agent did not start: %q, stderr %q", line, readFileString(stderr.Name()))
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("seccomp agent did not start within 10s")
+	case <-time.After(defaultTimeout):
+		t.Fatalf("seccomp agent did not start within %v", defaultTimeout)
 	}
 	return a
 }
@@ -617,8 +617,8 @@ func (a *seccompAgent) report(t *testing.T) agentReport {
 	t.Helper()
 	select {
 	case <-a.exited:
-	case <-time.After(5 * time.Second):
-		t.Errorf("seccomp agent still running 5s after the container exited (no POLLHUP on the notify fd?)")
+	case <-time.After(defaultTimeout):
+		t.Errorf("seccomp agent still running %v after the container exited (no POLLHUP on the notify fd?)", defaultTimeout)
 	}
 	return a.snapshot(t)
 }

@@ -141,7 +141,7 @@ func TestTerminal(t *testing.T) {
 	t.Logf("pty master of pts %d (the container's devpts instance)", ptn)
 
 	c.r.mustRun("start", c.ID)
-	out := strings.ReplaceAll(readPty(t, master, 10*time.Second), "\r\n", "\n")
+	out := strings.ReplaceAll(readPty(t, master, defaultTimeout), "\r\n", "\n")
 	got := lines(out)
 	want := []string{"/dev/pts/0", "30 100", "done"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
