@@ -9,9 +9,11 @@ import (
 )
 
 // ParseSignal accepts a signal as a number, a name, or a name without SIG.
+// 0 is taken, as runc takes it: no signal, only the question whether the
+// container's init is there (kill(2) with signal 0).
 func ParseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("unknown signal %q", s)
 		}
 		return unix.Signal(n), nil

@@ -1384,6 +1384,41 @@ static void op_lookpath(struct op *op)
 	fail(0, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/*
+ * Until it execs the user's process, the init dies of a signal as runc's
+ * does: runc's is a Go program, whose runtime catches every signal and ends
+ * the process on one it was not asked to handle. Ours, a pid namespace's
+ * init with no handler, would have the kernel drop them (only SIGKILL
+ * reaches such an init from outside), so `kill ID TERM` of a created
+ * container, or SIGTERM through the pidfd create handed out, would do
+ * nothing. The handlers go at execve, which resets caught signals.
+ */
+static void die_of(int sig)
+{
+	/* of the signal itself where the kernel lets us (no pid namespace of our own) */
+	signal(sig, SIG_DFL);
+	raise(sig);
+	/* as a pid namespace's init the kernel ignores our own default action */
+	_exit(128 + sig);
+}
+
+static void die_of_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = die_of;
+	sa.sa_flags = SA_NODEFER; /* raise() in the handler must not wait for it to return */
+	for (int sig = 1; sig < _NSIG; sig++) {
+		switch (sig) {
+		case SIGKILL: case SIGSTOP: /* the kernel's own */
+		case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH: /* not fatal */
+		case SIGTSTP: case SIGTTIN: case SIGTTOU:
+			continue;
+		}
+		(void)sigaction(sig, &sa, NULL); /* the C library's own RT signals refuse: fine */
+	}
+}
+
 static void op_wait_fifo(struct op *op)
 {
 	char buf[64];
@@ -1759,6 +1794,7 @@ int main(void)
 	/* the sealed copy we were executed from has done its job: it must not reach the container */
 	if (exefd >= 0)
 		close(exefd);
+	die_of_signals();
 	/* nobody in the container may ptrace us or read our fds while we hold host files */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(0);

@@ -60,16 +60,38 @@ func TestContractPidfdSocket(t *testing.T) {
 // pidfd it receives, as the kernel names it in fdinfo (0: none came).
 func pidfdListener(t *testing.T) (string, <-chan int) {
 	t.Helper()
+	path, fds := pidfdReceiver(t)
+	got := make(chan int, 1)
+	go func() {
+		pid := 0
+		if fd := <-fds; fd >= 0 {
+			pid = fdinfoPid(fd)
+		}
+		got <- pid
+	}()
+	return path, got
+}
+
+// pidfdReceiver listens on a unix socket and hands over the one fd it
+// receives (-1: none came); the test's cleanup closes it.
+func pidfdReceiver(t *testing.T) (string, <-chan int) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "pidfd.sock")
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
 	got := make(chan int, 1)
+	kept := make(chan int, 1)
+	t.Cleanup(func() {
+		l.Close()
+		if fd := <-kept; fd >= 0 {
+			unix.Close(fd)
+		}
+	})
 	go func() {
-		pid := 0
-		defer func() { got <- pid }()
+		fd := -1
+		defer func() { kept <- fd; got <- fd }()
 		conn, err := l.AcceptUnix()
 		if err != nil {
 			return
@@ -88,8 +110,7 @@ func pidfdListener(t *testing.T) (string, <-chan int) {
 		if err != nil || len(fds) != 1 {
 			return
 		}
-		defer unix.Close(fds[0])
-		pid = fdinfoPid(fds[0])
+		fd = fds[0]
 	}()
 	return path, got
 }

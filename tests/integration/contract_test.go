@@ -339,46 +339,6 @@ func TestContractHookContext(t *testing.T) {
 	}
 }
 
-// TestContractKillSharedPidns: in the host's pid namespace the init's death
-// takes nobody with it: `kill KILL` kills every process of the container's
-// cgroup, also when the init is already gone; afterwards `kill` says
-// `container not running`.
-func TestContractKillSharedPidns(t *testing.T) {
-	t.Parallel()
-	if runcBefore12(t, "killing the whole cgroup of a container without a pid namespace") {
-		return
-	}
-	for _, initGone := range []bool{false, true} {
-		t.Run(map[bool]string{false: "init-alive", true: "init-gone"}[initGone], func(t *testing.T) {
-			t.Parallel()
-			r := newRuntime(t)
-			b := newBundle(t, "sh", "-c", "sleep 1000 & sleep 1001 & wait")
-			var ns []specs.LinuxNamespace
-			for _, n := range b.Spec.Linux.Namespaces {
-				if n.Type != specs.PIDNamespace {
-					ns = append(ns, n)
-				}
-			}
-			b.Spec.Linux.Namespaces = ns
-			c, s := r.createStart(b)
-			var procs []procIdentity
-			for _, pid := range waitProcs(t, s.Pid, 3) {
-				procs = append(procs, identify(pid))
-			}
-			if initGone {
-				syscall.Kill(s.Pid, syscall.SIGKILL)
-				waitGone(t, identify(s.Pid))
-			}
-			r.mustRun("kill", c.ID, "KILL")
-			for _, p := range procs {
-				waitGone(t, p)
-			}
-			r.waitStatus(c.ID, "stopped")
-			r.mustFail([]string{"container not running"}, "kill", c.ID, "KILL")
-		})
-	}
-}
-
 // TestContractCLI: `list` with a --root that does not exist fails; `-h`
 // answers for every subcommand of runc (checkpoint and restore have their
 // own issue).

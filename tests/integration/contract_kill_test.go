@@ -1,0 +1,136 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// TestContractKillZero: `kill ID 0` asks whether the container is there, as
+// kill(2) does: exit 0 while it runs (and the process is untouched),
+// non-zero with `container not running` once it has stopped.
+func TestContractKillZero(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	c, s := r.createStart(newBundle(t, sleeper...))
+	proc := identify(s.Pid)
+	r.mustRun("kill", c.ID, "0")
+	if !proc.stillAlive() || r.mustState(c.ID).Status != "running" {
+		t.Fatalf("kill 0 must leave the container running")
+	}
+	syscall.Kill(s.Pid, syscall.SIGKILL)
+	waitGone(t, proc)
+	r.waitStatus(c.ID, "stopped")
+	r.mustFail([]string{"container not running"}, "kill", c.ID, "0")
+}
+
+// TestContractKillSharedPidns: in the host's pid namespace the init's death
+// takes nobody with it: `kill KILL` kills every process of the container's
+// cgroup (the init's children and five processes added by `exec -d`), also
+// when the init is already gone, and the cgroup is empty afterwards
+// (cgroup.procs, as the kernel lists it). Then `kill` says `container not
+// running` (runc 1.5 exits 0: see RUNC-CONTRACT.md).
+func TestContractKillSharedPidns(t *testing.T) {
+	t.Parallel()
+	for _, initGone := range []bool{false, true} {
+		t.Run(map[bool]string{false: "init-alive", true: "init-gone"}[initGone], func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			b := newBundle(t, "sh", "-c", "sleep 1000 & sleep 1001 & wait")
+			removeNamespace(b, specs.PIDNamespace)
+			c, s := r.createStart(b)
+			procsFile := cgroupProcsFile(t, s.Pid)
+			for i := 0; i < 5; i++ {
+				r.mustRun("exec", "-d", c.ID, "sleep", strconv.Itoa(2000+i))
+			}
+			var procs []procIdentity
+			for _, pid := range waitProcs(t, s.Pid, 8) {
+				procs = append(procs, identify(pid))
+			}
+			if initGone {
+				syscall.Kill(s.Pid, syscall.SIGKILL)
+				waitGone(t, identify(s.Pid))
+			}
+			r.mustRun("kill", c.ID, "KILL")
+			for _, p := range procs {
+				waitGone(t, p)
+			}
+			if left := lines(readFileString(procsFile)); len(left) > 0 {
+				t.Errorf("%s still lists %v after kill KILL", procsFile, left)
+			}
+			r.waitStatus(c.ID, "stopped")
+			if res := r.run("kill", c.ID, "KILL"); res.Code == 0 && isRunc() &&
+				knownRuncBug(t, "runc 1.5 signals the empty cgroup of a stopped container and exits 0 (the runtime-spec: an error)") {
+				return
+			}
+			r.mustFail([]string{"container not running"}, "kill", c.ID, "KILL")
+		})
+	}
+}
+
+// TestContractKillCreatedTerm: SIGTERM ends a created container's parked
+// init as it ends runc's (engines stop containers with TERM first), sent
+// by `kill ID TERM` or through the pidfd --pidfd-socket handed over. The
+// init is in a pid namespace of its own, where the kernel drops every
+// signal its init has no handler for.
+func TestContractKillCreatedTerm(t *testing.T) {
+	t.Parallel()
+	if runcBefore12(t, "--pidfd-socket") {
+		return
+	}
+	for _, how := range []string{"kill", "pidfd"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			sock, fds := pidfdReceiver(t)
+			c := r.create(newBundle(t, sleeper...), "--pidfd-socket", sock)
+			pidfd := <-fds
+			s := r.mustState(c.ID)
+			proc := identify(s.Pid)
+			if how == "kill" {
+				r.mustRun("kill", c.ID, "TERM")
+			} else {
+				if pidfd < 0 {
+					t.Fatal("no pidfd came over --pidfd-socket")
+				}
+				if err := unix.PidfdSendSignal(pidfd, unix.SIGTERM, nil, 0); err != nil {
+					t.Fatalf("pidfd_send_signal: %v", err)
+				}
+			}
+			waitGone(t, proc)
+			r.waitStatus(c.ID, "stopped")
+		})
+	}
+}
+
+// removeNamespace leaves typ out of the bundle's namespaces: the process
+// stays in the host's.
+func removeNamespace(b *bundle, typ specs.LinuxNamespaceType) {
+	var ns []specs.LinuxNamespace
+	for _, n := range b.Spec.Linux.Namespaces {
+		if n.Type != typ {
+			ns = append(ns, n)
+		}
+	}
+	b.Spec.Linux.Namespaces = ns
+}
+
+// cgroupProcsFile is the cgroup.procs of pid's cgroup (the pids
+// hierarchy's on cgroup v1), found while pid is alive and readable after.
+func cgroupProcsFile(t *testing.T, pid int) string {
+	t.Helper()
+	ctrl := "pids"
+	if isCgroup2() {
+		ctrl = ""
+	}
+	f := cgroupFile(t, pid, ctrl, "cgroup.procs")
+	if _, err := os.Stat(filepath.Dir(f)); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
