@@ -36,10 +36,9 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		// as runc: the init's death takes nobody with it in a shared pid
 		// namespace, so SIGKILL goes to every process of the cgroup, also
 		// when the init is already gone and others are left
-		if m, err := c.trustedCgroup(); err == nil {
-			if pids, err := m.Pids(); err == nil && len(pids) > 0 {
-				return m.Kill(sig)
-			}
+		killed, err := c.killCgroup()
+		if killed || err != nil {
+			return err
 		}
 	}
 	if !c.State.alive() {
@@ -61,6 +60,78 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		return fmt.Errorf("signal init %d: %w", c.State.Pid, err)
 	}
 	return nil
+}
+
+// killCgroupTimeout bounds the wait for a killed cgroup to empty: SIGKILL
+// ends a process once it leaves the kernel, which a process stuck in an
+// uninterruptible wait (a hung NFS server, a FUSE daemon that went away)
+// may never do.
+const killCgroupTimeout = 10 * time.Second
+
+// killCgroup kills every process of the container's cgroup, once the cgroup
+// is proven to be the container's, and waits until the kernel lists none
+// there: a kill that reports success has killed. It reports false, with no
+// error, when there is nothing to kill through: no cgroup (rootless, as
+// runc signals the init alone) or an empty one.
+func (c *Container) killCgroup() (bool, error) {
+	m, err := c.trustedCgroup()
+	if errors.Is(err, cgroups.ErrNoCgroup) {
+		return false, nil
+	}
+	if err != nil {
+		if !c.State.alive() {
+			return false, nil // no init either: "container not running"
+		}
+		// never the init alone with success while the rest lives on
+		return false, fmt.Errorf("kill %s: cannot kill every process of the container: %w", c.State.ID, err)
+	}
+	pids, err := m.Pids()
+	if err != nil || len(pids) == 0 {
+		return false, nil
+	}
+	if err := m.Kill(unix.SIGKILL); err != nil {
+		return true, fmt.Errorf("kill %s: %w", c.State.ID, err)
+	}
+	return true, waitCgroupEmpty(c.State.ID, m, killCgroupTimeout)
+}
+
+// waitCgroupEmpty waits until m lists no process, sending SIGKILL again to
+// whatever it still lists (a fork that raced the first kill), each through a
+// pidfd so that a recycled pid is never hit.
+func waitCgroupEmpty(id string, m cgroups.Manager, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	delay := time.Millisecond
+	for {
+		pids, err := m.Pids()
+		if err != nil {
+			return fmt.Errorf("kill %s: list the processes left: %w", id, err)
+		}
+		if len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kill %s: %d process(es) still in the container's cgroup %v after SIGKILL: %v", id, len(pids), timeout, pids)
+		}
+		time.Sleep(delay)
+		if delay < 50*time.Millisecond {
+			delay *= 2
+		} else {
+			for _, pid := range pids {
+				killPid(pid)
+			}
+		}
+	}
+}
+
+// killPid sends SIGKILL to pid through a pidfd; a process already gone is
+// no error.
+func killPid(pid int) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
 }
 
 // verifiedCgroup is the container's cgroup manager once the kernel agrees
