@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -51,7 +50,8 @@ func (c *Container) Start(tr *Trace) error {
 				return fmt.Errorf("remove exec fifo: %w", err)
 			}
 			if err := initFailure(got); err != nil {
-				c.waitInitExit()
+				// run deletes the container next: let the init finish dying
+				c.waitInitGone()
 				return err
 			}
 		case err == unix.EAGAIN || err == unix.EINTR || n == 0:
@@ -94,27 +94,6 @@ func initFailure(got []byte) error {
 		return errors.New(msg)
 	}
 	return errors.New("container process failed to start")
-}
-
-// waitInitExit waits, for a bounded time, until a failed init has finished
-// exiting: the caller (run) deletes the container next, and an init half
-// way through exit already shows the root cgroup, which delete's check of
-// the state against the kernel would take for a forged state.
-func (c *Container) waitInitExit() {
-	fd, err := unix.PidfdOpen(c.State.Pid, 0)
-	if err != nil {
-		return // already gone
-	}
-	defer unix.Close(fd)
-	if !c.State.alive() {
-		return // a zombie, or the pid is someone else's now
-	}
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		if n, _ := unix.Poll(pfd, 100); n > 0 {
-			return
-		}
-	}
 }
 
 // waitReadable waits up to 100ms for fd to have data; it reports whether
