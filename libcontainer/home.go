@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,20 +39,20 @@ func addHome(p *specs.Process, rootfs string) {
 // file on a FUSE mount of the container's can still block a read forever.
 const homeReadBound = 2 * time.Second
 
-// dedupEnv keeps one entry per variable: the last value, at the place of
-// the first, which is what runc's os.Setenv loop over process.env leaves.
+// dedupEnv keeps one entry per variable: its last, in the place of the
+// last, as runc 1.5 (and Go's os/exec) leave it.
 func dedupEnv(env []string) []string {
-	at := make(map[string]int, len(env))
+	seen := make(map[string]bool, len(env))
 	out := make([]string, 0, len(env))
-	for _, e := range env {
-		name, _, _ := strings.Cut(e, "=")
-		if i, ok := at[name]; ok {
-			out[i] = e
+	for i := len(env) - 1; i >= 0; i-- {
+		name, _, _ := strings.Cut(env[i], "=")
+		if seen[name] {
 			continue
 		}
-		at[name] = len(out)
-		out = append(out, e)
+		seen[name] = true
+		out = append(out, env[i])
 	}
+	slices.Reverse(out)
 	return out
 }
 

@@ -154,8 +154,9 @@ func (p *plan) hooks(kind string, hooks []specs.Hook, state *specs.State, procEn
 		if h.Timeout != nil {
 			timeout = *h.Timeout
 		}
-		// runc's init has the process's environment by now: hooks without
-		// one of their own inherit it
+		// as runc 1.5's init: a startContainer hook without an environment
+		// of its own gets the process's (procEnv), a createContainer hook
+		// none (procEnv nil)
 		env := h.Env
 		if len(env) == 0 {
 			env = procEnv

@@ -86,7 +86,7 @@ func buildPlan(in *planInput) (*plan, error) {
 		p.add(opSyncHooks, nil)
 	}
 	if s.Hooks != nil {
-		if err := p.hooks("createContainer", s.Hooks.CreateContainer, in.innerState(Creating), s.Process.Env, in.fds); err != nil {
+		if err := p.hooks("createContainer", s.Hooks.CreateContainer, in.innerState(Creating), nil, in.fds); err != nil {
 			return nil, err
 		}
 	}
