@@ -26,6 +26,11 @@ func setUnifiedV2(dir string, unified map[string]string) error {
 		if !ok || ctrl == "" {
 			return fmt.Errorf("linux.resources.unified: key %q is not a cgroup file name (controller.file)", k)
 		}
+		if k == "cgroup.procs" || k == "cgroup.threads" {
+			// a pid written there moves a process of the host into the
+			// container's cgroup: membership is not a resource
+			return fmt.Errorf("linux.resources.unified: key %q moves processes into the cgroup: refused", k)
+		}
 		if ctrl == "cgroup" {
 			continue
 		}

@@ -184,6 +184,14 @@ func TestUnifiedValidation(t *testing.T) {
 			t.Errorf("unified key %q accepted", key)
 		}
 	}
+	// membership is no resource; the pid is above any pid_max, so a
+	// regression moves no process
+	for _, key := range []string{"cgroup.procs", "cgroup.threads"} {
+		err := m.Set(&specs.LinuxResources{Unified: map[string]string{key: "4194304"}})
+		if err == nil || !strings.Contains(err.Error(), "moves processes") {
+			t.Errorf("unified key %q: %v, want a refusal", key, err)
+		}
+	}
 	switch mode(t) {
 	case Legacy:
 		err := m.Set(&specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}})
