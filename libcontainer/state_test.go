@@ -1,0 +1,58 @@
+package libcontainer
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestReadProcStat reads a live process and then its zombie, through a
+// command name made to look like more fields of /proc/<pid>/stat.
+func TestReadProcStat(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skipf("no sleep to run: %v", err)
+	}
+	name := filepath.Join(t.TempDir(), "s) Z 1 4 (")
+	if err := os.Symlink(sleep, name); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(name, "1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	st, err := readProcStat(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.zombie() || st.exiting() || st.start == 0 {
+		t.Errorf("a running process reads as %+v", st)
+	}
+	if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// not reaped yet: it stays a zombie, exiting for good
+	deadline := time.Now().Add(time.Minute)
+	for {
+		got, err := readProcStat(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.zombie() {
+			if got.start != st.start || !got.exiting() {
+				t.Errorf("the zombie reads as %+v, was %+v", got, st)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d never became a zombie: %+v", pid, got)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
