@@ -410,7 +410,7 @@ func TestSeccompENOSYS(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if tc.archs == nil && isRunc() {
+			if tc.archs == nil && oldRunc() {
 				t.Skip("runc 1.1 adds its ENOSYS stub only for the architectures the profile lists (patchbpf findLastSyscalls)")
 			}
 			r := newRuntime(t)
@@ -453,7 +453,7 @@ func TestSeccompFlags(t *testing.T) {
 		}
 		t.Run(strings.Join(names, "+"), func(t *testing.T) {
 			t.Parallel()
-			if isRunc() {
+			if oldRunc() {
 				t.Skip("runc 1.1 has no linux.seccomp.flags (\"seccomp flags are not yet supported by runc\")")
 			}
 			r := newRuntime(t)
@@ -507,7 +507,7 @@ func TestSeccompNoNewPrivileges(t *testing.T) {
 			deny := slices.Clone(runtimeSetupSyscalls)
 			if nnp {
 				deny = append(deny, identitySyscalls...)
-			} else if knownRuncBug(t, "without noNewPrivileges runc 1.1 changes directory (finalizeNamespace: chdir) after loading the filter") {
+			} else if knownRuncBug(t, "without noNewPrivileges runc (1.1 to 1.5) changes directory (finalizeNamespace: chdir) after loading the filter") {
 				deny = slices.DeleteFunc(deny, func(s string) bool { return s == "chdir" || s == "fchdir" })
 			}
 			b := seccompBundle(t, &specs.LinuxSeccomp{
@@ -877,9 +877,9 @@ func TestSeccompBadProfiles(t *testing.T) {
 		name     string
 		sc       specs.LinuxSeccomp
 		keywords []string // all of them must be on the error line
-		runcAlt  []string // runc 1.1 names the value, not the rule
+		runcAlt  []string // runc names the value, not the rule
 		valid    bool     // the profile itself compiles
-		runc     string   // runc 1.1: "skip: why" (it lacks the feature) or "accepts: why" (known bug)
+		runc     string   // "skip: why" (runc 1.1 lacks the feature) or "accepts: why" (a known bug of runc's)
 	}{
 		{
 			name: "unknown-action",
@@ -901,7 +901,7 @@ func TestSeccompBadProfiles(t *testing.T) {
 				{Names: []string{"mkdir"}, Action: specs.ActAllow, ErrnoRet: errnoRet(syscall.EPERM)}}},
 			keywords: []string{"syscalls[1]", "errnoRet"},
 			runcAlt:  []string{"errnoRet", "ErrnoRet"},
-			runc:     "accepts: runc 1.1 ignores errnoRet on SCMP_ACT_ALLOW (runtime-spec: the runtime MUST print an error and fail)",
+			runc:     "accepts: runc (1.1 to 1.5) ignores errnoRet on SCMP_ACT_ALLOW (runtime-spec: the runtime MUST print an error and fail)",
 		},
 		{
 			name:     "unknown-default-action",
@@ -913,6 +913,7 @@ func TestSeccompBadProfiles(t *testing.T) {
 			name:     "unknown-flag",
 			sc:       specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_FOO"}},
 			keywords: []string{"flags[0]", "SECCOMP_FILTER_FLAG_FOO"},
+			runcAlt:  []string{"SECCOMP_FILTER_FLAG_FOO"},
 			runc:     "skip: runc 1.1 has no linux.seccomp.flags",
 		},
 		{
@@ -938,7 +939,7 @@ func TestSeccompBadProfiles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			runcHow, runcWhy, _ := strings.Cut(tc.runc, ": ")
-			if runcHow == "skip" && isRunc() {
+			if runcHow == "skip" && oldRunc() {
 				t.Skip(runcWhy)
 			}
 			r := newRuntime(t)
@@ -959,7 +960,7 @@ func TestSeccompBadProfiles(t *testing.T) {
 			errLines := lines(res.Stderr)
 			t.Logf("stderr: %s", strings.TrimSpace(res.Stderr))
 			keywords := tc.keywords
-			if tc.runcAlt != nil && isRunc() && knownRuncBug(t, "runc 1.1 does not say which seccomp rule is wrong") {
+			if tc.runcAlt != nil && isRunc() && knownRuncBug(t, "runc does not say which seccomp rule is wrong") {
 				keywords = nil
 				if !mentions(res.Stderr, tc.runcAlt...) {
 					t.Errorf("stderr should mention one of %q: %s", tc.runcAlt, res)
