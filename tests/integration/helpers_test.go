@@ -428,6 +428,35 @@ var runtimeVersion = sync.OnceValue(func() string {
 // knownRuncBug reports whether the runtime is runc, which has the bug
 // described, and logs it. The test then also accepts runc's behaviour; the
 // spec's behaviour always passes. casco is never given this leniency.
+// beyondRunc skips t for runc: the test holds casco to a defence runc does
+// not have (what), part of casco's contract and not of runc's.
+func beyondRunc(t *testing.T, what string) {
+	t.Helper()
+	if isRunc() {
+		t.Skipf("%s: %s is casco's own defence, which runc does not make", runtimeVersion(), what)
+	}
+}
+
+// holdsAll reports whether s holds every one of words (none: true).
+func holdsAll(s string, words ...string) bool {
+	for _, w := range words {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// cascoWords are the words a refusal must hold: casco names the field or
+// flag; runc words it its own way, so for runc any refusal will do.
+func cascoWords(t *testing.T, words ...string) []string {
+	if isRunc() {
+		t.Logf("%s: a refusal is enough, runc names the field its own way", runtimeVersion())
+		return nil
+	}
+	return words
+}
+
 func knownRuncBug(t *testing.T, bug string) bool {
 	if strings.HasPrefix(runtimeVersion(), "runc version ") {
 		t.Logf("tolerating a known bug of %q: %s", runtimeVersion(), bug)

@@ -19,6 +19,7 @@ import (
 // oversized configs and lists). Nothing may be left behind.
 func TestRefusedInput(t *testing.T) {
 	t.Parallel()
+	beyondRunc(t, "refusing malformed or oversized input up front, naming the field")
 	cases := []struct {
 		name     string
 		setup    func(t *testing.T, b *bundle)
@@ -109,6 +110,7 @@ func TestRefusedInput(t *testing.T) {
 // and for exec.
 func TestNegativePreserveFds(t *testing.T) {
 	t.Parallel()
+	beyondRunc(t, "refusing a negative --preserve-fds")
 	r := newRuntime(t)
 	b := newBundle(t, sleeper...)
 	id := newID(t)

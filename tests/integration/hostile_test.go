@@ -29,6 +29,7 @@ func needCasco(t *testing.T) {
 // or create, and must not keep the engine from stopping it.
 func TestPasswdFifoBlocksNothing(t *testing.T) {
 	t.Parallel()
+	beyondRunc(t, "a deadline on reading the container's /etc/passwd (runc hangs on a FIFO there)")
 	t.Run("exec", func(t *testing.T) {
 		t.Parallel()
 		r := newRuntime(t)
@@ -157,6 +158,7 @@ func TestPauseExecResume(t *testing.T) {
 // once the container is resumed.
 func TestSignalEndsWaitingExec(t *testing.T) {
 	t.Parallel()
+	beyondRunc(t, "an exec that SIGTERM ends while it waits on the container")
 	r := newRuntime(t)
 	c, s := r.createStart(newBundle(t, sleeper...))
 	marker := filepath.Join(c.B.Rootfs, "exec-ran")
@@ -188,6 +190,7 @@ func TestSignalEndsWaitingExec(t *testing.T) {
 // the init and its hook included.
 func TestSignalEndsWaitingCreate(t *testing.T) {
 	t.Parallel()
+	beyondRunc(t, "a create that SIGTERM ends while it waits on its init")
 	r := newRuntime(t)
 	b := newBundle(t, sleeper...)
 	id := newID(t)
@@ -264,6 +267,7 @@ func TestReadersNeverWait(t *testing.T) {
 // removes all of it, and the id can be used again.
 func TestKilledCreateIsRemovable(t *testing.T) {
 	t.Parallel()
+	beyondRunc(t, "listing and removing what a killed create left")
 	r := newRuntime(t)
 	b := newBundle(t, sleeper...)
 	id := newID(t)
@@ -374,6 +378,7 @@ func TestTamperedStateKillAll(t *testing.T) {
 // can write, is refused: whoever can write it could forge a state.json.
 func TestUntrustedRoot(t *testing.T) {
 	t.Parallel()
+	beyondRunc(t, "refusing a --root others can write")
 	r := newRuntime(t)
 	c, _ := r.createStart(newBundle(t, sleeper...))
 	if err := os.Chown(r.root, 1000, 1000); err != nil {
@@ -447,6 +452,7 @@ func TestParkedInitHoldsNothingOfTheHost(t *testing.T) {
 // before anything is started, naming the field.
 func TestExecCwdThroughProcFdRefused(t *testing.T) {
 	t.Parallel()
+	beyondRunc(t, "refusing an exec --cwd through /proc/self/fd up front")
 	r := newRuntime(t)
 	c, s := r.createStart(newBundle(t, sleeper...))
 	before := len(freezerProcs(t, s.Pid))

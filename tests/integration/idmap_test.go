@@ -181,7 +181,7 @@ func TestIdmapMountNoUserns(t *testing.T) {
 		b := newBundle(t, "true")
 		b.Spec.Mounts = append(b.Spec.Mounts, specs.Mount{Destination: "/custom", Type: "bind", Source: src, Options: []string{"rbind", "idmap"}})
 		id, res := r.runForeground(b)
-		if res.Code == 0 || !strings.Contains(res.Stderr, "/custom") || !strings.Contains(res.Stderr, "idmap") {
+		if res.Code == 0 || !holdsAll(res.Stderr, cascoWords(t, "/custom", "idmap")...) {
 			t.Errorf("want a refusal naming /custom and idmap: %s", res)
 		}
 		noLeftovers(t, r, b, id, "")

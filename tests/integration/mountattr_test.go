@@ -105,7 +105,7 @@ func TestMountOptionForKind(t *testing.T) {
 				t.Fatalf("want a refusal: %s", res)
 			}
 			// quoted as the error quotes it: the container id holds the test's name
-			if !strings.Contains(res.Stderr, `"`+tc.want+`"`) || !strings.Contains(res.Stderr, "/data") {
+			if !holdsAll(res.Stderr, cascoWords(t, `"`+tc.want+`"`, "/data")...) {
 				t.Errorf("stderr should name the mount /data and the option %q: %s", tc.want, res)
 			}
 			noLeftovers(t, r, b, id, "")

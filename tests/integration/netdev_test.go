@@ -112,7 +112,7 @@ func TestNetDevicesRefused(t *testing.T) {
 			r.trackCleanup(id)
 			cmd := exec.Command("nsenter", "--net="+netns, runtimeBin, "--root", r.root, "run", "--bundle", b.Dir, id)
 			out, err := cmd.CombinedOutput()
-			if err == nil || !strings.Contains(string(out), "linux.netDevices") {
+			if err == nil || !holdsAll(string(out), cascoWords(t, "linux.netDevices")...) {
 				t.Errorf("want a refusal naming linux.netDevices: err %v, output %s", err, out)
 			}
 			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {

@@ -97,6 +97,6 @@ func TestUpdateIntelRdt(t *testing.T) {
 	}
 	r := newRuntime(t)
 	c, _ := r.createStart(newBundle(t, sleeper...))
-	r.mustFail([]string{"--l3-cache-schema"}, "update", "--l3-cache-schema", "L3:0=f", c.ID)
-	r.mustFail([]string{"--mem-bw-schema"}, "update", "--mem-bw-schema", "MB:0=50", c.ID)
+	r.mustFail(cascoWords(t, "--l3-cache-schema"), "update", "--l3-cache-schema", "L3:0=f", c.ID)
+	r.mustFail(cascoWords(t, "--mem-bw-schema"), "update", "--mem-bw-schema", "MB:0=50", c.ID)
 }
