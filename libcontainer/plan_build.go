@@ -51,9 +51,6 @@ func buildPlan(in *planInput) (*plan, error) {
 	if in.trace {
 		p.add(opTrace, nil)
 	}
-	if err := p.cpuAffinityInitial(s.Process.ExecCPUAffinity); err != nil {
-		return nil, err
-	}
 	p.cgroupJoin(in.fds.cgroupJoin)
 	p.joinNamespaces(in.ns.joins, keepOriginalGroups(s))
 	if in.ns.unshare != 0 {
@@ -98,7 +95,7 @@ func buildPlan(in *planInput) (*plan, error) {
 			p.add(opKeyring, nil, in.keyring)
 		}
 		p.names(s)
-		if err := p.process(s, in); err != nil {
+		if err := p.process(withoutExecAffinity(s), in); err != nil {
 			return nil, err
 		}
 		return p, nil
@@ -112,7 +109,7 @@ func buildPlan(in *planInput) (*plan, error) {
 		p.add(opKeyring, nil, in.keyring)
 	}
 	p.insideRoot(s, in)
-	if err := p.process(s, in); err != nil {
+	if err := p.process(withoutExecAffinity(s), in); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -192,6 +189,19 @@ func (p *plan) cgroupJoin(fds []int) {
 		v[i] = uint64(fd)
 	}
 	p.add(opCgroupJoin, v)
+}
+
+// withoutExecAffinity is s for the init: process.execCPUAffinity "is not
+// applicable to the container's init process" (runtime-spec), and runc 1.5
+// applies it to exec'd processes only.
+func withoutExecAffinity(s *specs.Spec) *specs.Spec {
+	if s.Process == nil || s.Process.ExecCPUAffinity == nil {
+		return s
+	}
+	spec, proc := *s, *s.Process
+	proc.ExecCPUAffinity = nil
+	spec.Process = &proc
+	return &spec
 }
 
 // names sets the host and domain name (validation made sure the container
