@@ -580,14 +580,18 @@ func TestCheckpointErrors(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)
 	c, _ := r.createStart(newBundle(t, "sleep", "1000"))
-	r.mustFail([]string{"not found", "no such file"}, "--criu", "/nonexistent/criu", "checkpoint", "--image-path", filepath.Join(t.TempDir(), "img"), c.ID)
-	if r.mustState(c.ID).Status != "running" {
-		t.Errorf("a failed checkpoint stopped the container")
+	if isRunc() && !runcOlderThan(4) {
+		t.Logf("%s has no --criu (removed in runc 1.4; casco keeps it): the missing CRIU is not tried", runtimeVersion())
+	} else {
+		r.mustFail([]string{"not found", "no such file"}, "--criu", "/nonexistent/criu", "checkpoint", "--image-path", filepath.Join(t.TempDir(), "img"), c.ID)
+		if r.mustState(c.ID).Status != "running" {
+			t.Errorf("a failed checkpoint stopped the container")
+		}
 	}
 
 	feat := r.mustRun("features")
 	enabled := strings.Contains(strings.ReplaceAll(feat.Stdout, " ", ""), `"org.opencontainers.runc.checkpoint.enabled":"true"`)
-	if why := criuCheck(); enabled != (why == "") {
+	if why := criuCheck(); enabled != (why == "") && !(isRunc() && knownRuncBug(t, "runc's features says checkpoint is enabled when it is built with it, whatever `criu check` says")) {
 		t.Errorf("features says checkpoint enabled=%v, but criu: %q", enabled, why)
 	}
 

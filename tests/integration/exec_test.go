@@ -61,7 +61,7 @@ func TestExecIdentity(t *testing.T) {
 	if f := strings.Fields(st["Gid"]); len(f) < 1 || f[0] != "1001" {
 		t.Errorf("Gid = %q, want 1001", st["Gid"])
 	}
-	if g := strings.TrimSpace(st["Groups"]); g != "7" {
+	if g := strings.TrimSpace(st["Groups"]); g != "7" && !(g == "7 7" && knownRuncBug(t, "runc 1.5 gives exec --additional-gids 7 the group twice")) {
 		t.Errorf("Groups = %q, want 7", g)
 	}
 	bnd, _ := strconv.ParseUint(st["CapBnd"], 16, 64)

@@ -32,6 +32,11 @@ func TestCgroupResources13(t *testing.T) {
 	res := b.Spec.Linux.Resources
 	period, burst, idle := uint64(100000), uint64(20000), int64(1)
 	res.CPU = &specs.LinuxCPU{Quota: i64(50000), Period: &period, Burst: &burst, Idle: &idle}
+	if isRunc() && !isCgroup2() && (hasUnified || hugetlb && !hasV1Hugetlb) {
+		// casco writes both to the hybrid host's cgroup2 half
+		hasUnified, hugetlb = false, hugetlb && hasV1Hugetlb
+		t.Logf("%s leaves the cgroup2 half of a cgroup v1 host alone (refuses linux.resources.unified, cannot set hugetlb bound there): not checked", runtimeVersion())
+	}
 	if hugetlb {
 		res.HugepageLimits = []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}}
 	} else {
