@@ -10,7 +10,6 @@ COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # dynamic loader, no symbol binding, no libc NSS (osusergo,netgo).
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -linkmode external -extldflags "-static -Wl,-z,stack-size=8388608"
 DEMO_DIR  ?= /var/tmp/casco-demo
-V2GUEST   ?= $(firstword $(wildcard ../shared/v2guest/run-in-v2-guest.sh) /work/shared/v2guest/run-in-v2-guest.sh)
 
 # name:package pairs installed on demand
 BUILD_PKGS := libseccomp-dev libc6-dev pkg-config gcc musl-tools
@@ -199,13 +198,14 @@ rootless: casco runc-ref deps-test
 validation: casco
 	tests/validation/check.sh $(CURDIR)/casco
 
-# the cgroup v2 suites (the cgroups tests and the whole integration suite),
-# for real, in one boot of a throw-away cgroup v2 guest kernel
+# the cgroup v2 suites (the cgroups tests, the whole integration suite,
+# rootless), for real, in one boot of the throw-away QEMU guest without
+# systemd (tests/guest, image cached in /var/tmp)
 v2: runc-ref deps-test
-	V2GUEST=$(V2GUEST) GO=$(GO) REF_RUNC=$(REF_RUNC) tests/v2/run.sh
+	GO=$(GO) REF_RUNC=$(REF_RUNC) tests/v2/run.sh
 
-# the systemd cgroup driver against a real systemd (PID 1 of a throw-away
-# QEMU guest on cgroup v2, image cached in /var/tmp), casco vs runc
+# the systemd cgroup driver against a real systemd (PID 1 of the same
+# guest, booted with systemd), casco vs runc
 systemd: runc-ref deps-test
 	GO=$(GO) REF_RUNC=$(REF_RUNC) tests/systemd/run.sh
 

@@ -15,7 +15,7 @@
 #
 # Where CRIU works on this kernel the rounds run here. Where it cannot
 # (`criu check` fails: Debian's CRIU 3.17 on kernels >= 6.13, these hosts)
-# they run in the systemd guest (tests/systemd: Debian 12, kernel 6.1,
+# they run in the test guest (tests/guest: Debian 12, kernel 6.1, systemd,
 # Debian's criu and runc installed as on any bookworm host), under QEMU's
 # TCG emulation when there is no /dev/kvm: every instruction is emulated,
 # so the milliseconds are many times a real machine's.
@@ -104,7 +104,7 @@ else
   grep -q '^@@rc=0' "$work/guest.log" || { tail -n 30 "$work/guest.log" >&2; echo "checkpoint bench: the guest run failed" >&2; exit 1; }
   grep -E '^(casco|runc) (criu-)?(checkpoint|restore|dump) [0-9]+$' "$work/guest.log" >"$work/samples"
   criu_version=$(sed -n 's/^@@Version: *//p' "$work/guest.log")
-  accel=${SYSTEMD_GUEST_ACCEL:-tcg}
+  accel=${GUEST_ACCEL:-tcg}
   where="the systemd guest (kernel 6.1, QEMU $accel$([ "$accel" = tcg ] && echo ': emulated, compare the runtimes, not the ms with a real machine'))"
 fi
 

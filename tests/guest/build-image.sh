@@ -1,11 +1,12 @@
 #!/bin/bash
-# build-image.sh: build the systemd test guest (see README.md) into $1:
+# build-image.sh: build the test guest (see README.md) into $1:
 #   root.img     ext4 image of a minimal Debian 12 root (debootstrap) whose
-#                PID 1 is systemd; booted with snapshot=on, never written
+#                PID 1 is systemd, or image/bare-init (run-in-guest.sh
+#                --bare); booted with snapshot=on, never written
 #   vmlinuz      Debian's kernel (linux-image-amd64, unpacked with dpkg -x;
 #                nothing is installed into the host's /boot)
 #   vmlinux      the same, uncompressed, for QEMU's faster PVH boot (if any)
-#   initrd.cpio  busybox + the modules to mount the root, and guest/initrd-init
+#   initrd.cpio  busybox + the modules to mount the root, and image/initrd-init
 #   kernel-version
 # Host packages it needs (debootstrap, qemu-system-x86, busybox-static,
 # e2fsprogs, cpio) are installed with apt-get when missing.
@@ -16,7 +17,7 @@ mkdir -p "$out"
 work=$out/build
 rm -rf "$work"; mkdir -p "$work/debs"
 t0=$SECONDS
-log() { echo "systemd-guest: [$((SECONDS - t0))s] $*" >&2; }
+log() { echo "guest: [$((SECONDS - t0))s] $*" >&2; }
 
 need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
@@ -111,6 +112,7 @@ install -m 0644 "$here/image/casco-job.service" "$sd/casco-job.service"
 mkdir -p "$sd/multi-user.target.wants"
 ln -sfn ../casco-job.service "$sd/multi-user.target.wants/casco-job.service"
 install -m 0755 "$here/image/casco-job" "$root/usr/local/sbin/casco-job"
+install -m 0755 "$here/image/bare-init" "$root/usr/local/sbin/bare-init"
 echo sdguest > "$root/etc/hostname"
 : > "$root/etc/fstab"
 printf '[Journal]\nStorage=volatile\nForwardToConsole=no\n' > "$root/etc/systemd/journald.conf"

@@ -1,30 +1,38 @@
 #!/bin/bash
-# run-in-guest.sh: run a command as root in a throw-away QEMU guest whose
-# PID 1 is Debian 12's systemd on a pure cgroup v2 hierarchy; exit with the
-# command's exit code (124: timeout, 125: the guest reported none).
+# run-in-guest.sh: run a command as root in a throw-away QEMU guest on a pure
+# cgroup v2 hierarchy: Debian 12 with its 6.1 kernel, whose PID 1 is
+# systemd, or with --bare a shell script (image/bare-init) that leaves the
+# whole cgroup tree to the command. Exits with the command's exit code
+# (124: timeout, 125: the guest reported none).
 #
-#   run-in-guest.sh [-f HOST[:GUEST]]... [-e NAME=VALUE]... [--timeout S] [--keep] [-v] -c 'SNIPPET'
+#   run-in-guest.sh [--bare] [-f HOST[:GUEST]]... [-e NAME=VALUE]... [--timeout S]
+#                   [--accel tcg|kvm|auto] [--keep] [-v] -c 'SNIPPET'
+#   run-in-guest.sh --build      build the image if it is not cached, nothing else
 #
-# SNIPPET runs with /bin/sh in /job, from the unit casco-job.service (so in
-# /system.slice/casco-job.service) once the system is up; stdout+stderr are
-# streamed here. -f copies host files into /job (GUEST relative to /job
-# unless absolute under /job). The image (build-image.sh) is built on first
-# use and cached in $SYSTEMD_GUEST_DIR (default /var/tmp/casco-systemd-guest),
-# keyed by a hash of build-image.sh and guest/; the disk is attached with
-# snapshot=on, so every run starts from the same pristine root.
-# Env: SYSTEMD_GUEST_ACCEL tcg|kvm|auto (default tcg: nested KVM is
-# unreliable on the CI hosts), SYSTEMD_GUEST_SMP (2), SYSTEMD_GUEST_MEM (2048).
+# SNIPPET runs with /bin/sh in /job, stdout+stderr streamed here: under
+# systemd from the unit casco-job.service (so in
+# /system.slice/casco-job.service) once the system is up; with --bare from
+# the root cgroup, every controller enabled there. -f copies host files
+# into /job (GUEST relative to /job unless absolute under /job). The image
+# (build-image.sh) is built on first use and cached in $GUEST_DIR (default
+# /var/tmp/casco-guest), keyed by a hash of build-image.sh and image/; the
+# disk is attached with snapshot=on, so every run starts from the same
+# pristine root.
+# Env: GUEST_ACCEL tcg|kvm|auto (default tcg: nested KVM is unreliable on
+# many CI machines), GUEST_SMP (2), GUEST_MEM (MiB, 2048), GUEST_DIR.
 set -uo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
-base=${SYSTEMD_GUEST_DIR:-/var/tmp/casco-systemd-guest}
-die() { echo "systemd-guest: $*" >&2; exit 2; }
-FILES=() ENVS=() SNIPPET= TIMEOUT=1800 KEEP=0 VERBOSE=0
+base=${GUEST_DIR:-/var/tmp/casco-guest}
+die() { echo "guest: $*" >&2; exit 2; }
+FILES=() ENVS=() SNIPPET= TIMEOUT=1800 KEEP=0 VERBOSE=0 BARE=0 ACCEL=${GUEST_ACCEL:-tcg}
 while [ $# -gt 0 ]; do
   case "$1" in
     -f) FILES+=("$2"); shift 2 ;;
     -e) ENVS+=("$2"); shift 2 ;;
     -c) SNIPPET=$2; shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
+    --accel) ACCEL=$2; shift 2 ;;
+    --bare) BARE=1; shift ;;
     --keep) KEEP=1; shift ;;
     -v) VERBOSE=1; shift ;;
     --build) SNIPPET=${SNIPPET:-true}; BUILDONLY=1; shift ;;
@@ -47,7 +55,7 @@ if [ ! -f "$img/root.img" ]; then
     t=$SECONDS
     "$here/build-image.sh" "$img.tmp" || die "build-image.sh failed (its work dir: $img.tmp)"
     mv "$img.tmp" "$img"
-    echo "systemd-guest: image built in $((SECONDS - t))s" >&2
+    echo "guest: image built in $((SECONDS - t))s" >&2
   fi
   flock -u 9; exec 9>&-
 fi
@@ -72,15 +80,19 @@ done
 (cd "$PL" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$RUN/payload.cpio"
 cat "$img/initrd.cpio" "$RUN/payload.cpio" > "$RUN/initrd.cpio"
 
-ACCEL=${SYSTEMD_GUEST_ACCEL:-tcg}
 if [ "$ACCEL" = auto ]; then [ -w /dev/kvm ] && ACCEL=kvm || ACCEL=tcg; fi
 case "$ACCEL" in
   kvm) accel=(-accel kvm -cpu host) ;;
   tcg) accel=(-accel tcg,thread=multi -cpu max) ;;
-  *) die "SYSTEMD_GUEST_ACCEL: tcg, kvm or auto" ;;
+  *) die "--accel (GUEST_ACCEL): tcg, kvm or auto" ;;
 esac
 kernel=$img/vmlinuz; [ -f "$img/vmlinux" ] && kernel=$img/vmlinux
-cmdline="console=ttyS0 panic=-1 quiet loglevel=3 rw systemd.unified_cgroup_hierarchy=1 systemd.show_status=0 systemd.log_target=console systemd.log_level=warning"
+cmdline="console=ttyS0 panic=-1 quiet loglevel=3 rw"
+if [ "$BARE" = 1 ]; then
+  cmdline="$cmdline casco.init=bare"
+else
+  cmdline="$cmdline systemd.unified_cgroup_hierarchy=1 systemd.show_status=0 systemd.log_target=console systemd.log_level=warning"
+fi
 # Under TCG the vCPUs read the host's TSC: trusting it keeps the vDSO clock
 # and skips calibration (seconds of boot).
 if [ "$ACCEL" = tcg ]; then
@@ -88,7 +100,7 @@ if [ "$ACCEL" = tcg ]; then
   cmdline="$cmdline tsc=reliable${lpj:+ lpj=$lpj}"
 fi
 qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none -nic none -M pc "${accel[@]}"
-  -smp "${SYSTEMD_GUEST_SMP:-2}" -m "${SYSTEMD_GUEST_MEM:-2048}" -no-reboot
+  -smp "${GUEST_SMP:-2}" -m "${GUEST_MEM:-2048}" -no-reboot
   -kernel "$kernel" -initrd "$RUN/initrd.cpio" -append "$cmdline"
   -drive "file=$img/root.img,if=virtio,format=raw,snapshot=on,cache=unsafe"
   -chardev stdio,id=con,signal=off -serial chardev:con
@@ -110,17 +122,17 @@ t1=$EPOCHREALTIME
 tr -d '\r' < "$RUN/console.log" > "$RUN/console.txt"
 rc=$(sed -n 's/^@@GUEST-EXIT=\([0-9]*\).*/\1/p' "$RUN/console.txt" | tail -1)
 up() { sed -n "s/^@@$1 uptime=\([0-9.]*\).*/\1/p" "$RUN/console.txt" | head -1; }
-printf 'systemd-guest: accel=%s kernel %s: initrd at %ss, job started at %ss (guest uptime), job ran %ss; wall %ss; exit %s\n' \
-  "$ACCEL" "$(cat "$img/kernel-version")" "$(up INITRD)" "$(up CMD-START)" \
+printf 'guest: %s, accel=%s kernel %s: initrd at %ss, job started at %ss (guest uptime), job ran %ss; wall %ss; exit %s\n' \
+  "$([ "$BARE" = 1 ] && echo bare || echo systemd)" "$ACCEL" "$(cat "$img/kernel-version")" "$(up INITRD)" "$(up CMD-START)" \
   "$(awk -v a="$(up CMD-START)" -v b="$(up CMD-END)" 'BEGIN { if (a != "" && b != "") printf "%.1f", b - a; else printf "?" }')" \
   "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')" "${rc:-none}" >&2
 if [ -z "$rc" ]; then
-  [ "$qrc" = 124 ] && echo "systemd-guest: timed out after ${TIMEOUT}s" >&2
-  echo "systemd-guest: no exit code from the guest (qemu exit $qrc); console tail:" >&2
+  [ "$qrc" = 124 ] && echo "guest: timed out after ${TIMEOUT}s" >&2
+  echo "guest: no exit code from the guest (qemu exit $qrc); console tail:" >&2
   tail -n 40 "$RUN/console.txt" >&2; cat "$RUN/qemu.err" >&2
-  KEEP=1; echo "systemd-guest: kept $RUN" >&2
+  KEEP=1; echo "guest: kept $RUN" >&2
   [ "$qrc" = 124 ] && exit 124
   exit 125
 fi
-[ "$KEEP" = 1 ] && echo "systemd-guest: run dir $RUN" >&2
+[ "$KEEP" = 1 ] && echo "guest: run dir $RUN" >&2
 exit "$rc"

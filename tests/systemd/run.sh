@@ -1,8 +1,8 @@
 #!/bin/bash
 # tests/systemd/run.sh: casco's systemd cgroup driver (--systemd-cgroup)
 # against a real systemd, PID 1 of a throw-away QEMU guest on pure cgroup
-# v2 (run-in-guest.sh), each case run with casco and with the reference runc
-# (REF_RUNC, static: `make runc-ref`) in the same boot:
+# v2 (tests/guest/run-in-guest.sh), each case run with casco and with the
+# reference runc (REF_RUNC, static: `make runc-ref`) in the same boot:
 #   cgroups      the cgroups package tests, with the live systemd ones
 #   driver       tests/systemd: unit, properties vs cgroup files, update,
 #                daemon-reexec, pause, ps, events, OOM, delete, unit clash
@@ -14,7 +14,7 @@
 # Prints a casco-vs-runc table and `systemd: N passed, M failed`; exits 1
 # when casco fails a case runc passes, or a suite does not finish.
 # Usage: tests/systemd/run.sh [SUITE...]   (default: all)
-# Env: SYSTEMD_LOG (keep the guest output there), SYSTEMD_GUEST_ACCEL.
+# Env: SYSTEMD_LOG (keep the guest output there), GUEST_ACCEL.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/v2/rootless.sh: runs IN the cgroup v2 guest, as root (tests/v2/run.sh
-# copies it in). An unprivileged user (uid 1000, made here) runs runc and
+# copies it in). An unprivileged user (uid 2000, made here) runs runc and
 # casco rootless, case by case, on pure cgroup v2:
 #   - in a delegated subtree (what systemd's Delegate=yes gives a user: a
 #     directory chowned to the user with its cgroup.procs,
@@ -10,7 +10,7 @@
 #     through /proc/PID/cgroup, a pids limit enforced;
 #   - where no subtree is delegated, a limit is one clear error and a
 #     container without limits runs in its creator's cgroup.
-# The guest has no newuidmap: the configs map the user's own id only.
+# No subordinate ids are given to the user: the configs map its own id only.
 # Each case prints "--- PASS: rootless/NAME" or "--- FAIL: rootless/NAME"
 # (what tests/v2/run.sh counts) with runc's result beside it; a case casco
 # fails fails the suite. Everything made (the user's files, cgroups) is
@@ -18,7 +18,7 @@
 #
 # Env: CASCO, RUNC (the runtimes), BUSYBOX (static, for the rootfs).
 set -u
-U=1000
+U=2000
 cg=/sys/fs/cgroup
 home=/tmp/rl
 casco=${CASCO:-/job/casco}
@@ -48,7 +48,7 @@ cleanup() {
 trap cleanup EXIT
 
 # config ARGS [RESOURCES [CGROUPSPATH]]: what `spec --rootless` writes,
-# for uid/gid 1000, running ARGS (a JSON array), with linux.resources and
+# for uid/gid $U, running ARGS (a JSON array), with linux.resources and
 # linux.cgroupsPath when given
 config() {
 	res=${2:+\"resources\": $2,}
@@ -114,7 +114,7 @@ case_ deleg-limits rl-deleg/shell "$waitgone"'
 	[ "$(cat /proc/$pid/cgroup)" = "0::/rl-deleg/$id" ] || exit 1
 	echo "memory.max $(cat $d/memory.max) pids.max $(cat $d/pids.max) cpu.max $(cat $d/cpu.max) owner $(stat -c %u $d)"
 	[ "$(cat $d/memory.max)" = 67108864 ] && [ "$(cat $d/pids.max)" = 20 ] && [ "$(cat $d/cpu.max)" = "50000 100000" ] || exit 1
-	[ "$(stat -c %u $d)" = 1000 ] || exit 1
+	[ "$(stat -c %u $d)" = 2000 ] || exit 1
 	$RT start $id || exit 1
 	$RT exec -d --pid-file epid $id sleep 1000 || exit 1
 	echo "exec: $(cat /proc/$(cat epid)/cgroup)"

@@ -1,31 +1,28 @@
 #!/bin/sh
 # tests/v2/run.sh: casco's cgroup v2 suites, for real, in ONE boot of the
-# throw-away cgroup v2 guest (shared/v2guest; the development hosts are
-# v1/hybrid):
+# throw-away guest (tests/guest/run-in-guest.sh --bare: Debian 12, kernel
+# 6.1, no systemd, the whole cgroup v2 tree the suites' own):
 #   1. the cgroups package tests (what cgroups/v2test.sh runs);
 #   2. the whole integration suite (tests/integration) against the casco
 #      binary built by `make casco` (statically linked), from the guest's
-#      root cgroup;
+#      root cgroup; the checkpoint tests with the guest's CRIU;
 #   3. a few container tests again from a populated service cgroup, where
 #      casco runs on real cgroup v2 hosts;
 #   4. rootless (tests/v2/rootless.sh): an unprivileged user runs casco and
 #      runc, in a delegated subtree (limits read back, processes seen in
 #      the container's cgroup) and where nothing is delegated.
-# It prints `v2: N passed, M failed` (top-level tests of all three) and
+# It prints `v2: N passed, M failed` (top-level tests of all of them) and
 # exits non-zero when a test failed or a suite did not run to its end.
-# About 3-4 minutes under TCG.
 #
 # Usage: tests/v2/run.sh [-run REGEX]    REGEX selects integration tests
-# Env:   V2GUEST (run-in-v2-guest.sh), V2GUEST_ACCEL (default tcg: nested KVM
-#        dies on these hosts), V2_TIMEOUT (guest seconds, default 3600),
-#        BUSYBOX (a static busybox for the test rootfs, default /bin/busybox),
-#        V2_LOG (keep the guest's output there), V2_SUITES (the suites to
-#        run, default "cgroups integration service rootless").
+# Env:   GUEST_ACCEL (default tcg), V2_TIMEOUT (guest seconds, default
+#        3600), BUSYBOX (a static busybox for the test rootfs, default
+#        /bin/busybox), V2_LOG (keep the guest's output there), V2_SUITES
+#        (the suites to run, default "cgroups integration service rootless").
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-guest=${V2GUEST:-$repo/../shared/v2guest/run-in-v2-guest.sh}
-[ -x "$guest" ] || guest=/work/shared/v2guest/run-in-v2-guest.sh
+guest=$repo/tests/guest/run-in-guest.sh
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 run=
 case "${1:-}" in
@@ -45,6 +42,7 @@ fi
 
 work=$(mktemp -d /tmp/casco-v2.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+"$guest" --build
 echo "v2: building casco (make casco) and the test binaries" >&2
 make -s -C "$repo" casco >&2
 cp "$repo/casco" "$work/casco"
@@ -54,22 +52,9 @@ ref_runc=${REF_RUNC:-/var/tmp/casco-runc/v1.5.3/runc} # the reference runc, stat
             && CGO_ENABLED=0 "$GO" test -c -o "$work/integration.test" ./tests/integration \
             && CGO_ENABLED=0 "$GO" build -o "$work/seccompagent" ./tests/integration/testdata/seccompagent)
 cp "$busybox" "$work/busybox"
-# CRIU for the checkpoint tests: Debian's 3.17 cannot work on the hosts'
-# kernels (>= 6.13), it can on the guest's 6.1. Without criu on the host
-# those tests skip in the guest too, saying why.
-# Only the integration suite needs it.
-criu_files= need_criu=
-case " $suites " in *" integration "*) need_criu=1 ;; esac
-if [ -n "$need_criu" ] && V2GUEST_BUILD=$(dirname "$guest")/build-initramfs.sh "$here/criu-payload.sh" "$work/criu" >&2; then
-  criu_files="-f $work/criu:/job/criu"
-fi
 # The seccomp tests use the agent built above (SECCOMPAGENT): the guest has
 # no Go toolchain to build it.
 skip=
-# TestSeccompPodmanProfile reads podman's profile from the host's path.
-podman_profile=
-p=/usr/share/containers/seccomp.json
-[ -f $p ] && podman_profile="-f $p:$p"
 
 # In the guest: each suite ends with a marker line carrying its exit code,
 # so a crashed or killed suite is told apart from a passing one.
@@ -82,7 +67,6 @@ p=/usr/share/containers/seccomp.json
 #                no-internal-processes rule
 snippet='
 want() { case " $SUITES " in *" $1 "*) return 0;; esac; return 1; }
-[ -x /job/criu/setup.sh ] && /job/criu/setup.sh
 if want cgroups; then
 echo "== suite cgroups: the cgroups package (cgroup v2)"
 /job/cgroups.test -test.v -test.timeout 20m
@@ -114,11 +98,11 @@ service_run='^(TestLifecycle|TestRun|TestCgroupResources|TestUpdate|TestEventsSt
 log=${V2_LOG:-$work/guest.log}
 set +e
 {
-  "$guest" --accel "${V2GUEST_ACCEL:-tcg}" --timeout "${V2_TIMEOUT:-3600}" \
+  "$guest" --bare --timeout "${V2_TIMEOUT:-3600}" \
     -f "$work/casco:/job/casco" -f "$ref_runc:/job/runc" -f "$work/cgroups.test:/job/cgroups.test" \
     -f "$work/integration.test:/job/integration.test" -f "$work/busybox:/job/busybox" \
     -f "$work/seccompagent:/job/seccompagent" -f "$here/rootless.sh:/job/rootless.sh" -e "SUITES=$suites" \
-    $podman_profile $criu_files -e "RUN=$run" -e "SKIP=$skip" -e "SERVICE_RUN=$service_run" -c "$snippet"
+    -e "RUN=$run" -e "SKIP=$skip" -e "SERVICE_RUN=$service_run" -c "$snippet"
   echo $? > "$work/guest.rc"
 } | tee "$log"
 set -e

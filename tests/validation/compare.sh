@@ -205,7 +205,8 @@ md() { sed -e 's/|/\\|/g' -e 's/`/'"'"'/g'; }
 	echo "| runtime | binary | version | result |"
 	echo "| --- | --- | --- | --- |"
 	echo "| runc | $runc | $(md <<<"$runc_ver") | $runc_total |"
-	echo "| casco | $casco | $(md <<<"$casco_ver") | $casco_total |"
+	# a binary in the repository by its path there, not this machine's
+	echo "| casco | ${casco#"$(cd "$here/../.." && pwd)"/} | $(md <<<"$casco_ver") | $casco_total |"
 	echo
 	[[ -n $runc_leaks$casco_leaks ]] && { echo "Leaks: runc: ${runc_leaks:-none}; casco: ${casco_leaks:-none}"; echo; }
 	echo "## Tests runc passes and casco does not ($nreg)"
