@@ -254,7 +254,7 @@ func TestDeviceAccessLetters(t *testing.T) {
 }
 
 // TestUnifiedOnPureV1: a manager with no unified hierarchy (a pure v1 host,
-// which neither the development hosts nor the guests are) refuses
+// which neither a hybrid host nor the guests are) refuses
 // linux.resources.unified in runc's words, before writing anything.
 func TestUnifiedOnPureV1(t *testing.T) {
 	dir := t.TempDir()

@@ -14,7 +14,7 @@
 # checkpoint`: unknown command).
 #
 # Where CRIU works on this kernel the rounds run here. Where it cannot
-# (`criu check` fails: Debian's CRIU 3.17 on kernels >= 6.13, these hosts)
+# (`criu check` fails: Debian's CRIU 3.17 on kernels >= 6.13)
 # they run in the test guest (tests/guest: Debian 12, kernel 6.1, systemd,
 # Debian's criu and runc installed as on any bookworm host), under QEMU's
 # TCG emulation when there is no /dev/kvm: every instruction is emulated,

@@ -174,7 +174,7 @@ userns_check() {
 	local h=$1 p c out vol=$D/pods/userns-vol-$1 base=$((200000 + RANDOM % 100 * 65536))
 	((major >= 2)) || { echo "containerd $version has no CRI user namespaces"; return 4; }
 	if [[ $("${HBIN[$h]}" features 2>/dev/null | jq -r '.linux.mountExtensions.idmap.enabled // false') != true ]]; then
-		[[ $h == casco ]] && { echo "pending: casco features lists no idmap mounts yet (idmapped mounts: issue 11)"; return 3; }
+		[[ $h == casco ]] && { echo "pending: casco features lists no idmap mounts yet"; return 3; }
 		echo "$h features lists no idmap mounts"; return 4
 	fi
 	mkdir -p "$vol" && echo userns >"$vol/file" && chown 0:0 "$vol/file"

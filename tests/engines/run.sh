@@ -1556,7 +1556,7 @@ ct_view_exec() {
 # ---------------------------------------------------------------- checkpoint and restore (CRIU)
 # The engines drive the runtime's checkpoint and restore, which drive CRIU.
 # Where CRIU cannot work at all (`criu check` fails: Debian's CRIU 3.17 on
-# kernels >= 6.13, these hosts) the cases are skipped for every runtime,
+# kernels >= 6.13) the cases are skipped for every runtime,
 # saying why; ENGINES_CHECKPOINT=1 runs them anyway (both runtimes then fail
 # in CRIU). They run for real in the systemd guest (kernel 6.1, Debian's
 # criu in its image): tests/systemd/guest-engines.sh's podman_checkpoint

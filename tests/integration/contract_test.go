@@ -1,6 +1,6 @@
 package integration
 
-// runc's contract in the corners (issue 12): what a program written against
+// runc's contract in the corners: what a program written against
 // runc trips over. Each test runs against runc and casco; where runc 1.1
 // (Debian's) predates the behaviour the runtime-spec or runc 1.2+ has, the
 // test says so and skips for that runc only. RUNC-CONTRACT.md has the list.
@@ -341,8 +341,8 @@ func TestContractHookContext(t *testing.T) {
 }
 
 // TestContractCLI: `list` with a --root that does not exist fails; `-h`
-// answers for every subcommand of runc (checkpoint and restore have their
-// own issue).
+// answers for every subcommand of runc (checkpoint and restore are
+// tested in checkpoint_test.go).
 func TestContractCLI(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)

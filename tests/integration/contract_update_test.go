@@ -1,6 +1,6 @@
 package integration
 
-// `update` in the corners (issue 12): the order of the writes where the
+// `update` in the corners: the order of the writes where the
 // kernel checks one value against another (a period against the budget in
 // it, a child against its parent), and what an update does to the device
 // rules. Run against runc and casco; the kernel's files are the judge.

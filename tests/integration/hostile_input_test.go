@@ -13,7 +13,7 @@ import (
 )
 
 // TestRefusedInput: config values the runtime must refuse before it makes
-// anything, with one line naming the field (issue 10: NUL bytes, paths the
+// anything, with one line naming the field (NUL bytes, paths the
 // spec wants absolute, cgroupsPath climbing out with "..", id maps the
 // kernel would refuse with a bare EINVAL, device rules of an unknown type,
 // oversized configs and lists). Nothing may be left behind.

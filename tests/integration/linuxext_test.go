@@ -83,7 +83,7 @@ func TestLinuxExtRefused(t *testing.T) {
 }
 
 // TestIntelRdt: with resctrl, the container's init is in its own resctrl
-// group, removed on delete; without it (as on the development VM), the
+// group, removed on delete; without it (most VMs), the
 // field is refused naming linux.intelRdt, and nothing is left behind, as
 // with runc.
 func TestIntelRdt(t *testing.T) {

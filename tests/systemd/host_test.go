@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// TestNoSystemdHost: where systemd is not PID 1 (the development hosts),
-// --systemd-cgroup fails create with one clear line, a non-zero exit,
-// and leaves no state and no cgroup behind.
+// TestNoSystemdHost: where systemd is not PID 1 (run on the host that runs
+// the suite, outside the guest), --systemd-cgroup fails create with one
+// clear line, a non-zero exit, and leaves no state and no cgroup behind.
 func TestNoSystemdHost(t *testing.T) {
 	if runtimeBin == "" {
 		t.Skip("RUNTIME is not set (tests/systemd/run.sh runs this on the host)")
