@@ -34,7 +34,7 @@ fi
 # The mirror the host's apt uses (deb822 or one-line sources).
 mirror=$(sed -n 's/^URIs: *\(http[^ ]*\/debian\)\/*$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
 [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 ~ /^bookworm$/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
-mirror=${SYSTEMD_GUEST_MIRROR:-${mirror:-http://deb.debian.org/debian}}
+mirror=${GUEST_MIRROR:-${mirror:-http://deb.debian.org/debian}}
 
 # --- kernel ------------------------------------------------------------------
 kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ { print $2; exit }')

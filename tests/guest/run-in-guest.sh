@@ -19,7 +19,8 @@
 # disk is attached with snapshot=on, so every run starts from the same
 # pristine root.
 # Env: GUEST_ACCEL tcg|kvm|auto (default tcg: nested KVM is unreliable on
-# many CI machines), GUEST_SMP (2), GUEST_MEM (MiB, 2048), GUEST_DIR.
+# many CI machines), GUEST_SMP (2), GUEST_MEM (MiB, 2048), GUEST_DIR;
+# GUEST_MIRROR: the Debian mirror build-image.sh uses (default: the host's).
 set -uo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 base=${GUEST_DIR:-/var/tmp/casco-guest}

@@ -81,7 +81,7 @@ case_() {
 		b=$home/$rt-$name
 		mkdir -p $b && printf '%s\n' "$CFG" > $b/config.json && chown -R $U:$U $b
 		RT=$RT rt=$rt B=$b XDG_RUNTIME_DIR=$home/run \
-			sh -c 'echo $$ > '$cg/$from'/cgroup.procs && cd "$B" && exec su -s /bin/sh rl -c "$0"' "$script" \
+			sh -c 'echo $$ > '$cg/$from'/cgroup.procs && cd "$B" && exec setpriv --reuid='$U' --regid='$U' --clear-groups env HOME='$home' USER=rl LOGNAME=rl /bin/sh -c "$0"' "$script" \
 			> $home/out.$rt 2>&1
 		eval r_$rt=$?
 	done
