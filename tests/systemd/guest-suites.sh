@@ -28,7 +28,7 @@ for suite in "$@"; do
   driver)
     for rt in casco runc; do
       bin=/job/casco; [ $rt = runc ] && bin=/job/runc
-      frame driver $rt env SDTEST_TRACE=1 RUNTIME=$bin /job/systemd.test -test.v -test.timeout 12m
+      frame driver $rt env SDTEST_TRACE=1 RUNTIME=$bin /job/systemd.test -test.v -test.timeout 16m
     done ;;
   integration)
     for rt in casco runc; do

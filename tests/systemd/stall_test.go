@@ -19,7 +19,7 @@ const stallTimeout = "10s"
 // stallGuard is how long a command may take while systemd or the bus is
 // stalled before it counts as hung: the runtime's own bound and then
 // some, for emulation on a loaded host.
-const stallGuard = 60 * time.Second
+const stallGuard = 30 * time.Second
 
 // rtWithin runs the runtime like rt, killing it after guard; hung says it
 // had to be killed.
