@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // faultRuntime is casco built with -tags faultinject (make casco-faultinject).
@@ -216,4 +217,67 @@ func TestEventsStalledRead(t *testing.T) {
 	if strings.Contains(out.stdout, `"stats"`) {
 		t.Errorf("events printed stats although the read never returned: %s", out)
 	}
+}
+
+// TestCallerKill: the caller (an engine on its timeout) SIGKILLs the
+// runtime at an arbitrary moment of create, start, exec or delete, not
+// only at the steps the fault build names: whatever is left is shown by
+// list when it has a state, and delete --force removes all of it.
+func TestCallerKill(t *testing.T) {
+	r := newRT(t)
+	for _, op := range lifecycle {
+		// from at once to past the end of the operation (tens of ms)
+		for _, delay := range []time.Duration{0, 1, 2, 4, 7, 10, 15, 20, 30, 50} {
+			t.Run(fmt.Sprintf("%s-%dms", op, delay), func(t *testing.T) {
+				callerKillAt(t, r, op, delay*time.Millisecond)
+			})
+		}
+	}
+}
+
+func callerKillAt(t *testing.T, r *rt, op string, delay time.Duration) {
+	b := newBundle(t, "sleep", "1000")
+	id := newID("callerkill")
+	b.Spec.Linux.CgroupsPath = "/" + id
+	b.save(t)
+	t.Cleanup(func() { r.run("delete", "--force", id) })
+	args := map[string][]string{
+		"create": {"create", "--bundle", b.Dir, id},
+		"start":  {"start", id},
+		"exec":   {"exec", id, "true"},
+		"delete": {"delete", "--force", id},
+	}
+	for _, step := range lifecycle {
+		if step == op {
+			break
+		}
+		if out := r.run(args[step]...); !out.ok() {
+			t.Fatalf("%s before the kill: %s", step, out)
+		}
+	}
+	if op == "exec" {
+		args["exec"] = []string{"exec", id, "sleep", "1000"} // still running when killed
+	}
+	cmd := exec.Command(r.bin, append([]string{"--root", r.root}, args[op]...)...)
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(delay) // the moment of the kill, not a wait for anything
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Lstat(filepath.Join(r.root, id)); err == nil {
+		if out := r.run("list", "-q"); !strings.Contains(out.stdout, id) {
+			t.Errorf("%s killed after %v left state %s that list does not show: %s", op, delay, filepath.Join(r.root, id), out)
+		}
+	}
+	if out := r.run("delete", "--force", id); !out.ok() {
+		t.Errorf("delete --force after the kill: %s", out)
+	}
+	nothingLeft(t, r, b, id)
 }
