@@ -241,8 +241,11 @@ func TestFrozenAncestor(t *testing.T) {
 		t.Fatalf("the cgroup never froze")
 	}
 	res := r.exec(runOpts{timeout: hangGuard}, "delete", "--force", c.ID)
-	if res.Err != nil || res.Code == 0 || !mentions(res.Stderr, filepath.Join("/sys/fs/cgroup/freezer", parent)) {
-		t.Errorf("delete --force under a frozen parent should fail naming it: %s", res)
+	if res.Err != nil || res.Code == 0 {
+		t.Errorf("delete --force under a frozen parent should fail in time: %s", res)
+	} else if !mentions(res.Stderr, filepath.Join("/sys/fs/cgroup/freezer", parent)) &&
+		!knownRuncBug(t, "runc says only \"container init still running\"") {
+		t.Errorf("delete --force under a frozen parent should name it: %s", res)
 	}
 	if !init.stillAlive() {
 		t.Fatalf("the container died while its parent cgroup was frozen")
