@@ -151,15 +151,20 @@ func (tm *treeMaker) open(m specs.Mount, initPid int) (int, error) {
 		open = func() (int, error) { return idmapTreeOf(src, rbind, e.idmapRecursive, userns) }
 	}
 	fd, err := inMountNamespace(initPid, open)
-	if errors.Is(err, unix.EINVAL) && !underRootfs(src, tm.b.Rootfs) {
+	if err != nil && !underRootfs(src, tm.b.Rootfs) && (errors.Is(err, unix.EINVAL) || errors.Is(err, errJoinMountNS)) {
 		// a bind that is not recursive, of a source with submounts: in
 		// the container's copy of the host's mounts (a user namespace's)
 		// they are locked, and the kernel refuses to clone the source
-		// alone (runc fails there); the host's own is what it means
+		// alone (runc fails there); or a caller the kernel does not let
+		// into that namespace. A source outside the rootfs is the same
+		// in ours, which the config means
 		return open()
 	}
 	return fd, err
 }
+
+// errJoinMountNS marks a failure to enter the init's mount namespace.
+var errJoinMountNS = errors.New("join the container's mount namespace")
 
 // inMountNamespace runs open on a thread of its own that joined pid's
 // mount namespace (nothing else of it), and returns what open returns. The
@@ -176,16 +181,16 @@ func inMountNamespace(pid int, open func() (int, error)) (int, error) {
 		ch <- func() result {
 			// setns(CLONE_NEWNS) refuses a thread sharing its fs with others
 			if err := unix.Unshare(unix.CLONE_FS); err != nil {
-				return result{-1, fmt.Errorf("unshare(CLONE_FS): %w", err)}
+				return result{-1, fmt.Errorf("%w: unshare(CLONE_FS): %w", errJoinMountNS, err)}
 			}
 			path := "/proc/" + strconv.Itoa(pid) + "/ns/mnt"
 			ns, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 			if err != nil {
-				return result{-1, fmt.Errorf("open %s: %w", path, err)}
+				return result{-1, fmt.Errorf("%w: open %s: %w", errJoinMountNS, path, err)}
 			}
 			defer unix.Close(ns)
 			if err := unix.Setns(ns, unix.CLONE_NEWNS); err != nil {
-				return result{-1, fmt.Errorf("join the container's mount namespace: %w", err)}
+				return result{-1, fmt.Errorf("%w: %w", errJoinMountNS, err)}
 			}
 			fd, err := open()
 			return result{fd, err}
