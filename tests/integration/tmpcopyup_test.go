@@ -105,6 +105,10 @@ func sameTree(t *testing.T, want, got string) {
 // with ro, the copy is made before the tmpfs turns read-only.
 func TestTmpcopyup(t *testing.T) {
 	t.Parallel()
+	if isRunc() {
+		// runc 1.1 and 1.5: "tmpcopyup: failed to copy /data ...: lchown .../p: no such file or directory"
+		t.Skipf("%s cannot copy up a FIFO (it skips making the node, then fails to chown it)", runtimeVersion())
+	}
 	r := newRuntime(t)
 	b := newBundle(t, sleeper...)
 	imageTree(t, filepath.Join(b.Rootfs, "data"))
