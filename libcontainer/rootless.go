@@ -19,7 +19,7 @@ import (
 // the groups it has, and a config asking for supplementary groups is
 // refused, as runc refuses it, not run without them.
 //
-// runc 1.1 refuses additionalGids for any non-root caller, even where
+// runc (1.1 to 1.5) refuses additionalGids for any non-root caller, even where
 // newgidmap left setgroups allowed; casco sets them there, as it does for
 // root and as runc does under rootless podman.
 //

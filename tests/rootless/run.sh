@@ -159,7 +159,7 @@ case_ "/sys bound read-only, locked flags kept" "$bundle"'
 	echo "$out" | grep " /sys " | grep -q "ro,nosuid,nodev,noexec" || exit 1'
 
 # 6. supplementary groups cannot be set with setgroups denied (a single-id
-# mapping): refused, as runc 1.1 refuses them ("cannot set any additional
+# mapping): refused, as runc (1.1 to 1.5) refuses them ("cannot set any additional
 # groups in a rootless container"), never run without them
 case_ "single-id mapping: additionalGids refused, not dropped" "$bundle"'
 	bundle b6 "[\"id\",\"-G\"]" "c[\"process\"][\"user\"][\"additionalGids\"]=[5]" || exit 1
@@ -197,7 +197,7 @@ case_ "several ranges through newuidmap/newgidmap" "$bundle"'
 # 8b. several ranges: newgidmap leaves setgroups allowed, so
 # process.user.additionalGids are set, in the init and in an exec (the
 # kernel's Groups line, host ids: gid 5 inside is 400004 outside); a gid
-# the mappings leave out is refused. runc 1.1 refuses additionalGids for
+# the mappings leave out is refused. runc (1.1 to 1.5) refuses additionalGids for
 # any non-root caller ("cannot set any additional groups in a rootless
 # container"): casco sets them where the kernel allows, as runc does under
 # rootless podman, so runc fails this case.
