@@ -50,10 +50,12 @@ ref_runc=${REF_RUNC:-/var/tmp/casco-runc/v1.5.3/runc} # the reference runc, stat
 [ -x "$ref_runc" ] || { echo "v2: no reference runc at $ref_runc (make runc-ref)" >&2; exit 2; }
 (cd "$repo" && CGO_ENABLED=0 "$GO" test -c -o "$work/cgroups.test" ./cgroups \
             && CGO_ENABLED=0 "$GO" test -c -o "$work/integration.test" ./tests/integration \
-            && CGO_ENABLED=0 "$GO" build -o "$work/seccompagent" ./tests/integration/testdata/seccompagent)
+            && CGO_ENABLED=0 "$GO" build -o "$work/seccompagent" ./tests/integration/testdata/seccompagent \
+            && CGO_ENABLED=0 "$GO" build -o "$work/hangcriu" ./tests/integration/testdata/hangcriu)
 cp "$busybox" "$work/busybox"
-# The seccomp tests use the agent built above (SECCOMPAGENT): the guest has
-# no Go toolchain to build it.
+# The seccomp tests use the agent built above (SECCOMPAGENT), the stall
+# tests the stand-in CRIU (HANGCRIU_BIN): the guest has no Go toolchain to
+# build them.
 skip=
 
 # In the guest: each suite ends with a marker line carrying its exit code,
@@ -74,7 +76,7 @@ echo "@@SUITE cgroups exit=$?"
 fi
 if want integration; then
 echo "== suite integration: casco, from the root cgroup"
-SECCOMPAGENT=/job/seccompagent RUNTIME=/job/casco BUSYBOX=/job/busybox /job/integration.test -test.v -test.timeout 50m -test.skip "$SKIP" ${RUN:+-test.run "$RUN"}
+SECCOMPAGENT=/job/seccompagent HANGCRIU_BIN=/job/hangcriu RUNTIME=/job/casco BUSYBOX=/job/busybox /job/integration.test -test.v -test.timeout 50m -test.skip "$SKIP" ${RUN:+-test.run "$RUN"}
 echo "@@SUITE integration exit=$?"
 fi
 if want rootless; then
@@ -89,7 +91,7 @@ echo "== suite service: casco, from /system.slice/casco-ci.service (a populated 
   mkdir -p $cg/casco-ci.service
   for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > $cg/cgroup.subtree_control; done
   echo 0 > $cg/casco-ci.service/cgroup.procs
-  SECCOMPAGENT=/job/seccompagent RUNTIME=/job/casco BUSYBOX=/job/busybox exec /job/integration.test -test.v -test.timeout 20m -test.run "$SERVICE_RUN"
+  SECCOMPAGENT=/job/seccompagent HANGCRIU_BIN=/job/hangcriu RUNTIME=/job/casco BUSYBOX=/job/busybox exec /job/integration.test -test.v -test.timeout 20m -test.run "$SERVICE_RUN"
 )
 echo "@@SUITE service exit=$?"
 fi
@@ -101,7 +103,7 @@ set +e
   "$guest" --bare --timeout "${V2_TIMEOUT:-3600}" \
     -f "$work/casco:/job/casco" -f "$ref_runc:/job/runc" -f "$work/cgroups.test:/job/cgroups.test" \
     -f "$work/integration.test:/job/integration.test" -f "$work/busybox:/job/busybox" \
-    -f "$work/seccompagent:/job/seccompagent" -f "$here/rootless.sh:/job/rootless.sh" -e "SUITES=$suites" \
+    -f "$work/seccompagent:/job/seccompagent" -f "$work/hangcriu:/job/hangcriu" -f "$here/rootless.sh:/job/rootless.sh" -e "SUITES=$suites" \
     -e "RUN=$run" -e "SKIP=$skip" -e "SERVICE_RUN=$service_run" -c "$snippet"
   echo $? > "$work/guest.rc"
 } | tee "$log"
