@@ -136,11 +136,15 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if err := p.cpuAffinityInitial(o.Process.ExecCPUAffinity); err != nil {
 		return fail(err)
 	}
-	p.cgroupJoin(sp.fds.cgroupJoin)
 	p.joinNamespaces(ns.joins, keepOriginalGroups(&spec))
 	if ns.fork {
 		p.add(opFork, nil)
 	}
+	// the v1 hierarchies after the fork: a container at its pids limit
+	// takes a process moved in (the kernel counts forks only), as runc's
+	// exec, which moves its process in once it is made. We opened the
+	// tasks files: the namespaces joined do not matter to the kernel
+	p.cgroupJoin(sp.fds.cgroupJoin)
 	// ns: the joins are already in p; process reads the user namespace's setgroups from them
 	in := &planInput{bundle: &Bundle{Spec: &spec}, ns: ns, fds: sp.fds, filter: filter, state: c.hookState, innerState: c.hookState}
 	p.console(o.Process, sp.fds.console, false, o.Console != nil)

@@ -33,6 +33,18 @@ func TestPidsLimitZero(t *testing.T) {
 	if got := strings.TrimSpace(readFileString(file)); got != "1" {
 		t.Errorf("create: pids.max = %q, want 1", got)
 	}
+	// the one process it allows is there: no other may be forked in it,
+	// but one may be moved in (the kernel counts forks only), as runc's exec
+	if isCgroup2() {
+		t.Log("cgroup v2: exec's clone into the cgroup counts as a fork; not checked")
+	} else {
+		if res := r.run("exec", c.ID, "true"); res.Code != 0 {
+			t.Errorf("exec into a container at its pids limit: %s", res)
+		}
+		if res := r.run("exec", c.ID, "sh", "-c", "true & wait"); res.Code == 0 {
+			t.Errorf("a fork in a container at its pids limit should fail: %s", res)
+		}
+	}
 	r.mustRun("update", "--pids-limit", "20", c.ID)
 	if got := strings.TrimSpace(readFileString(file)); got != "20" {
 		t.Errorf("update --pids-limit 20: pids.max = %q", got)
