@@ -217,7 +217,7 @@ func TestUpdateErrors(t *testing.T) {
 	// The memory is written before the CPU: when the CPU value is refused,
 	// the memory limit is put back.
 	r.mustFail([]string{"cpu.cfs_period_us", "cpu.max"}, "update", "--memory", "32m", "--cpu-period", "1", c.ID)
-	if !knownRuncBug(t, "runc 1.1 puts back the new, rejected values instead of the old ones") {
+	if !knownRuncBug(t, "runc (1.1 to 1.5) keeps the new memory limit when a later value of the same update is refused") {
 		checkLimits(t, s.Pid, "after an update whose --cpu-period was rejected", initialLimits)
 	}
 
