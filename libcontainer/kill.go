@@ -92,6 +92,7 @@ func (c *Container) killCgroup() (bool, error) {
 	if err := m.Kill(unix.SIGKILL); err != nil {
 		return true, fmt.Errorf("kill %s: %w", c.State.ID, err)
 	}
+	thawIfPaused(m) // a frozen process dies only once thawed
 	return true, waitCgroupEmpty(c.State.ID, m, killCgroupTimeout)
 }
 
