@@ -270,7 +270,7 @@ func (m *systemdManager) call(f func(context.Context, *sddbus.Conn) error) error
 		} else {
 			err = fmt.Errorf("systemd cgroup driver: connect to systemd over D-Bus: %w", err)
 		}
-		if ctx.Err() != nil {
+		if err != nil && ctx.Err() != nil {
 			m.stalled = &errStalled{m.timeout, err}
 			return m.stalled
 		}
