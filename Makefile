@@ -24,7 +24,7 @@ REF_RUNC_VERSION := 1.5.3
 REF_RUNC_DIR     ?= /var/tmp/casco-runc/v$(REF_RUNC_VERSION)
 REF_RUNC         := $(REF_RUNC_DIR)/runc
 
-.PHONY: all runc-ref casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration integration-runc security rootless validation v2 systemd test-engines cri bench clean \
+.PHONY: all runc-ref casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration integration-runc security rootless validation v2 systemd test-engines cri kubelet bench clean \
         docs install uninstall test-install
 
 all: casco
@@ -218,6 +218,10 @@ test-engines: casco runc-ref
 # runc and casco as RuntimeClass handlers side by side
 cri: casco runc-ref
 	GO=$(GO) tests/cri/run.sh $(REF_RUNC) $(CURDIR)/casco
+
+# a standalone kubelet runs static pods on containerd 2, with runc and casco
+kubelet: casco runc-ref
+	GO=$(GO) tests/kubelet/run.sh $(REF_RUNC) $(CURDIR)/casco
 
 bench: casco
 	$(call install,$(BENCH_PKGS))

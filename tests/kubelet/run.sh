@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# A real kubelet on casco: Kubernetes' kubelet (built from the Go module
+# proxy by build.sh) in standalone mode, static pods from a manifest
+# directory, no API server, on containerd 2 (tests/cri/build.sh) with runc
+# and casco as its runtime handlers, cgroup v1 with the cgroupfs driver.
+# The same pods run once with runc as containerd's default runtime, once
+# with casco (a standalone kubelet cannot resolve a RuntimeClass: that
+# needs the API server), each case judged by what the kubelet's read-only
+# port, crictl and the kernel report. pods.sh holds the cases.
+#
+# usage: tests/kubelet/run.sh [RUNC [CASCO]]   (make kubelet; default the
+#        reference runc when built, else Debian's, and <repo>/casco)
+#
+# Everything runs in its own mount, network and IPC namespaces (unshare):
+# containerd, the kubelet, a CNI bridge of its own. Prints per handler
+# `N passed, M failed`, the measurements side by side; exit 1 when casco
+# fails a case runc passes or anything is left behind, 2 when the suite
+# cannot run.
+#
+# Environment:
+#   KUBELET_KEEP=1   keep the temp dir (kubelet and containerd logs)
+#   KUBELET_PROBES   exec probes to measure over (default 60, one a second)
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+die() { echo "kubelet: $*" >&2; exit 2; }
+[[ $(id -u) == 0 ]] || die "needs root"
+t_start=$SECONDS
+export GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+
+need=(busybox-static containernetworking-plugins jq musl-tools iproute2 util-linux procps curl)
+missing=()
+for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+	echo "kubelet: installing ${missing[*]}"
+	{ apt-get -o DPkg::Lock::Timeout=900 update -q && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}"; } >/dev/null ||
+		die "apt-get install ${missing[*]} failed"
+fi
+
+ref_runc=/var/tmp/casco-runc/v1.5.3/runc
+[[ -x $ref_runc ]] || ref_runc=/usr/sbin/runc
+runc_bin=$(readlink -f "$(command -v "${1:-$ref_runc}")") || die "runc not found"
+casco_bin=$(readlink -f "${2:-$repo/casco}") || die "casco not found"
+[[ -x $runc_bin && -x $casco_bin ]] || die "runtimes must be executables: $runc_bin $casco_bin"
+
+T=$(mktemp -d /tmp/casco-kubelet.XXXX) || die "mktemp failed"
+chmod 0711 "$T"
+mkdir -p "$T/bin" "$T/logs"
+cp "$runc_bin" "$T/bin/runc" && cp "$casco_bin" "$T/bin/casco" || die "cannot copy the runtimes"
+MADE_VARLIBCNI=
+suite_pid=
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [[ -n $suite_pid ]]; then pkill -TERM -P "$suite_pid" 2>/dev/null; wait "$suite_pid" 2>/dev/null; fi
+	[[ -n $MADE_VARLIBCNI ]] && rmdir /var/lib/cni 2>/dev/null
+	if [[ ${KUBELET_KEEP:-} == 1 ]]; then
+		echo "kubelet: logs kept in $T"
+	else
+		rm -rf "$T" 2>/dev/null || echo "kubelet: could not remove $T" >&2
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# builds (cached) beside the images
+t0=$SECONDS
+"$here/build.sh" >"$T/logs/build.kubelet.log" 2>&1 &
+b1=$!
+"$repo/tests/cri/build.sh" containerd >"$T/logs/build.containerd.log" 2>&1 &
+b2=$!
+"$repo/tests/cri/build.sh" cri-tools >"$T/logs/build.cri-tools.log" 2>&1 &
+b3=$!
+"$repo/tests/cri/mkimages.sh" "$T/images" >"$T/logs/images.log" 2>&1 || { cat "$T/logs/images.log"; die "cannot make the images"; }
+for b in $b1 $b2 $b3; do
+	wait "$b" || { tail -n 30 "$T"/logs/build.*.log; die "a build failed"; }
+done
+KBIN=$(tail -n 1 "$T/logs/build.kubelet.log")
+CBIN=$(tail -n 1 "$T/logs/build.containerd.log")
+TOOLS=$(tail -n 1 "$T/logs/build.cri-tools.log")
+cp "$KBIN/kubelet" "$TOOLS/crictl" "$T/bin/" || die "no kubelet or crictl"
+echo "kubelet: builds and images ready in $((SECONDS - t0))s ($("$T/bin/kubelet" --version), containerd $("$CBIN/containerd" --version | awk '{print $3}'), runc $("$T/bin/runc" --version | awk 'NR == 1 {print $3}'))"
+
+# libcni caches results in /var/lib/cni whatever the config says: the
+# suite covers it with a tmpfs, the mount point is all the host sees
+if [[ ! -e /var/lib/cni ]]; then mkdir /var/lib/cni && MADE_VARLIBCNI=1; fi
+PATH=$CBIN:$T/bin:$PATH unshare --mount --net --ipc --fork --kill-child=SIGTERM \
+	"$here/suite.sh" "$T/run" "$T/images/images.tar" "runc=$T/bin/runc" "casco=$T/bin/casco" >"$T/suite.log" 2>&1 &
+suite_pid=$!
+wait "$suite_pid"
+src=$?
+suite_pid=
+sed 's/^/  /' "$T/suite.log"
+[[ $src == 0 ]] || { echo "kubelet: the suite could not run (exit $src)"; exit 2; }
+
+# ---------------------------------------------------------------- results
+bad=0
+R=$T/run/results
+for h in runc casco; do
+	read -r np nf < <(awk '$1 == "PASS" {p++} $1 == "FAIL" {f++} END {print p+0, f+0}' "$R/$h.cases" 2>/dev/null)
+	echo "kubelet $h: ${np:-0} passed, ${nf:-0} failed"
+done
+while read -r st name _; do
+	cst=$(awk -v n="$name" '$2 == n {print $1}' "$R/casco.cases")
+	[[ $st == PASS && $cst != PASS ]] || [[ $cst == FAIL && $st != FAIL ]] || continue
+	echo "REGRESSION $name: runc $st, casco ${cst:-did not run}"
+	bad=1
+done <"$R/runc.cases"
+for h in runc casco; do
+	[[ -s $R/$h.leftovers ]] && { echo "LEFTOVERS $h:"; sed 's/^/  /' "$R/$h.leftovers"; bad=1; }
+done
+echo "== measured (median of the runs; CPU per exec probe in ms)"
+paste "$R/runc.measure" "$R/casco.measure" 2>/dev/null |
+	awk -F'\t' 'BEGIN {printf "  %-44s %10s %10s\n", "", "runc", "casco"} {printf "  %-44s %10s %10s\n", $1, $2, $4}'
+
+# nothing of ours outlives the suite
+for p in $(pgrep -f -- "$T/"); do
+	[[ $p == $$ ]] && continue
+	echo "LEFTOVER process $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-200)"
+	kill -KILL "$p" 2>/dev/null; bad=1
+done
+for m in $(findmnt -rn -o TARGET | grep -F "$T/" | sort -r); do
+	echo "LEFTOVER mount $m"; umount -l "$m"; bad=1
+done
+for c in /sys/fs/cgroup/*/casco-kubelet-*; do
+	[[ -d $c ]] || continue
+	grep -q "$(cat "$T/run/cgroup-root" 2>/dev/null || echo none)" <<<"$c" || continue
+	echo "LEFTOVER cgroup $c"; bad=1
+done
+
+echo "kubelet: $((SECONDS - t_start))s in all"
+((bad)) && { echo "kubelet: FAILED (casco against runc above)"; exit 1; }
+echo "kubelet: casco matches runc on every case"
