@@ -103,7 +103,8 @@ for h in runc casco; do
 	echo "kubelet $h: ${np:-0} passed, ${nf:-0} failed"
 done
 while read -r st name _; do
-	cst=$(awk -v n="$name" '$2 == n {print $1}' "$R/casco.cases")
+	name=${name%:}
+	cst=$(awk -v n="$name" '$2 == n || $2 == n":" {print $1}' "$R/casco.cases")
 	[[ $st == PASS && $cst != PASS ]] || [[ $cst == FAIL && $st != FAIL ]] || continue
 	echo "REGRESSION $name: runc $st, casco ${cst:-did not run}"
 	bad=1
@@ -112,8 +113,9 @@ for h in runc casco; do
 	[[ -s $R/$h.leftovers ]] && { echo "LEFTOVERS $h:"; sed 's/^/  /' "$R/$h.leftovers"; bad=1; }
 done
 echo "== measured (median of the runs; CPU per exec probe in ms)"
-paste "$R/runc.measure" "$R/casco.measure" 2>/dev/null |
-	awk -F'\t' 'BEGIN {printf "  %-44s %10s %10s\n", "", "runc", "casco"} {printf "  %-44s %10s %10s\n", $1, $2, $4}'
+awk -F'\t' 'BEGIN {printf "  %-76s %8s %8s\n", "", "runc", "casco"}
+	FNR == NR {r[$1] = $2; order[++n] = $1; next} {c[$1] = $2; if (!($1 in r)) order[++n] = $1}
+	END {for (i = 1; i <= n; i++) printf "  %-76s %8s %8s\n", order[i], r[order[i]], c[order[i]]}' "$R/runc.measure" "$R/casco.measure"
 
 # nothing of ours outlives the suite
 for p in $(pgrep -f -- "$T/"); do
