@@ -8,8 +8,8 @@
 # needs the API server), each case judged by what the kubelet's read-only
 # port, crictl and the kernel report. pods.sh holds the cases.
 #
-# usage: tests/kubelet/run.sh [RUNC [CASCO]]   (make kubelet; default the
-#        reference runc when built, else Debian's, and <repo>/casco)
+# usage: tests/kubelet/run.sh [RUNC [CASCO]]   (make kubelet: the reference
+#        runc of make runc-ref; default it when built, else Debian's, and <repo>/casco)
 #
 # Everything runs in its own mount, network and IPC namespaces (unshare):
 # containerd, the kubelet, a CNI bridge of its own. Prints per handler
