@@ -22,6 +22,14 @@ import (
 
 func isCasco() bool { return strings.HasPrefix(runtimeVersion(), "casco") }
 
+// crunAnnotation skips t for runc, which takes none of crun's annotations.
+func crunAnnotation(t *testing.T, key string) {
+	t.Helper()
+	if isRunc() {
+		t.Skipf("%s does not honour crun's %s annotation", runtimeVersion(), key)
+	}
+}
+
 // annBundle is a bundle without a cgroup mount: crun refuses to mount
 // cgroupfs on a cgroup v1 hybrid host ("cgroups in hybrid mode not
 // supported"), and no annotation here is about it. With
@@ -61,6 +69,7 @@ func (r *runtime) createStartAs(b *bundle, groups []uint32) (*container, state) 
 // read from the host (a gid mapped in the container shows as the host's).
 func TestAnnotationKeepOriginalGroups(t *testing.T) {
 	t.Parallel()
+	crunAnnotation(t, "run.oci.keep_original_groups")
 	caller := []uint32{4101, 4102}
 	for _, tc := range []struct {
 		name, value string // value "-" for no annotation
@@ -110,6 +119,7 @@ func TestAnnotationKeepOriginalGroups(t *testing.T) {
 // time namespace's timens_offsets, by clock name or number.
 func TestAnnotationTimensOffset(t *testing.T) {
 	t.Parallel()
+	crunAnnotation(t, "run.oci.timens_offset")
 	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
 		t.Skip("kernel has no time namespaces")
 	}
@@ -144,6 +154,7 @@ func TestAnnotationTimensOffset(t *testing.T) {
 // (createContainer) alike.
 func TestAnnotationHooksOutput(t *testing.T) {
 	t.Parallel()
+	crunAnnotation(t, "run.oci.hooks.stdout")
 	r := newRuntime(t)
 	b := annBundle(t)
 	dir := t.TempDir()
@@ -175,6 +186,7 @@ func TestAnnotationHooksOutput(t *testing.T) {
 // for an error; "0" turns it off.
 func TestAnnotationSeccompFailUnknownSyscall(t *testing.T) {
 	t.Parallel()
+	crunAnnotation(t, "run.oci.seccomp_fail_unknown_syscall")
 	const unknown = "no_such_syscall_at_all"
 	bundleWith := func(t *testing.T, value string) *bundle {
 		b := annBundle(t)
@@ -213,6 +225,7 @@ func TestAnnotationSeccompFailUnknownSyscall(t *testing.T) {
 // refused, linux.seccomp's own rule (getcpu) not in force.
 func TestAnnotationSeccompBPFData(t *testing.T) {
 	t.Parallel()
+	crunAnnotation(t, "run.oci.seccomp_bpf_data")
 	if goruntime.GOARCH != "amd64" {
 		t.Skipf("the program is written for x86_64's syscall numbers, not %s", goruntime.GOARCH)
 	}
@@ -287,6 +300,7 @@ func TestAnnotationSystemdSubgroupEmpty(t *testing.T) {
 // the socket it names, and the kernel says it is the init's.
 func TestAnnotationPidfdReceiver(t *testing.T) {
 	t.Parallel()
+	crunAnnotation(t, "run.oci.pidfd_receiver")
 	r := newRuntime(t)
 	sock, got := pidfdListener(t)
 	b := annBundle(t)
