@@ -133,7 +133,7 @@ demo: casco deps-test
 # this kernel, engines, CRI) and the guests' (QEMU: cgroup v2, systemd),
 # whose output is kept and printed after the host's. Every package either
 # lane needs is installed first, so no two apt-gets race for the lock.
-HOST_SUITES  := unit test-install fuzz integration security rootless validation test-engines cri
+HOST_SUITES  := unit test-install fuzz integration security rootless validation test-engines cri kubelet
 GUEST_SUITES := v2 systemd
 SUITE_PKGS    = $(TEST_PKGS) $(ROOTLESS_PKGS) tmux conmon containerd docker.io containernetworking-plugins jq musl-tools util-linux \
                 qemu-system-x86 cpio debootstrap e2fsprogs file
