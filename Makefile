@@ -24,7 +24,7 @@ REF_RUNC_VERSION := 1.5.3
 REF_RUNC_DIR     ?= /var/tmp/casco-runc/v$(REF_RUNC_VERSION)
 REF_RUNC         := $(REF_RUNC_DIR)/runc
 
-.PHONY: all runc-ref casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration integration-runc security rootless validation v2 systemd test-engines cri kubelet bench clean \
+.PHONY: crun-compare all runc-ref casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration integration-runc security rootless validation v2 systemd test-engines cri kubelet bench clean \
         docs install uninstall test-install
 
 all: casco
@@ -203,6 +203,12 @@ validation: casco
 # systemd (tests/guest, image cached in /var/tmp)
 v2: runc-ref deps-test
 	GO=$(GO) REF_RUNC=$(REF_RUNC) tests/v2/run.sh
+
+# crun's annotations, casco beside Debian's crun in the cgroup v2 guest
+# (crun refuses hybrid hosts); not part of make test
+crun-compare: deps-test
+	$(call install,crun)
+	GO=$(GO) tests/v2/crun.sh
 
 # the systemd cgroup driver against a real systemd (PID 1 of the same
 # guest, booted with systemd), casco vs runc
