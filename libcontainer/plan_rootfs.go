@@ -57,7 +57,14 @@ func (p *plan) rootfs(r *rootfsPlan) error {
 			rootProp = f
 		}
 	}
-	p.add(opRootfs, ints(uint64(rootProp)), r.rootfs)
+	// the mount holding the rootfs: the rootfs's bind takes its
+	// propagation. With no rootfsPropagation the runtime-spec names no
+	// default and runc 1.5 leaves / private: so does casco.
+	parentProp := uintptr(unix.MS_PRIVATE)
+	if r.spec.Linux.RootfsPropagation != "" && rootProp&unix.MS_SLAVE != 0 {
+		parentProp = unix.MS_SLAVE
+	}
+	p.add(opRootfs, ints(uint64(rootProp), uint64(parentProp)), r.rootfs)
 	devBound := false
 	for i, m := range r.spec.Mounts {
 		if err := p.mount(r, m); err != nil {

@@ -146,7 +146,8 @@ static void __attribute__((noreturn, format(printf, 2, 3))) fail(int err, const 
 			n = sizeof(buf) - 1;
 	}
 	signal(SIGPIPE, SIG_IGN); /* `create` may be gone: the message is lost, not the exit status */
-	int code = err == ENOENT ? 127 : (err == EACCES ? 126 : 1);
+	/* a directory is not executable either: 126, as a shell says */
+	int code = err == ENOENT ? 127 : (err == EACCES || err == EISDIR ? 126 : 1);
 	if (st.fifo >= 0) {
 		/*
 		 * Past the handshake `start` (or `run`) reads the fifo to its end,
@@ -725,12 +726,12 @@ static void parent_propagation(const char *rootfs, unsigned long flag)
 
 static void op_rootfs(struct op *op)
 {
-	need(op, 1, 1);
+	need(op, 2, 1);
 	st.rootfs = op->strs[0];
 	/* host mounts stay out of the container, and ours out of the host */
 	if (mount(NULL, "/", NULL, (unsigned long)op->ints[0], NULL) < 0)
 		fail(errno, "set propagation of /");
-	parent_propagation(st.rootfs, (op->ints[0] & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE);
+	parent_propagation(st.rootfs, (unsigned long)op->ints[1]);
 	/* pivot_root wants the new root to be a mount point */
 	if (mount(st.rootfs, st.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		fail(errno, "bind rootfs %s", st.rootfs);
@@ -1362,7 +1363,9 @@ static void op_lookpath(struct op *op)
 	if (strchr(name, '/')) {
 		if (stat(name, &sb) < 0)
 			fail(errno, "exec: \"%s\": stat %s", name, name);
-		if (S_ISDIR(sb.st_mode) || !(sb.st_mode & 0111))
+		if (S_ISDIR(sb.st_mode))
+			fail(EISDIR, "exec: \"%s\"", name);
+		if (!(sb.st_mode & 0111))
 			fail(EACCES, "exec: \"%s\"", name);
 		snprintf(st.exe, sizeof(st.exe), "%s", name);
 		return;

@@ -20,7 +20,7 @@ enum casco_op {
 	OP_TIMENS,           /* strs: timens_offsets content */
 	OP_FORK,             /* after joining a pid namespace: continue in a child */
 	OP_MOUNT,            /* ints: flags, kind, remount_flags, propagation  strs: src, dst (in rootfs), fstype, data */
-	OP_ROOTFS,           /* ints: root propagation  strs: rootfs path (bind it onto itself, open it) */
+	OP_ROOTFS,           /* ints: root propagation, the rootfs parent's  strs: rootfs path (bind it onto itself, open it) */
 	OP_MKNOD,            /* ints: mode, dev, uid, gid  strs: path in rootfs */
 	OP_BINDDEV,          /* strs: host device path, path in rootfs */
 	OP_SYMLINK,          /* strs: target, path in rootfs */

@@ -60,7 +60,7 @@ func TestContractExecFailures(t *testing.T) {
 	}{
 		{[]string{"exec", c.ID, "/nonexist"}, []string{"/nonexist: no such file or directory"}},
 		{[]string{"exec", c.ID, "nonexist"}, []string{"executable file not found"}},
-		{[]string{"exec", c.ID, "/etc"}, []string{"/etc", "permission denied"}},
+		{[]string{"exec", c.ID, "/etc"}, []string{"/etc", "is a directory"}},
 		{[]string{"exec", "no-such-container", "true"}, []string{"does not exist"}},
 	}
 	for _, tc := range cases {

@@ -91,6 +91,10 @@ func TestIdmapMounts(t *testing.T) {
 	if strings.TrimSpace(readFileString("/proc/sys/user/max_user_namespaces")) == "0" {
 		t.Skip("user namespaces are disabled (/proc/sys/user/max_user_namespaces is 0)")
 	}
+	if isRunc() {
+		// RUNC-CONTRACT.md: a non-recursive bind of a source with submounts
+		t.Skipf("%s: the non-recursive idmapped bind /custom of a source with a submount fails: open_tree(OPEN_TREE_CLONE) in the container's mount namespace, where the submount is locked, gives EINVAL", runtimeVersion())
+	}
 	r := newRuntime(t)
 	src := idmapSource(t)
 	skipUnlessIdmappable(t, src)
