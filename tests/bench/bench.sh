@@ -8,12 +8,15 @@
 # engines call on a running container (state, exec, exec -t, ps, events,
 # update, kill, delete -f), parallel runs at 1-8 loops, `run` with podman's
 # seccomp profile, and the cost of list/state/create with 10-1,000
-# containers under the root; peak RSS and CPU of every command from wait4.
+# containers under the root; peak RSS and CPU of every command from wait4;
+# what a node pays in memory (step memory): the PSS of a created
+# container's parked init, each command's USS at its exit (under ptrace),
+# the smallest memory limit `run /bin/true` survives.
 # One config.json (runc's `spec`, edited by the driver) serves all three.
 #
 # Environment: BENCH_ROUNDS (5), BENCH_N (100 iterations per scenario and
 # round), BENCH_STEPS (comma list, default all: run,nonet,phases,commands,
-# stop,parallel,seccomp,scale), BENCH_LOOPS (1,2,4,8), BENCH_LEVELS
+# stop,parallel,seccomp,scale,memory), BENCH_LOOPS (1,2,4,8), BENCH_LEVELS
 # (10,100,1000), BENCH_RESULTS (output directory, default
 # tests/bench/results).
 #

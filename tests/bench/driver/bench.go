@@ -224,6 +224,7 @@ func allSteps() []step {
 		parallelStep(),
 		runStep("seccomp", "`run` with podman's seccomp profile", "run + seccomp"),
 		scaleStep(),
+		memoryStep(),
 	}
 }
 

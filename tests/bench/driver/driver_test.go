@@ -67,3 +67,31 @@ func TestPrepareMakesOneSpecIntoBundles(t *testing.T) {
 		t.Errorf("an unrelated field changed: %v", run["hostname"])
 	}
 }
+
+func TestParseSmapsRollupReadsKiBFields(t *testing.T) {
+	data := []byte(`55d0c0a00000-7ffd2b3f1000 ---p 00000000 00:00 0                          [rollup]
+Rss:                 884 kB
+Pss:                 150 kB
+Pss_Dirty:            96 kB
+Shared_Clean:        740 kB
+Private_Clean:        12 kB
+Private_Dirty:       132 kB
+Swap:                  0 kB
+`)
+	f, err := parseSmapsRollup(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f["Pss"] != 150 || f["Rss"] != 884 {
+		t.Errorf("Pss %v Rss %v", f["Pss"], f["Rss"])
+	}
+	if u := uss(f); u != 144 {
+		t.Errorf("USS %v, want 12 + 132", u)
+	}
+	if _, err := parseSmapsRollup([]byte("Rss: 1 kB\n")); err == nil {
+		t.Error("a rollup without Pss parsed")
+	}
+	if _, err := parseSmapsRollup([]byte("Pss: x kB\n")); err == nil {
+		t.Error("a non-number parsed")
+	}
+}

@@ -107,6 +107,7 @@ func (b *bench) markdown() string {
 	b.table(p, "cpu", "command")
 	b.parallelTable(p)
 	b.scaleTable(p)
+	b.memoryTable(p)
 	b.failures(p)
 	b.perRound(p)
 	b.notes(p)
