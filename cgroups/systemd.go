@@ -456,10 +456,11 @@ func (m *systemdManager) Set(r *specs.LinuxResources) error {
 // Destroy stops the unit (a missing unit is fine), clears a failed state
 // systemd would keep it in (an OOM kill, a non-zero exit), and removes
 // whatever directories are left, such as v1 hierarchies systemd does not
-// manage. When systemd does not answer in time the directories are
-// removed all the same, the stop is left queued on the bus, and the
-// error says so (IsStalled): the kernel holds nothing of the container
-// any more, and systemd drops the emptied unit when it runs again.
+// manage. When systemd does not answer in time the stop is left queued
+// on the bus, the directories systemd does not watch are removed, and
+// the error says so (IsStalled): the kernel holds no process of the
+// container any more, and systemd stops the emptied unit and removes its
+// cgroup when it runs again.
 func (m *systemdManager) Destroy() error {
 	what := "systemd cgroup driver: stop unit " + m.unit
 	err := m.call(func(ctx context.Context, c *sddbus.Conn) error {
@@ -481,10 +482,33 @@ func (m *systemdManager) Destroy() error {
 	if err != nil && !strings.HasPrefix(err.Error(), what) {
 		err = fmt.Errorf("%s: %w", what, err)
 	}
-	if ierr := m.inner.Destroy(); err == nil || (IsStalled(err) && ierr != nil) {
+	destroy := m.inner.Destroy
+	if IsStalled(err) {
+		destroy = m.destroyUnwatched
+	}
+	if ierr := destroy(); err == nil || (IsStalled(err) && ierr != nil) {
 		err = ierr
 	}
 	return err
+}
+
+// destroyUnwatched removes the directories systemd does not watch. The
+// ones it does (the cgroup2 one, v1's name=systemd) are how it learns
+// that the unit's processes are gone: a stalled systemd that wakes to
+// find them empty stops the unit and removes them; removed under it,
+// it would keep the unit active.
+func (m *systemdManager) destroyUnwatched() error {
+	fm, ok := m.inner.(*fsManager)
+	if !ok {
+		return nil // pure cgroup2: the one directory is systemd's
+	}
+	paths := make(map[string]string, len(fm.paths))
+	for k, p := range fm.paths {
+		if k != "" && k != "name=systemd" {
+			paths[k] = p
+		}
+	}
+	return newFs(paths, Options{}).Destroy()
 }
 
 // IsStalled reports whether err is systemd not answering in time.

@@ -85,9 +85,9 @@ func (c *Container) destroy() error {
 	var firstErr error
 	if m, err := c.verifiedCgroup(); err == nil {
 		if err := m.Destroy(); cgroups.IsStalled(err) {
-			// the cgroup is gone from the kernel; systemd drops its unit
-			// once it runs again (the stop is queued)
-			logrus.Warnf("delete %s: cgroup removed, but %v", c.State.ID, err)
+			// no process is left; systemd stops the emptied unit and
+			// removes its cgroup once it runs again (the stop is queued)
+			logrus.Warnf("delete %s: %v; systemd removes the unit's cgroup when it runs again", c.State.ID, err)
 		} else if err != nil {
 			firstErr = fmt.Errorf("remove cgroup: %w", err)
 		}
