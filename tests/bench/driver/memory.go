@@ -25,7 +25,8 @@ import (
 var ussCommands = []string{"run", "create", "start", "state", "exec", "kill", "delete"}
 
 func memoryStep() step {
-	rows := []*row{{key: "mem:parked", title: "parked init PSS", unit: "KiB", group: "mem"}}
+	rows := []*row{{key: "mem:parked", title: "parked init PSS", unit: "KiB", group: "mem"},
+		{key: "mem:parked-uss", title: "parked init USS", unit: "KiB", group: "mem"}}
 	for _, c := range ussCommands {
 		rows = append(rows, &row{key: "mem:uss:" + c, title: "USS `" + c + "`", unit: "KiB", group: "mem"})
 	}
@@ -35,24 +36,23 @@ func memoryStep() step {
 	return step{name: "memory", rows: rows, run: (*bench).memory}
 }
 
-// memory: a few parked containers (PSS of what each leaves on the host),
-// the commands traced one by one (USS at their exit), peak RSS of `run`,
-// and, in the first round, the minimal memory limit by bisection.
+// memory: k containers parked at once (PSS and USS per container of what
+// each leaves on the host), peak RSS of `run`, the commands traced one by
+// one (USS at their exit), and, in the first round, the minimal memory
+// limit by bisection.
 func (b *bench) memory(r *rt, round int) (map[string][]float64, error) {
 	out := map[string][]float64{}
 	k := max(2, min(b.n, 5))
+	pss, priv, err := b.parked(r, round, k)
+	if err != nil {
+		return out, err
+	}
+	out["mem:parked"], out["mem:parked-uss"] = []float64{pss}, []float64{priv}
 	for i := 0; i < k; i++ {
-		pss, err := b.parkedPSS(r, b.id(round, "park", r, i))
+		r.w.do(func() { _, err = r.w.cmd("run", "--bundle", b.bundle("run"), b.id(round, "memrun", r, i)) })
 		if err != nil {
 			return out, err
 		}
-		out["mem:parked"] = append(out["mem:parked"], pss)
-		var d time.Duration
-		r.w.do(func() { d, err = r.w.cmd("run", "--bundle", b.bundle("run"), b.id(round, "memrun", r, i)) })
-		if err != nil {
-			return out, err
-		}
-		_ = d
 		out["mem:rss:run"] = append(out["mem:rss:run"], r.w.last.maxRSS)
 	}
 	for i := 0; i < k; i++ {
@@ -70,40 +70,57 @@ func (b *bench) memory(r *rt, round int) (map[string][]float64, error) {
 	return out, nil
 }
 
-// parkedPSS creates a container and sums the PSS of every process in its
-// memory cgroup (the init; runc's parked `runc init` is that init), then
-// deletes it.
-func (b *bench) parkedPSS(r *rt, id string) (float64, error) {
-	pidFile := filepath.Join(b.tmp, "pid-"+r.Name)
-	os.Remove(pidFile)
-	var err error
-	r.w.do(func() { _, err = r.w.cmd("create", "--bundle", b.bundle("sleep"), "--pid-file", pidFile, id) })
-	if err != nil {
-		return 0, err
-	}
-	pidfd, err := readPidFile(pidFile)
-	if err != nil {
-		return 0, err
-	}
-	defer unix.Close(pidfd)
-	pids, perr := cgroupProcs(pidOf(pidfd))
-	var total float64
-	for _, pid := range pids {
-		f, err := readSmapsRollup(pid)
-		if err != nil {
-			perr = err
-			break
+// parked creates k containers and, with all k parked, sums the PSS and the
+// USS of every process in each one's memory cgroup (the init; runc's parked
+// `runc init` is that init); it returns both per container and deletes the
+// containers. Parked together, the inits share their binary's pages as a
+// node's do, and PSS divides those between them.
+func (b *bench) parked(r *rt, round, k int) (pss, priv float64, err error) {
+	var pidfds []int
+	var ids []string
+	defer func() {
+		for i, id := range ids {
+			var derr error
+			r.w.do(func() { _, derr = r.w.cmd("delete", "--force", id) })
+			if derr == nil {
+				derr = waitExitWithin(pidfds[i], 10*time.Second)
+			}
+			if err == nil && derr != nil {
+				err = derr
+			}
+			unix.Close(pidfds[i])
 		}
-		total += f["Pss"]
+	}()
+	pidFile := filepath.Join(b.tmp, "pid-"+r.Name)
+	for i := 0; i < k; i++ {
+		id := b.id(round, "park", r, i)
+		os.Remove(pidFile)
+		r.w.do(func() { _, err = r.w.cmd("create", "--bundle", b.bundle("sleep"), "--pid-file", pidFile, id) })
+		if err != nil {
+			return 0, 0, err
+		}
+		pidfd, err := readPidFile(pidFile)
+		if err != nil {
+			r.w.cleanup()
+			return 0, 0, err
+		}
+		ids, pidfds = append(ids, id), append(pidfds, pidfd)
 	}
-	r.w.do(func() { _, err = r.w.cmd("delete", "--force", id) })
-	if err == nil {
-		err = waitExitWithin(pidfd, 10*time.Second)
+	for i, pidfd := range pidfds {
+		pids, err := cgroupProcs(pidOf(pidfd))
+		if err != nil {
+			return 0, 0, fmt.Errorf("parked init of %s: %w", ids[i], err)
+		}
+		for _, pid := range pids {
+			f, err := readSmapsRollup(pid)
+			if err != nil {
+				return 0, 0, fmt.Errorf("parked init of %s: %w", ids[i], err)
+			}
+			pss += f["Pss"]
+			priv += uss(f)
+		}
 	}
-	if perr != nil {
-		return 0, fmt.Errorf("parked init of %s: %w", id, perr)
-	}
-	return total, err
+	return pss / float64(k), priv / float64(k), nil
 }
 
 // cgroupProcs: the processes in the memory cgroup of pid (cgroup v1's
@@ -425,7 +442,7 @@ func (b *bench) memoryTable(p func(string, ...any)) {
 		return
 	}
 	p("\n## Memory (KiB)\n\n")
-	p("Parked init PSS: after `create` (a `sleep` bundle), the sum of the PSS (`/proc/PID/smaps_rollup`) of every process in the container's memory cgroup, per container. ")
+	p("Parked init PSS and USS: with 5 containers `create`d at once (a `sleep` bundle; `BENCH_N` if smaller), the sum of the PSS (`/proc/PID/smaps_rollup`), and of the USS, of every process in each container's memory cgroup, divided by the containers: what each parked container holds, its share of the pages the parked inits share, and what it alone holds. ")
 	p("USS of a command: the driver runs it under ptrace (PTRACE_O_TRACEEXIT, following forks, clones and execs) and, at each process's exit stop, reads its `smaps_rollup`; ")
 	p("the USS is Private_Clean + Private_Dirty, and a command's figure is the sum over the processes it started that exited before it (a process that execs counts as what it became; a container init that outlives the command is the parked init's figure). ")
 	p("`run` and `exec` include the container process (/bin/true). ")
