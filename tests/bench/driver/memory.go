@@ -30,6 +30,9 @@ func memoryStep() step {
 	for _, c := range ussCommands {
 		rows = append(rows, &row{key: "mem:uss:" + c, title: "USS `" + c + "`", unit: "KiB", group: "mem"})
 	}
+	for _, c := range ussCommands {
+		rows = append(rows, &row{key: "mem:dirty:" + c, title: "Private_Dirty `" + c + "`", unit: "KiB", group: "memdirty"})
+	}
 	rows = append(rows,
 		&row{key: "mem:floor", title: "minimal memory limit", unit: "KiB", group: "mem"},
 		&row{key: "mem:rss:run", title: "peak RSS `run`", unit: "KiB", group: "mem"})
@@ -235,7 +238,7 @@ func (b *bench) ussRound(r *rt, id string, out map[string][]float64) error {
 				return err
 			}
 		}
-		u, err := r.traced(b.tmp, args...)
+		u, dirty, err := r.traced(b.tmp, args...)
 		if err != nil {
 			if i > 1 {
 				r.w.cleanup()
@@ -243,6 +246,7 @@ func (b *bench) ussRound(r *rt, id string, out map[string][]float64) error {
 			return err
 		}
 		out["mem:uss:"+args[0]] = append(out["mem:uss:"+args[0]], u)
+		out["mem:dirty:"+args[0]] = append(out["mem:dirty:"+args[0]], dirty)
 		if args[0] == "create" {
 			if pidfd, err = readPidFile(pidFile); err != nil {
 				return err
@@ -261,30 +265,38 @@ func (b *bench) ussRound(r *rt, id string, out map[string][]float64) error {
 // it became. The tracer is a fresh thread (in crun's private mount
 // namespace for crun): when it ends, the kernel detaches what is still
 // traced.
-func (r *rt) traced(tmp string, args ...string) (float64, error) {
+func (r *rt) traced(tmp string, args ...string) (uss, dirty float64, err error) {
 	tw, err := r.newWorker(tmp)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer tw.close()
-	var total float64
-	tw.do(func() { total, err = tw.traceCmd(append([]string{"--root", r.Root}, args...)) })
+	var peak map[int]smapsPeak
+	tw.do(func() { peak, err = tw.traceCmd(append([]string{"--root", r.Root}, args...)) })
 	if err != nil {
-		return 0, fmt.Errorf("%s %s (traced): %w: %s", r.Name, strings.Join(args, " "), err, tw.output())
+		return 0, 0, fmt.Errorf("%s %s (traced): %w: %s", r.Name, strings.Join(args, " "), err, tw.output())
 	}
-	return total, nil
+	for _, p := range peak {
+		uss += p.uss
+		dirty += p.dirty
+	}
+	return uss, dirty, nil
 }
 
-func (w *worker) traceCmd(args []string) (float64, error) {
+// smapsPeak: a process's largest USS over its threads' exit stops, and
+// the Private_Dirty (anonymous and written pages) of that reading.
+type smapsPeak struct{ uss, dirty float64 }
+
+func (w *worker) traceCmd(args []string) (map[int]smapsPeak, error) {
 	null, err := os.Open(os.DevNull)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer null.Close()
 	p, err := os.StartProcess(w.rt.Bin, append([]string{w.rt.Bin}, args...), &os.ProcAttr{
 		Files: []*os.File{null, w.out, w.out}, Sys: &syscall.SysProcAttr{Ptrace: true}})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	pid := p.Pid
 	p.Release()
@@ -293,17 +305,17 @@ func (w *worker) traceCmd(args []string) (float64, error) {
 	defer timer.Stop()
 	var ws unix.WaitStatus
 	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
-		return 0, fmt.Errorf("wait4: %w", err)
+		return nil, fmt.Errorf("wait4: %w", err)
 	}
 	if !ws.Stopped() {
-		return 0, fmt.Errorf("did not stop at exec: status %v", ws)
+		return nil, fmt.Errorf("did not stop at exec: status %v", ws)
 	}
 	opts := unix.PTRACE_O_TRACEEXIT | unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK |
 		unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEEXEC
 	if err := unix.PtraceSetOptions(pid, opts); err != nil {
-		return 0, fmt.Errorf("PTRACE_SETOPTIONS: %w", err)
+		return nil, fmt.Errorf("PTRACE_SETOPTIONS: %w", err)
 	}
-	peak := map[int]float64{} // tgid -> USS
+	peak := map[int]smapsPeak{} // by tgid
 	seen := map[int]bool{pid: true}
 	unix.PtraceCont(pid, 0)
 	for {
@@ -312,14 +324,14 @@ func (w *worker) traceCmd(args []string) (float64, error) {
 			continue
 		}
 		if err != nil {
-			return 0, fmt.Errorf("wait4: %w", err)
+			return nil, fmt.Errorf("wait4: %w", err)
 		}
 		if ws.Exited() || ws.Signaled() {
 			if wpid != pid {
 				continue
 			}
 			if !ws.Exited() || ws.ExitStatus() != 0 {
-				return 0, fmt.Errorf("status %v", ws)
+				return nil, fmt.Errorf("status %v", ws)
 			}
 			break
 		}
@@ -330,8 +342,9 @@ func (w *worker) traceCmd(args []string) (float64, error) {
 		switch {
 		case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_EXIT:
 			if f, err := readSmapsRollup(wpid); err == nil {
-				tg := tgidOf(wpid)
-				peak[tg] = max(peak[tg], uss(f))
+				if tg := tgidOf(wpid); uss(f) > peak[tg].uss {
+					peak[tg] = smapsPeak{uss: uss(f), dirty: f["Private_Dirty"]}
+				}
 			}
 			sig = 0
 		case sig == unix.SIGTRAP && ws.TrapCause() > 0:
@@ -342,11 +355,7 @@ func (w *worker) traceCmd(args []string) (float64, error) {
 		seen[wpid] = true
 		unix.PtraceCont(wpid, int(sig))
 	}
-	var total float64
-	for _, u := range peak {
-		total += u
-	}
-	return total, nil
+	return peak, nil
 }
 
 func tgidOf(tid int) int {
@@ -449,6 +458,19 @@ func (b *bench) memoryTable(p func(string, ...any)) {
 	p("Private_Clean counts the binary's file pages that no other process maps at that moment: a runtime whose commands rarely overlap pays them per command, while concurrent invocations share them. ")
 	p("Minimal limit: the smallest `linux.resources.memory.limit` (cgroup v1 `memory.limit_in_bytes`), bisected in 4 KiB steps between 64 KiB and 64 MiB, under which `run /bin/true` exits 0. ")
 	p("Peak RSS: the `run` command's wait4 `ru_maxrss` as in the RSS table. Cells: median (minimum).\n\n")
+	b.perRuntime(p, rows)
+	var dirty []*row
+	for _, r := range b.rows {
+		if r.group == "memdirty" && len(r.per) > 0 {
+			dirty = append(dirty, r)
+		}
+	}
+	p("\nThe Private_Dirty part of those USS figures (the memory the commands wrote: heap, stacks, data; the rest, Private_Clean, is file pages only this command mapped at the time, mostly its binary's):\n\n")
+	b.perRuntime(p, dirty)
+}
+
+// perRuntime: a table with one line per runtime and one column per row.
+func (b *bench) perRuntime(p func(string, ...any), rows []*row) {
 	p("| runtime |")
 	for _, r := range rows {
 		p(" %s |", r.title)
