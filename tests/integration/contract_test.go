@@ -341,8 +341,8 @@ func TestContractHookContext(t *testing.T) {
 }
 
 // TestContractCLI: `list` with a --root that does not exist fails; `-h`
-// answers for every subcommand of runc (checkpoint and restore are
-// tested in checkpoint_test.go).
+// answers for every subcommand of runc but checkpoint and restore (whose
+// flags checkpoint_test.go exercises).
 func TestContractCLI(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)
