@@ -250,7 +250,14 @@ case_ "no cgroup: ps, pause, kill --all, events refused; events --stats zero" "$
 	[ "$(cat /proc/$pid/cgroup)" = "$(cat /proc/self/cgroup)" ] || { echo "not in its creator'"'"'s cgroups:"; cat /proc/$pid/cgroup; exit 1; }
 	if out=$($RT ps $id 2>&1); then echo "ps listed: $out"; exit 1; fi; echo "ps: $out"
 	if out=$($RT pause $id 2>&1); then echo "paused without a freezer"; exit 1; fi; echo "pause: $out"
-	grep -q "^State:[[:space:]]*S" /proc/$pid/status || { grep State /proc/$pid/status; exit 1; }
+	# the refused pause left the init sleeping, not frozen: the kernel says
+	# S once sleep has reached its nanosleep (run -d returns before that,
+	# and a loaded machine may show it R for a while), so wait for S
+	n=0
+	until [ "$(sed "s/.*) //" /proc/$pid/stat | cut -d" " -f1)" = S ]; do
+		n=$((n + 1)); [ $n -lt 200 ] || { echo "init not sleeping after 10s:"; grep State /proc/$pid/status; exit 1; }
+		sleep 0.05
+	done
 	$RT state $id | grep -q "\"status\": \"running\"" || exit 1
 	if out=$($RT kill --all $id TERM 2>&1); then echo "kill --all signalled"; exit 1; fi; echo "kill --all: $out"
 	[ -d /proc/$pid ] && ! grep -q "^State:.*Z" /proc/$pid/status || { echo "init gone"; exit 1; }
