@@ -1,18 +1,19 @@
 #!/bin/sh
 # tests/v2/crun.sh [REGEX]: the integration tests matching REGEX (default
 # crun's annotations) run against Debian's crun and against casco, one
-# after the other, in ONE boot of the cgroup v2 guest. crun refuses the
-# development hosts' hybrid cgroups ("cgroups in hybrid mode not
-# supported"), so the guest is where the two can be compared. crun is
-# dynamically linked: it goes in with its libraries. Prints each runtime's
+# after the other, in ONE boot of the guest without systemd
+# (tests/guest/run-in-guest.sh --bare, pure cgroup v2). crun refuses hybrid
+# cgroups ("cgroups in hybrid mode not supported"), so the guest is where
+# the two can be compared on any host. crun is dynamically linked: it goes
+# in with its libraries. Prints each runtime's
 # results; exits non-zero when casco fails a test (crun's failures are
 # reported: they are crun's).
 #
-# Env: V2GUEST (run-in-v2-guest.sh), BUSYBOX (static busybox), CRUN.
+# Env: GUEST_ACCEL, BUSYBOX (static busybox), CRUN.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-guest=${V2GUEST:-/work/shared/v2guest/run-in-v2-guest.sh}
+guest=$repo/tests/guest/run-in-guest.sh
 run=${1:-TestAnnotation|TestFeaturesAnnotations}
 crun=${CRUN:-/usr/bin/crun}
 busybox=${BUSYBOX:-/bin/busybox}
@@ -31,7 +32,7 @@ printf '#!/bin/sh\nLD_LIBRARY_PATH=/job/lib exec /job/crun.bin "$@"\n' >"$work/c
 chmod +x "$work/crun"
 (cd "$repo" && CGO_ENABLED=0 "$GO" test -c -o "$work/integration.test" ./tests/integration)
 set +e
-"$guest" --accel "${V2GUEST_ACCEL:-tcg}" --timeout 900 -f "$work/crun.bin:/job/crun.bin" -f "$work/crun:/job/crun" \
+"$guest" --bare --timeout 900 -f "$work/crun.bin:/job/crun.bin" -f "$work/crun:/job/crun" \
 	-f "$work/lib:/job/lib" -f "$work/integration.test:/job/integration.test" -f "$busybox:/job/busybox" \
 	-f "$work/casco:/job/casco" -e "RUN=$run" -c '
 for rt in crun casco; do
