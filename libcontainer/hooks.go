@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -123,6 +125,13 @@ func runHook(h specs.Hook, state []byte, dir string, out *hooksOutput) error {
 	}
 	// a hook that leaves a daemon holding its output must not hang us
 	cmd.WaitDelay = time.Second
+	// a hook dies with casco: a caller that gives up on a hanging hook
+	// kills casco, and the hook must not live on, orphaned. The parent
+	// death signal follows the thread that forks, so that thread stays
+	// ours (alive) until the hook has been waited for.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	err := cmd.Run()
 	if ctx.Err() == context.DeadlineExceeded {
 		return fmt.Errorf("hook ran past specified timeout of %.1fs", float64(*h.Timeout))

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -178,15 +177,15 @@ func TestKillStuckContainer(t *testing.T) {
 			return background(t, r, inCgroup(id, 2), "exec", "--ignore-paused", id, "true")
 		},
 		"poststart-hook-hanging": func(t *testing.T, r *rt, b *bundle, id string) func() {
-			b.Spec.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/sleep", Args: []string{"sleep", hookSleep}}}}
+			b.Spec.Hooks = &specs.Hooks{Poststart: []specs.Hook{hangingHook(id)}}
 			r.mustCreate(b, id)
-			return background(t, r, hookRunning, "start", id)
+			return background(t, r, hookRunning(id), "start", id)
 		},
 		"createRuntime-hook-hanging": func(t *testing.T, r *rt, b *bundle, id string) func() {
-			b.Spec.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sleep", Args: []string{"sleep", hookSleep}}}}
+			b.Spec.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{hangingHook(id)}}
 			b.Spec.Linux.CgroupsPath = "/" + id
 			b.save(t)
-			return background(t, r, hookRunning, "create", "--bundle", b.Dir, id)
+			return background(t, r, hookRunning(id), "create", "--bundle", b.Dir, id)
 		},
 	}
 	for name, setup := range phases {
@@ -207,6 +206,11 @@ func TestKillStuckContainer(t *testing.T) {
 			}
 			if wait != nil {
 				wait()
+			}
+			// the runtime ended (or was killed by the guard): its hooks
+			// must not outlive it, orphaned
+			if !poll(func() bool { return !hookRunning(id)() }) {
+				t.Errorf("a hook of %s outlived its runtime: pid %d", id, hookPid(id))
 			}
 			nothingLeft(t, r, b, id)
 		})
@@ -248,13 +252,37 @@ func countInCgroup(id string) int {
 	return n
 }
 
-// hookSleep is how long a hanging hook sleeps: a number no container uses.
-const hookSleep = "1001"
+// hangingHook sleeps far longer than any wait of the test, marked with
+// the container's id in its environment: hookPid finds this test's hook,
+// never another run's.
+func hangingHook(id string) specs.Hook {
+	return specs.Hook{Path: "/bin/sleep", Args: []string{"sleep", "1001"}, Env: []string{hookMark + id}}
+}
 
-// hookRunning: a hanging hook is running.
-func hookRunning() bool {
-	out, _ := exec.Command("pgrep", "-f", "^sleep "+hookSleep+"$").Output()
-	return len(strings.TrimSpace(string(out))) > 0
+const hookMark = "CASCO_TEST_HANGING_HOOK="
+
+// hookPid is a live process of id's hanging hook, as /proc says (0: none;
+// a zombie's environ reads empty).
+func hookPid(id string) int {
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		for _, kv := range strings.Split(string(env), "\x00") {
+			if kv == hookMark+id {
+				return pid
+			}
+		}
+	}
+	return 0
+}
+
+// hookRunning: id's hanging hook is running.
+func hookRunning(id string) func() bool {
+	return func() bool { return hookPid(id) != 0 }
 }
 
 // TestDeleteWhileInitExits: delete --force meets an init that another
