@@ -14,7 +14,7 @@ DEMO_DIR  ?= /var/tmp/casco-demo
 # name:package pairs installed on demand
 BUILD_PKGS := libseccomp-dev libc6-dev pkg-config gcc musl-tools
 TEST_PKGS  := busybox-static golang-github-containers-common procps criu iptables iproute2 fuse-overlayfs
-BENCH_PKGS := runc crun time gnuplot-nox
+BENCH_PKGS := crun time gnuplot-nox
 
 # The reference runtime every casco-beside-runc comparison runs against:
 # upstream runc, built from the Go module proxy with cgo and libseccomp
@@ -229,10 +229,10 @@ cri: casco runc-ref
 kubelet: casco runc-ref
 	GO=$(GO) tests/kubelet/run.sh $(REF_RUNC) $(CURDIR)/casco
 
-bench: casco
+bench: casco runc-ref
 	$(call install,$(BENCH_PKGS))
-	tests/bench/bench.sh $(CURDIR)/casco
-	tests/bench/checkpoint.sh $(CURDIR)/casco
+	REF_RUNC=$(REF_RUNC) tests/bench/bench.sh $(CURDIR)/casco
+	REF_RUNC=$(REF_RUNC) tests/bench/checkpoint.sh $(CURDIR)/casco
 
 clean:
 	rm -rf casco nsenter/bin/casco-init build

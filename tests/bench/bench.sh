@@ -32,7 +32,11 @@ rounds=${BENCH_ROUNDS:-5}
 n=${BENCH_N:-100}
 results=${BENCH_RESULTS:-$BENCH_DIR/results}
 
-need_pkgs runc crun gnuplot-nox busybox-static golang-github-containers-common
+# runc is the reference runc (REF_RUNC, `make runc-ref`), today's runc
+# that engines ship, not Debian's 1.1
+runc=${REF_RUNC:-}
+[ -x "$runc" ] || die "REF_RUNC=$runc: not an executable (make runc-ref builds it; make bench sets it)"
+need_pkgs crun gnuplot-nox busybox-static golang-github-containers-common
 
 tag=casco-bench-$$
 work=$(mktemp -d /tmp/casco-bench.XXXXXX)
@@ -52,7 +56,7 @@ seccomp_note=""
 
 mkdir -p "$results"
 stamp=$(date -u +%Y%m%d-%H%M%S)
-"$work/bin/driver" bench -spawn "$work/bin/spawn" -casco "$work/bin/casco" -runc "$(command -v runc)" -crun "$(command -v crun)" \
+"$work/bin/driver" bench -spawn "$work/bin/spawn" -casco "$work/bin/casco" -runc "$runc" -crun "$(command -v crun)" \
 	-work "$work" -rounds "$rounds" -n "$n" -tag "$tag" -steps "${BENCH_STEPS:-}" \
 	-loops "${BENCH_LOOPS:-1,2,4,8}" -levels "${BENCH_LEVELS:-10,100,1000}" \
 	-seccomp-note "$seccomp_note" -md "$work/report.md" -dat "$work"

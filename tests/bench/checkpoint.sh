@@ -16,7 +16,8 @@
 # Where CRIU works on this kernel the rounds run here. Where it cannot
 # (`criu check` fails: Debian's CRIU 3.17 on kernels >= 6.13)
 # they run in the test guest (tests/guest: Debian 12, kernel 6.1, systemd,
-# Debian's criu and runc installed as on any bookworm host), under QEMU's
+# Debian's criu installed as on any bookworm host; the reference runc is
+# copied in), under QEMU's
 # TCG emulation when there is no /dev/kvm: every instruction is emulated,
 # so the milliseconds are many times a real machine's.
 #
@@ -38,7 +39,10 @@ repo=$(cd "$here/../.." && pwd)
 casco=$(readlink -f "${1:?usage: $0 CASCO_BINARY}")
 rounds=${BENCH_CR_ROUNDS:-15}
 results=${BENCH_RESULTS:-$here/results}
-runc=$(command -v runc || echo /usr/sbin/runc)
+# the reference runc (REF_RUNC, `make runc-ref`): a static binary, copied
+# into the guest too
+runc=${REF_RUNC:-}
+[ -x "$runc" ] || { echo "checkpoint bench: REF_RUNC=$runc: not an executable (make runc-ref builds it; make bench sets it)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/casco-bench-cr.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -98,8 +102,8 @@ if criu check >/dev/null 2>&1; then
 else
   why=$({ criu check 2>&1 || true; } | grep -m1 Error || echo "criu not installed")
   echo "checkpoint bench: CRIU cannot work here ($why): measuring in the systemd guest (Debian 12, kernel 6.1)" >&2
-  "$repo/tests/guest/run-in-guest.sh" --timeout 3000 -f "$work/casco:casco" -f "$work/bundle:bundle" -f "$work/rounds.sh:rounds.sh" \
-    -c "/job/rounds.sh /job/bundle $rounds casco=/job/casco runc=/usr/sbin/runc > /job/samples; echo @@rc=\$?; cat /job/samples; criu --version | sed 's/^/@@/'" \
+  "$repo/tests/guest/run-in-guest.sh" --timeout 3000 -f "$work/casco:casco" -f "$work/bundle:bundle" -f "$work/rounds.sh:rounds.sh" -f "$runc:runc" \
+    -c "/job/rounds.sh /job/bundle $rounds casco=/job/casco runc=/job/runc > /job/samples; echo @@rc=\$?; cat /job/samples; criu --version | sed 's/^/@@/'" \
     >"$work/guest.log" 2>&1 || true
   grep -q '^@@rc=0' "$work/guest.log" || { tail -n 30 "$work/guest.log" >&2; echo "checkpoint bench: the guest run failed" >&2; exit 1; }
   grep -E '^(casco|runc) (criu-)?(checkpoint|restore|dump) [0-9]+$' "$work/guest.log" >"$work/samples"
