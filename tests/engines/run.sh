@@ -1149,7 +1149,7 @@ ct_with_ns() { # --with-ns: the pid and ipc namespaces of another task, by path
 	want_eq "$(tail -n1 <<<"$out")" "sleep 1000 " "pid 1 of the joined pid namespace"
 }
 ct_exec_detach_kill() { # a detached exec, signalled by its exec id
-	local id=ce2-$1 o out
+	local id=ce2-$1 o out rc
 	ct_rmf "$id"
 	mapfile -t o < <(ctopts "$1" "$id")
 	ct run -d --null-io "${o[@]}" "$IMG" "$id" sleep 1000 || return 1
@@ -1158,10 +1158,13 @@ ct_exec_detach_kill() { # a detached exec, signalled by its exec id
 	wait_for 5 ct_nprocs_is "$id" 2 || fail "the detached exec does not show in task ps" || { ct_rmf "$id"; return 1; }
 	ct tasks kill --exec-id long -s KILL "$id" || { ct_rmf "$id"; return 1; }
 	wait_for 5 ct_nprocs_is "$id" 1 || fail "the exec survived its SIGKILL" || { ct_rmf "$id"; return 1; }
+	# ctr exits with the process's status, saying nothing: an empty output
+	# is told apart from a process that died (a signal: 128+n) by the status
 	out=$(ct tasks exec --fifo-dir "$CTD/fifo" --exec-id u1 --user 1000 --cwd /tmp "$id" sh -c 'echo "$(id -u) $(pwd)"' 2>&1)
+	rc=$?
 	echo "$out"
 	ct_rmf "$id"
-	want_eq "$(tail -n1 <<<"$out")" "1000 /tmp" "exec --user --cwd"
+	want_eq "$rc" 0 "exit status of ctr tasks exec" && want_eq "$(tail -n1 <<<"$out")" "1000 /tmp" "exec --user --cwd"
 }
 ct_nprocs_is() { [[ $("${CTR[@]}" tasks ps "$1" 2>/dev/null | awk 'NR > 1' | wc -l) == "$2" ]]; }
 ct_limits() { # --read-only, --memory-limit, --cpus: checked in the task's cgroup from the host
