@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/cgroups"
+	"github.com/casco-runtime/casco/libcontainer/internal/fault"
 	"github.com/casco-runtime/casco/seccomp"
 )
 
@@ -108,7 +109,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 			lock.Close()
 		}
 	}()
-	if err := fault("create", "state dir"); err != nil {
+	if err := fault.Step("create", "state dir"); err != nil {
 		return nil, nil, err
 	}
 
@@ -120,7 +121,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	if err := os.Chmod(fifo, 0622); err != nil {
 		return nil, nil, fmt.Errorf("chmod %s: %w", fifo, err)
 	}
-	if err := fault("create", "exec fifo"); err != nil {
+	if err := fault.Step("create", "exec fifo"); err != nil {
 		return nil, nil, err
 	}
 	tr.Step("state dir")
@@ -153,7 +154,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, fmt.Errorf("cgroup: %w", err)
 	}
 	undo = append(undo, func() { mgr.Destroy() })
-	if err := fault("create", "cgroup made"); err != nil {
+	if err := fault.Step("create", "cgroup made"); err != nil {
 		return nil, nil, err
 	}
 	res, pidsLater := deferPidsZero(containerResources(s))
@@ -181,7 +182,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	}
 	defer sp.closeParentCopies()
 	tr.Step("prepare fds")
-	if err := fault("create", "fds prepared"); err != nil {
+	if err := fault.Step("create", "fds prepared"); err != nil {
 		sp.closeChildEnds()
 		return nil, nil, err
 	}
@@ -190,7 +191,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, fmt.Errorf("start init: %w", err)
 	}
 	undo = append(undo, func() { init.kill() })
-	if err := fault("create", "init started"); err != nil {
+	if err := fault.Step("create", "init started"); err != nil {
 		return nil, nil, err
 	}
 	tr.Step("clone init")
@@ -250,13 +251,13 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, fmt.Errorf("send plan to init: %w", err)
 	}
 	tr.Step("send plan")
-	if err := fault("create", "plan sent"); err != nil {
+	if err := fault.Step("create", "plan sent"); err != nil {
 		return nil, nil, err
 	}
 	if err := c.followInit(sp, init, tr, o.Abort); err != nil {
 		return nil, nil, err
 	}
-	if err := fault("create", "init ready"); err != nil {
+	if err := fault.Step("create", "init ready"); err != nil {
 		return nil, nil, err
 	}
 	if pidsLater != nil {
@@ -274,7 +275,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	if err := saveState(dir, st); err != nil {
 		return nil, nil, err
 	}
-	if err := fault("create", "state saved"); err != nil {
+	if err := fault.Step("create", "state saved"); err != nil {
 		return nil, nil, err
 	}
 	if o.PidFile != "" {

@@ -9,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/casco-runtime/casco/cgroups"
+	"github.com/casco-runtime/casco/libcontainer/internal/fault"
 )
 
 // forceLockWait bounds how long delete --force waits for another command's
@@ -34,7 +35,7 @@ func ForceDelete(root, id string) error {
 		}
 	}
 	c.killAndWait()
-	if err := fault("delete", "killed without the lock"); err != nil {
+	if err := fault.Step("delete", "killed without the lock"); err != nil {
 		return err
 	}
 	locked, err := load(root, id, func(dir string) (*os.File, error) {
@@ -53,7 +54,7 @@ func ForceDelete(root, id string) error {
 	default:
 		return err
 	}
-	if err := fault("delete", "locked"); err != nil {
+	if err := fault.Step("delete", "locked"); err != nil {
 		c.Unlock()
 		return err
 	}
@@ -74,7 +75,7 @@ func (c *Container) Delete(force bool) error {
 	if err := c.killAndWait(); err != nil {
 		return err
 	}
-	if err := fault("delete", "killed"); err != nil {
+	if err := fault.Step("delete", "killed"); err != nil {
 		return err
 	}
 	return c.destroy()
@@ -97,7 +98,7 @@ func (c *Container) destroy() error {
 			firstErr = fmt.Errorf("remove resctrl group: %w", err)
 		}
 	}
-	if err := fault("delete", "cgroup removed"); err != nil {
+	if err := fault.Step("delete", "cgroup removed"); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(c.Dir); err != nil && firstErr == nil {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/cgroups"
+	"github.com/casco-runtime/casco/libcontainer/internal/fault"
 )
 
 // Event is one line of `casco events`: runc's types.Event.
@@ -191,7 +192,7 @@ func (r *statsReader) start() {
 	r.busy = true
 	go func() {
 		var res statsResult
-		if res.err = fault("events", "stats read"); res.err == nil {
+		if res.err = fault.Step("events", "stats read"); res.err == nil {
 			res.s, res.err = r.m.Stats()
 		}
 		r.results <- res

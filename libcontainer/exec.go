@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/cgroups"
+	"github.com/casco-runtime/casco/libcontainer/internal/fault"
 )
 
 // ExecOpts are the inputs of `exec`.
@@ -114,7 +115,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		proc.abandon()
 		return nil, err
 	}
-	if err := fault("exec", "process started"); err != nil {
+	if err := fault.Step("exec", "process started"); err != nil {
 		return fail(err)
 	}
 	// the child of the fork inherits both the score and the cgroup
@@ -157,7 +158,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if _, err := sp.sync.Write(p.bytes()); err != nil {
 		return fail(fmt.Errorf("send plan to exec process: %w", err))
 	}
-	if err := fault("exec", "plan sent"); err != nil {
+	if err := fault.Step("exec", "plan sent"); err != nil {
 		return fail(err)
 	}
 	if err := c.followInit(sp, proc, nil, o.Abort); err != nil {
@@ -166,7 +167,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if err := waitExeced(sp); err != nil {
 		return fail(err)
 	}
-	if err := fault("exec", "process ready"); err != nil {
+	if err := fault.Step("exec", "process ready"); err != nil {
 		return fail(err)
 	}
 	logrus.Debugf("exec: process %d running %s", proc.Pid, o.Process.Args[0])

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/libcontainer/internal/fault"
 )
 
 // Start releases a created container's init: it opens the exec fifo, which
@@ -28,7 +30,7 @@ func (c *Container) Start(tr *Trace) error {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer unix.Close(fd)
-	if err := fault("start", "fifo opened"); err != nil {
+	if err := fault.Step("start", "fifo opened"); err != nil {
 		return err
 	}
 	// The init writes one byte, runs the startContainer hooks and execs; its
@@ -73,7 +75,7 @@ func (c *Container) Start(tr *Trace) error {
 		break
 	}
 	tr.Step("start: init released")
-	if err := fault("start", "init released"); err != nil {
+	if err := fault.Step("start", "init released"); err != nil {
 		return err
 	}
 	if h := c.hooks(); h != nil {

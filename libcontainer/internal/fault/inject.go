@@ -1,6 +1,6 @@
 //go:build faultinject
 
-package libcontainer
+package fault
 
 import (
 	"fmt"
@@ -18,13 +18,13 @@ import (
 // operation, and the count is what names a step from the outside.
 var faultSteps = map[string]int{}
 
-// fault, in the faultinject build: with CASCO_FAULT="OP:N:kill" casco
+// Step, in the faultinject build: with CASCO_FAULT="OP:N:kill" casco
 // SIGKILLs itself at step N of OP; with "OP:N:fail" the step fails with an
 // error, taking the ordinary error path; with "OP:N:stall" the step never
 // returns, as a read the kernel does not answer. CASCO_FAULT_LOG names a file that
 // gets one line per step passed ("OP N STEP"), so a test learns how many
 // steps there are.
-func fault(op, step string) error {
+func Step(op, step string) error {
 	faultSteps[op]++
 	n := faultSteps[op]
 	if log := os.Getenv("CASCO_FAULT_LOG"); log != "" {
