@@ -24,7 +24,7 @@ REF_RUNC_VERSION := 1.5.3
 REF_RUNC_DIR     ?= /var/tmp/casco-runc/v$(REF_RUNC_VERSION)
 REF_RUNC         := $(REF_RUNC_DIR)/runc
 
-.PHONY: crun-compare all runc-ref casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration integration-runc security rootless validation v2 systemd test-engines cri kubelet bench clean \
+.PHONY: prebuild crun-compare all runc-ref casco casco-faultinject deps-build deps-test demo test unit fuzz soak integration integration-runc security rootless validation v2 systemd test-engines cri kubelet bench clean \
         docs install uninstall test-install
 
 all: casco
@@ -141,12 +141,25 @@ test: casco runc-ref deps-test
 	$(call install,$(SUITE_PKGS))
 	@mkdir -p build; rm -f build/guest-suites.log build/guest-suites.rc; \
 	echo "make test: $(GUEST_SUITES) run in QEMU guests beside the host suites; their output follows"; \
+	setsid $(MAKE) --no-print-directory prebuild >build/prebuild.log 2>&1 & pre=$$!; \
 	( $(MAKE) --no-print-directory -j1 $(GUEST_SUITES) >build/guest-suites.log 2>&1; echo $$? >build/guest-suites.rc ) & guests=$$!; \
 	$(MAKE) --no-print-directory -j1 $(HOST_SUITES); host=$$?; \
 	wait $$guests; guest=$$(cat build/guest-suites.rc 2>/dev/null || echo 1); \
+	kill -- -$$pre 2>/dev/null; wait $$pre; \
 	echo "== the guest suites ($(GUEST_SUITES)):"; cat build/guest-suites.log; \
 	echo "make test: host suites exit $$host, guest suites exit $$guest"; \
 	[ "$$host" = 0 ] && [ "$$guest" = 0 ] && echo "make test: all suites passed"
+
+# The CRI and kubelet suites' builds (containerd 2, the CRI tools, the
+# kubelet: half an hour on a fresh machine) start with make test, niced, so
+# they are done by the time those suites come; each build is locked, so a
+# suite that comes first waits for it instead of building again. A failed
+# build here is built again, with its error shown, by the suite.
+prebuild:
+	-GO=$(GO) nice -n 10 tests/cri/build.sh containerd
+	-GO=$(GO) nice -n 10 tests/cri/build.sh cri-tools
+	-GO=$(GO) nice -n 10 tests/cri/build.sh ginkgo
+	-GO=$(GO) tests/kubelet/build.sh
 
 unit: nsenter/bin/casco-init
 	$(GO) test -count=1 . ./cgroups/ ./seccomp/ ./libcontainer/

@@ -8,7 +8,9 @@
 # directory with a .done stamp is reused as it is, so only a fresh machine
 # (or a new version) builds. The module source is copied out of the module
 # cache and built with -mod=mod, so replace directives and missing vendor/
-# trees don't matter.
+# trees don't matter. Each build holds a lock beside its directory, so a
+# build started ahead of time (make test starts them early) and a suite
+# that needs its result share one build.
 #
 # usage: tests/cri/build.sh cri-tools|ginkgo|containerd    (prints the bin dir)
 set -euo pipefail
@@ -20,6 +22,14 @@ GINKGO_VERSION=${GINKGO_VERSION:-v2.32.1}   # the one cri-tools v1.37.0 requires
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 export GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 
+# lock DIR: hold DIR.lock until this script exits (another build of DIR waits)
+lock() {
+	local fd
+	mkdir -p "$(dirname "$1")"
+	exec {fd}>"$1.lock"
+	flock "$fd"
+}
+
 # fetch MODULE VERSION DIR: the module's source, writable, in DIR/src
 fetch() {
 	local mod=$1 ver=$2 dir=$3 src
@@ -30,6 +40,7 @@ fetch() {
 
 build_critools() {
 	local out=$CRI_CACHE/cri-tools-$CRITOOLS_VERSION
+	lock "$out"
 	[[ -f $out/.done ]] && { echo "$out"; return 0; }
 	fetch sigs.k8s.io/cri-tools "$CRITOOLS_VERSION" "$out"
 	(
@@ -44,6 +55,7 @@ build_critools() {
 
 build_containerd() {
 	local out=$CRI_CACHE/containerd-$CONTAINERD_VERSION c
+	lock "$out"
 	[[ -f $out/.done ]] && { echo "$out"; return 0; }
 	fetch github.com/containerd/containerd/v2 "$CONTAINERD_VERSION" "$out"
 	(
@@ -63,6 +75,7 @@ build_containerd() {
 
 build_ginkgo() {
 	local out=$CRI_CACHE/ginkgo-$GINKGO_VERSION
+	lock "$out"
 	[[ -f $out/.done ]] && { echo "$out"; return 0; }
 	fetch github.com/onsi/ginkgo/v2 "$GINKGO_VERSION" "$out"
 	(cd "$out/src" && CGO_ENABLED=0 "$GO" build -mod=mod -trimpath -o "$out/ginkgo" ./ginkgo) >&2

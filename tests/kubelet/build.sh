@@ -5,7 +5,9 @@
 # k8s.io/kubernetes and points each staging module it replaces with
 # ./staging/... at the matching v0 release; it is copied into the cache and
 # cmd/kubelet is built from the copy with -mod=mod, so the go.sum written
-# there stays out of the tree. A directory with a .done stamp is reused.
+# there stays out of the tree. A directory with a .done stamp is reused; a
+# lock beside it lets a build started ahead of time (make test starts it
+# early) and the suite that needs it share one build.
 # The kubelet is a big build and the machine is shared: it runs under nice.
 #
 # usage: tests/kubelet/build.sh        (prints the bin dir)
@@ -18,6 +20,9 @@ export GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 here=$(cd "$(dirname "$0")" && pwd)
 
 out=$KUBELET_CACHE/kubelet-$KUBERNETES_VERSION
+mkdir -p "$KUBELET_CACHE"
+exec 9>"$out.lock"
+flock 9
 [[ -f $out/.done ]] && { echo "$out"; exit 0; }
 grep -q "k8s.io/kubernetes $KUBERNETES_VERSION\$" "$here/wrapper/go.mod" ||
 	{ echo "build: $here/wrapper/go.mod does not require k8s.io/kubernetes $KUBERNETES_VERSION" >&2; exit 1; }
