@@ -10,6 +10,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/libcontainer/internal/netlink"
 )
 
 // linux.netDevices: each named link of casco's network namespace moves into
@@ -64,11 +66,11 @@ func moveNetDevices(s *specs.Spec, initPid int) error {
 		return fmt.Errorf("linux.netDevices: open network namespace %s: %w", path, err)
 	}
 	defer unix.Close(nsfd)
-	host, err := openNetlink()
+	host, err := netlink.Open()
 	if err != nil {
 		return fmt.Errorf("linux.netDevices: %w", err)
 	}
-	defer host.close()
+	defer host.Close()
 	names := make([]string, 0, len(s.Linux.NetDevices))
 	for name := range s.Linux.NetDevices {
 		names = append(names, name)
@@ -82,30 +84,27 @@ func moveNetDevices(s *specs.Spec, initPid int) error {
 	return nil
 }
 
-func moveNetDevice(host *nlSocket, nsfd int, name, newName string) error {
+func moveNetDevice(host *netlink.Socket, nsfd int, name, newName string) error {
 	ifi, err := net.InterfaceByName(name)
 	if err != nil {
 		return fmt.Errorf("no link %q in casco's network namespace: %w", name, err)
 	}
-	addrs, err := permanentAddrs(ifi.Index)
+	addrs, err := netlink.PermanentAddrs(ifi.Index)
 	if err != nil {
 		return err
 	}
 	if newName == "" {
 		newName = name
 	}
-	body := ifinfo(int32(ifi.Index), 0, 0)
-	body = nlAttr(body, unix.IFLA_NET_NS_FD, nlU32(uint32(nsfd)))
-	body = nlAttr(body, unix.IFLA_IFNAME, nlString(newName))
-	if err := host.request(unix.RTM_NEWLINK, 0, body); err != nil {
+	if err := host.MoveLink(int32(ifi.Index), nsfd, newName); err != nil {
 		return fmt.Errorf("move into the container's network namespace as %q: %w", newName, err)
 	}
 	return inNetns(nsfd, func() error {
-		c, err := openNetlink()
+		c, err := netlink.Open()
 		if err != nil {
 			return err
 		}
-		defer c.close()
+		defer c.Close()
 		index := int32(ifi.Index) // kept across the move unless taken there
 		if !strings.Contains(newName, "%") {
 			moved, err := net.InterfaceByName(newName)
@@ -115,11 +114,11 @@ func moveNetDevice(host *nlSocket, nsfd int, name, newName string) error {
 			index = int32(moved.Index)
 		}
 		for _, a := range addrs {
-			if err := c.addAddr(index, a); err != nil {
-				return fmt.Errorf("restore address %v/%d: %w", net.IP(a.address), a.prefixLen, err)
+			if err := c.AddAddr(index, a); err != nil {
+				return fmt.Errorf("restore address %v: %w", a, err)
 			}
 		}
-		if err := c.request(unix.RTM_NEWLINK, 0, ifinfo(index, unix.IFF_UP, unix.IFF_UP)); err != nil {
+		if err := c.SetUp(index); err != nil {
 			return fmt.Errorf("set %q up: %w", newName, err)
 		}
 		return nil

@@ -1,25 +1,27 @@
-package libcontainer
+// Package netlink is a minimal rtnetlink client: the few requests
+// linux.netDevices needs (move and rename a link, add an address, set a
+// link up), without a netlink library and its start-up cost for every
+// other container.
+package netlink
 
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// A minimal rtnetlink client: the few requests linux.netDevices needs
-// (move and rename a link, add an address, set a link up), without a
-// netlink library and its start-up cost for every other container.
-
-type nlSocket struct {
+// Socket is a route netlink socket.
+type Socket struct {
 	fd  int
 	seq uint32
 }
 
-// openNetlink opens a route netlink socket in the calling thread's
-// network namespace.
-func openNetlink() (*nlSocket, error) {
+// Open opens a route netlink socket in the calling thread's network
+// namespace.
+func Open() (*Socket, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("netlink socket: %w", err)
@@ -28,13 +30,28 @@ func openNetlink() (*nlSocket, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("netlink bind: %w", err)
 	}
-	return &nlSocket{fd: fd}, nil
+	return &Socket{fd: fd}, nil
 }
 
-func (s *nlSocket) close() { unix.Close(s.fd) }
+// Close closes the socket.
+func (s *Socket) Close() { unix.Close(s.fd) }
 
-// nlAttr appends one rtattr.
-func nlAttr(b []byte, typ uint16, data []byte) []byte {
+// MoveLink moves link index into the network namespace nsfd, renamed to
+// name in the same request (a name ending in %d lets the kernel pick).
+func (s *Socket) MoveLink(index int32, nsfd int, name string) error {
+	body := ifinfo(index, 0, 0)
+	body = attr(body, unix.IFLA_NET_NS_FD, u32(uint32(nsfd)))
+	body = attr(body, unix.IFLA_IFNAME, cString(name))
+	return s.request(unix.RTM_NEWLINK, 0, body)
+}
+
+// SetUp sets link index up.
+func (s *Socket) SetUp(index int32) error {
+	return s.request(unix.RTM_NEWLINK, 0, ifinfo(index, unix.IFF_UP, unix.IFF_UP))
+}
+
+// attr appends one rtattr.
+func attr(b []byte, typ uint16, data []byte) []byte {
 	n := unix.SizeofRtAttr + len(data)
 	b = binary.NativeEndian.AppendUint16(b, uint16(n))
 	b = binary.NativeEndian.AppendUint16(b, typ)
@@ -45,9 +62,9 @@ func nlAttr(b []byte, typ uint16, data []byte) []byte {
 	return b
 }
 
-func nlU32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
+func u32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 
-func nlString(s string) []byte { return append([]byte(s), 0) }
+func cString(s string) []byte { return append([]byte(s), 0) }
 
 // ifinfo is struct ifinfomsg.
 func ifinfo(index int32, flags, change uint32) []byte {
@@ -59,7 +76,7 @@ func ifinfo(index int32, flags, change uint32) []byte {
 }
 
 // request sends one message and waits for the kernel's acknowledgement.
-func (s *nlSocket) request(typ, flags uint16, body []byte) error {
+func (s *Socket) request(typ, flags uint16, body []byte) error {
 	s.seq++
 	msg := make([]byte, unix.SizeofNlMsghdr, unix.SizeofNlMsghdr+len(body))
 	binary.NativeEndian.PutUint32(msg[0:], uint32(unix.SizeofNlMsghdr+len(body)))
@@ -95,15 +112,17 @@ func (s *nlSocket) request(typ, flags uint16, body []byte) error {
 	}
 }
 
-// linkAddr is one address of a link, as RTM_NEWADDR takes it back.
-type linkAddr struct {
+// Addr is one address of a link, as RTM_NEWADDR takes it back.
+type Addr struct {
 	family, prefixLen, scope uint8
 	local, address           []byte
 }
 
-// permanentAddrs lists a link's permanent addresses of global scope: what
+func (a Addr) String() string { return fmt.Sprintf("%v/%d", net.IP(a.address), a.prefixLen) }
+
+// PermanentAddrs lists a link's permanent addresses of global scope: what
 // runtime-spec says moves with the link (the kernel drops them on the move).
-func permanentAddrs(index int) ([]linkAddr, error) {
+func PermanentAddrs(index int) ([]Addr, error) {
 	rib, err := syscall.NetlinkRIB(unix.RTM_GETADDR, unix.AF_UNSPEC)
 	if err != nil {
 		return nil, fmt.Errorf("list addresses: %w", err)
@@ -112,7 +131,7 @@ func permanentAddrs(index int) ([]linkAddr, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []linkAddr
+	var out []Addr
 	for _, m := range msgs {
 		if m.Header.Type != unix.RTM_NEWADDR || len(m.Data) < unix.SizeofIfAddrmsg {
 			continue
@@ -125,7 +144,7 @@ func permanentAddrs(index int) ([]linkAddr, error) {
 		if err != nil {
 			return nil, err
 		}
-		a := linkAddr{family: family, prefixLen: plen, scope: scope}
+		a := Addr{family: family, prefixLen: plen, scope: scope}
 		for _, at := range attrs {
 			switch at.Attr.Type {
 			case unix.IFA_LOCAL:
@@ -143,15 +162,15 @@ func permanentAddrs(index int) ([]linkAddr, error) {
 	return out, nil
 }
 
-// addAddr adds an address to a link.
-func (s *nlSocket) addAddr(index int32, a linkAddr) error {
+// AddAddr adds an address to link index.
+func (s *Socket) AddAddr(index int32, a Addr) error {
 	body := []byte{a.family, a.prefixLen, 0, a.scope}
 	body = binary.NativeEndian.AppendUint32(body, uint32(index))
 	if a.local != nil {
-		body = nlAttr(body, unix.IFA_LOCAL, a.local)
+		body = attr(body, unix.IFA_LOCAL, a.local)
 	}
 	if a.address != nil {
-		body = nlAttr(body, unix.IFA_ADDRESS, a.address)
+		body = attr(body, unix.IFA_ADDRESS, a.address)
 	}
 	return s.request(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, body)
 }
