@@ -17,6 +17,7 @@ import (
 
 	"github.com/casco-runtime/casco/cgroups"
 	"github.com/casco-runtime/casco/libcontainer/internal/fault"
+	"github.com/casco-runtime/casco/libcontainer/internal/intelrdt"
 	"github.com/casco-runtime/casco/seccomp"
 )
 
@@ -241,9 +242,8 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, err
 	}
 	if r := s.Linux.IntelRdt; r != nil {
-		rc := resctrl{resctrlRoot}
-		undo = append(undo, func() { rc.remove(r, o.ID) })
-		if err := rc.apply(r, o.ID, init.Pid); err != nil {
+		undo = append(undo, func() { intelrdt.Remove(r, o.ID) })
+		if err := intelrdt.Apply(r, o.ID, init.Pid); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/casco-runtime/casco/cgroups"
 	"github.com/casco-runtime/casco/libcontainer/internal/fault"
+	"github.com/casco-runtime/casco/libcontainer/internal/intelrdt"
 )
 
 // forceLockWait bounds how long delete --force waits for another command's
@@ -94,7 +95,7 @@ func (c *Container) destroy() error {
 		}
 	}
 	if s, err := c.Spec(); err == nil && s.Linux != nil && s.Linux.IntelRdt != nil {
-		if err := (resctrl{resctrlRoot}).remove(s.Linux.IntelRdt, c.State.ID); err != nil && firstErr == nil {
+		if err := intelrdt.Remove(s.Linux.IntelRdt, c.State.ID); err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("remove resctrl group: %w", err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 
+	"github.com/casco-runtime/casco/libcontainer/internal/intelrdt"
 	"github.com/casco-runtime/casco/seccomp"
 )
 
@@ -30,7 +31,7 @@ func Features() *features.Features {
 			Seccomp:      seccomp.Features(),
 			Apparmor:     &features.Apparmor{Enabled: &t},
 			Selinux:      &features.Selinux{Enabled: new(bool)},
-			IntelRdt:     intelRdtFeature(),
+			IntelRdt:     intelrdt.Feature(),
 			MemoryPolicy: memoryPolicyFeature(),
 			NetDevices:   &features.NetDevices{Enabled: &t},
 			MountExtensions: &features.MountExtensions{

@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"errors"
-	"os"
 	"sort"
 	"unsafe"
 
@@ -56,13 +55,4 @@ func memoryPolicyFeature() *features.MemoryPolicy {
 	sort.Strings(modes)
 	sort.Strings(flags)
 	return &features.MemoryPolicy{Modes: modes, Flags: flags}
-}
-
-// intelRdtFeature: resctrl support once its filesystem is mounted.
-func intelRdtFeature() *features.IntelRdt {
-	if !resctrlMounted(resctrlRoot) {
-		return &features.IntelRdt{Enabled: boolPtr(false)}
-	}
-	_, mon := os.Stat(resctrlRoot + "/info/L3_MON")
-	return &features.IntelRdt{Enabled: boolPtr(true), Schemata: boolPtr(true), Monitoring: boolPtr(mon == nil)}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/libcontainer/internal/intelrdt"
 )
 
 // The tests below tie `features` to the code paths: whatever features
@@ -172,10 +174,10 @@ func TestFeaturesLinux(t *testing.T) {
 	}
 
 	// intelRdt: enabled exactly when resctrl is mounted; otherwise refused
-	if got := *f.IntelRdt.Enabled; got != resctrlMounted(resctrlRoot) {
-		t.Errorf("intelRdt.enabled = %v, resctrl mounted: %v", got, resctrlMounted(resctrlRoot))
+	if got := *f.IntelRdt.Enabled; got != intelrdt.Mounted() {
+		t.Errorf("intelRdt.enabled = %v, resctrl mounted: %v", got, intelrdt.Mounted())
 	}
-	err := validateIntelRdt(&specs.LinuxIntelRdt{}, resctrl{resctrlRoot}, resctrlMounted(resctrlRoot))
+	err := intelrdt.Validate(&specs.LinuxIntelRdt{})
 	if (err == nil) != *f.IntelRdt.Enabled {
 		t.Errorf("intelRdt.enabled = %v but validation says %v", *f.IntelRdt.Enabled, err)
 	}

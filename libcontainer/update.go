@@ -7,6 +7,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
+
+	"github.com/casco-runtime/casco/libcontainer/internal/intelrdt"
 )
 
 // Update writes new resource limits to the cgroup of a created, running or
@@ -284,4 +286,23 @@ func mergeBy[T any, K comparable](old, upd []T, key func(T) K) []T {
 		old = append(old, e)
 	}
 	return old
+}
+
+// CheckIntelRdtUpdate refuses `update --l3-cache-schema/--mem-bw-schema`
+// where resctrl is not mounted, before anything changes.
+func CheckIntelRdtUpdate(l3, mb string) error { return intelrdt.CheckUpdate(l3, mb) }
+
+// UpdateIntelRdt writes new schemata to the container's resctrl group.
+func (c *Container) UpdateIntelRdt(l3, mb string) error {
+	if l3 == "" && mb == "" {
+		return nil
+	}
+	s, err := c.Spec()
+	if err != nil {
+		return err
+	}
+	if s.Linux == nil || s.Linux.IntelRdt == nil {
+		return fmt.Errorf("update: container %s has no linux.intelRdt: it is in no resctrl group", c.State.ID)
+	}
+	return intelrdt.Update(s.Linux.IntelRdt, c.State.ID, l3, mb)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/libcontainer/internal/intelrdt"
 )
 
 // validateSpec checks what the runtime relies on before anything is created,
@@ -85,7 +87,7 @@ func validateSpec(s *specs.Spec) error {
 		return err
 	}
 	if r := s.Linux.IntelRdt; r != nil {
-		if err := validateIntelRdt(r, resctrl{resctrlRoot}, resctrlMounted(resctrlRoot)); err != nil {
+		if err := intelrdt.Validate(r); err != nil {
 			return err
 		}
 	}

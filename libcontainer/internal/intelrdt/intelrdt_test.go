@@ -1,4 +1,4 @@
-package libcontainer
+package intelrdt
 
 import (
 	"os"
@@ -14,17 +14,17 @@ import (
 func TestIntelRdt(t *testing.T) {
 	rc := resctrl{t.TempDir()}
 	r := &specs.LinuxIntelRdt{L3CacheSchema: "L3:0=f"}
-	if err := validateIntelRdt(r, rc, false); err == nil || !strings.Contains(err.Error(), "linux.intelRdt") {
+	if err := rc.validate(r, false); err == nil || !strings.Contains(err.Error(), "linux.intelRdt") {
 		t.Errorf("no resctrl: got %v, want an error naming linux.intelRdt", err)
 	}
-	if err := validateIntelRdt(r, rc, true); err == nil || !strings.Contains(err.Error(), "l3CacheSchema") {
+	if err := rc.validate(r, true); err == nil || !strings.Contains(err.Error(), "l3CacheSchema") {
 		t.Errorf("no info/L3: got %v, want an error naming l3CacheSchema", err)
 	}
-	if err := validateIntelRdt(&specs.LinuxIntelRdt{ClosID: "../x"}, rc, true); err == nil {
+	if err := rc.validate(&specs.LinuxIntelRdt{ClosID: "../x"}, true); err == nil {
 		t.Errorf("closID ../x accepted")
 	}
 	os.MkdirAll(filepath.Join(rc.root, "info", "L3"), 0755)
-	if err := validateIntelRdt(r, rc, true); err != nil {
+	if err := rc.validate(r, true); err != nil {
 		t.Errorf("with info/L3: %v", err)
 	}
 

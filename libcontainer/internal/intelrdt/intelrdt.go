@@ -1,4 +1,9 @@
-package libcontainer
+// Package intelrdt puts a container into Intel RDT (linux.intelRdt)
+// through the resctrl filesystem: the container's processes join a
+// resctrl group (its own, named after the container, or the existing one
+// closID names), whose schemata limit cache and memory bandwidth;
+// enableMonitoring adds a monitoring group below it.
+package intelrdt
 
 import (
 	"errors"
@@ -9,30 +14,52 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"golang.org/x/sys/unix"
 )
 
-// linux.intelRdt through the resctrl filesystem: the container's processes
-// join a resctrl group (its own, named after the container, or the
-// existing one closID names), whose schemata limit cache and memory
-// bandwidth; enableMonitoring adds a monitoring group below it.
-
-const resctrlRoot = "/sys/fs/resctrl"
+// Root is where the host's resctrl filesystem is mounted.
+const Root = "/sys/fs/resctrl"
 
 const rdtgroupSuperMagic = 0x7655821
+
+// Mounted says whether the host's resctrl filesystem is mounted.
+func Mounted() bool { return mounted(Root) }
+
+// Validate refuses what the host's resctrl cannot do, naming the field,
+// before anything is made.
+func Validate(r *specs.LinuxIntelRdt) error { return resctrl{Root}.validate(r, Mounted()) }
+
+// Apply puts pid into the container's resctrl group on the host.
+func Apply(r *specs.LinuxIntelRdt, id string, pid int) error { return resctrl{Root}.apply(r, id, pid) }
+
+// Remove takes away the groups Apply made for container id.
+func Remove(r *specs.LinuxIntelRdt, id string) error { return resctrl{Root}.remove(r, id) }
+
+// Feature is what `features` reports: resctrl support once its
+// filesystem is mounted.
+func Feature() *features.IntelRdt {
+	no, yes := false, true
+	if !Mounted() {
+		return &features.IntelRdt{Enabled: &no}
+	}
+	_, err := os.Stat(Root + "/info/L3_MON")
+	mon := err == nil
+	return &features.IntelRdt{Enabled: &yes, Schemata: &yes, Monitoring: &mon}
+}
 
 // resctrl is a resctrl mount (a directory in unit tests).
 type resctrl struct{ root string }
 
-// resctrlMounted says whether root is a mounted resctrl filesystem.
-func resctrlMounted(root string) bool {
+// mounted says whether root is a mounted resctrl filesystem.
+func mounted(root string) bool {
 	var st unix.Statfs_t
 	return unix.Statfs(root, &st) == nil && st.Type == rdtgroupSuperMagic
 }
 
-// validateIntelRdt refuses what resctrl on this host cannot do, naming the
-// field, before anything is made.
-func validateIntelRdt(r *specs.LinuxIntelRdt, rc resctrl, mounted bool) error {
+// validate refuses what resctrl at rc cannot do (mounted: whether it is
+// mounted), naming the field.
+func (rc resctrl) validate(r *specs.LinuxIntelRdt, mounted bool) error {
 	if r == nil {
 		return nil
 	}
@@ -68,7 +95,7 @@ func (rc resctrl) groupDir(r *specs.LinuxIntelRdt, id string) (string, bool) {
 	return filepath.Join(rc.root, id), true
 }
 
-// schemata is every line to write to the group's schemata file.
+// rdtSchemata is every line to write to the group's schemata file.
 func rdtSchemata(r *specs.LinuxIntelRdt) []string {
 	var lines []string
 	for _, l := range append([]string{r.L3CacheSchema, r.MemBwSchema}, r.Schemata...) {
@@ -144,35 +171,25 @@ func writeExisting(path, data string) error {
 	return err
 }
 
-// CheckIntelRdtUpdate refuses `update --l3-cache-schema/--mem-bw-schema`
-// where resctrl is not mounted, before anything changes.
-func CheckIntelRdtUpdate(l3, mb string) error {
+// CheckUpdate refuses `update --l3-cache-schema/--mem-bw-schema` where
+// resctrl is not mounted, before anything changes.
+func CheckUpdate(l3, mb string) error {
 	if l3 == "" && mb == "" {
 		return nil
 	}
-	if !resctrlMounted(resctrlRoot) {
+	if !Mounted() {
 		flag := "--l3-cache-schema"
 		if l3 == "" {
 			flag = "--mem-bw-schema"
 		}
-		return fmt.Errorf("update: %s: Intel RDT is not enabled on this host (%s is not a mounted resctrl filesystem)", flag, resctrlRoot)
+		return fmt.Errorf("update: %s: Intel RDT is not enabled on this host (%s is not a mounted resctrl filesystem)", flag, Root)
 	}
 	return nil
 }
 
-// UpdateIntelRdt writes new schemata to the container's resctrl group.
-func (c *Container) UpdateIntelRdt(l3, mb string) error {
-	if l3 == "" && mb == "" {
-		return nil
-	}
-	s, err := c.Spec()
-	if err != nil {
-		return err
-	}
-	if s.Linux == nil || s.Linux.IntelRdt == nil {
-		return fmt.Errorf("update: container %s has no linux.intelRdt: it is in no resctrl group", c.State.ID)
-	}
-	dir, _ := (resctrl{resctrlRoot}).groupDir(s.Linux.IntelRdt, c.State.ID)
+// Update writes new schemata to container id's resctrl group.
+func Update(r *specs.LinuxIntelRdt, id, l3, mb string) error {
+	dir, _ := (resctrl{Root}).groupDir(r, id)
 	lines := rdtSchemata(&specs.LinuxIntelRdt{L3CacheSchema: l3, MemBwSchema: mb})
 	if err := writeExisting(filepath.Join(dir, "schemata"), strings.Join(lines, "\n")+"\n"); err != nil {
 		return fmt.Errorf("update: intelRdt schemata %q: %w", lines, err)
