@@ -52,7 +52,8 @@ enum casco_op {
 	OP_CHROOT,           /* strs: rootfs (no mount namespace: nothing is mounted) */
 	OP_CAPS,             /* ints: effective, permitted, inheritable, ambient */
 	OP_CGROUP_JOIN,      /* ints: fds of v1 "tasks" files to write "0" to */
-	/* runtime-spec 1.3 */
+	/* mount attributes, idmapped and tmpcopyup mounts; the process's scheduling,
+	 * I/O priority, CPU affinity, personality and memory policy */
 	OP_MOUNT_ATTR,       /* ints: attr_set, attr_clr, recursive  strs: mount point in rootfs */
 	OP_IDMAP_MOUNT,      /* ints: kind  strs: source (for errors), mount point in rootfs; the idmapped tree's fd follows the plan on the sync socket */
 	OP_TMPCOPYUP,        /* strs: mount point in rootfs (a fresh tmpfs) */
