@@ -232,3 +232,18 @@ func TestUpdateErrors(t *testing.T) {
 	r.waitStatus(c.ID, "stopped")
 	r.mustFail([]string{"not running", "stopped"}, "update", "--pids-limit", "10", c.ID)
 }
+
+// TestUpdateCheckBeforeUpdate: with memory.checkBeforeUpdate, a limit
+// below what the cgroup already uses is refused by name, and the kernel's
+// limit stays as it was (without it the kernel would reclaim or OOM-kill).
+func TestUpdateCheckBeforeUpdate(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	c, s := r.createStart(limitedBundle(t))
+	res := r.runStdin(`{"memory":{"limit":65536,"checkBeforeUpdate":true}}`, "update", "--resources", "-", c.ID)
+	// "usage": the container's id already holds the test's name
+	if res.Code == 0 || !mentions(res.Stderr, "usage") {
+		t.Errorf("a limit below the usage with checkBeforeUpdate: want a refusal naming the usage: %s", res)
+	}
+	checkLimits(t, s.Pid, "after a refused checkBeforeUpdate", map[string]string{"memory": initialLimits["memory"]})
+}

@@ -4,17 +4,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// TestCgroupResources13: the resources runtime-spec added since 1.0, read
-// back from the kernel's cgroup files on v1, hybrid and v2: cpu.idle,
-// cpu burst, hugetlb limits (with the reservation limit where the kernel
-// has it) and unified keys (on the cgroup2 half of a hybrid host too).
-func TestCgroupResources13(t *testing.T) {
+// TestCgroupIdleBurstHugetlbUnified: cpu.idle, cpu burst, hugetlb limits
+// (with the reservation limit where the kernel has it) and unified keys
+// (on the cgroup2 half of a hybrid host too), read back from the kernel's
+// cgroup files on v1, hybrid and v2.
+func TestCgroupIdleBurstHugetlbUnified(t *testing.T) {
 	t.Parallel()
 	mounts := cgroupMounts(t)
 	_, hasV1Hugetlb := mounts["hugetlb"]
@@ -75,33 +74,4 @@ func TestCgroupResources13(t *testing.T) {
 			t.Errorf("%s = %q, want %q", cgroupFile(t, s.Pid, k[0], k[1]), got, v)
 		}
 	}
-}
-
-// TestUpdateCheckBeforeUpdate: with memory.checkBeforeUpdate, a limit
-// below what the cgroup already uses is refused by name, and the kernel's
-// limit stays as it was (without it the kernel would reclaim or OOM-kill).
-func TestUpdateCheckBeforeUpdate(t *testing.T) {
-	t.Parallel()
-	r := newRuntime(t)
-	c, s := r.createStart(limitedBundle(t))
-	res := r.runStdin(`{"memory":{"limit":65536,"checkBeforeUpdate":true}}`, "update", "--resources", "-", c.ID)
-	// "usage": the container's id already holds the test's name
-	if res.Code == 0 || !mentions(res.Stderr, "usage") {
-		t.Errorf("a limit below the usage with checkBeforeUpdate: want a refusal naming the usage: %s", res)
-	}
-	checkLimits(t, s.Pid, "after a refused checkBeforeUpdate", map[string]string{"memory": initialLimits["memory"]})
-}
-
-// TestUpdateIntelRdt: update's Intel RDT flags write the container's
-// resctrl group; where resctrl is absent they are refused, naming the flag.
-func TestUpdateIntelRdt(t *testing.T) {
-	t.Parallel()
-	var st syscall.Statfs_t
-	if syscall.Statfs("/sys/fs/resctrl", &st) == nil && st.Type == 0x7655821 {
-		t.Skip("resctrl is mounted here: TestIntelRdt covers the group; schemata values depend on the hardware")
-	}
-	r := newRuntime(t)
-	c, _ := r.createStart(newBundle(t, sleeper...))
-	r.mustFail(cascoWords(t, "--l3-cache-schema"), "update", "--l3-cache-schema", "L3:0=f", c.ID)
-	r.mustFail(cascoWords(t, "--mem-bw-schema"), "update", "--mem-bw-schema", "MB:0=50", c.ID)
 }
