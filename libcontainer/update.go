@@ -152,59 +152,11 @@ func sectionsOf(old, upd *specs.LinuxResources) *specs.LinuxResources {
 func mergeResources(old, upd *specs.LinuxResources) *specs.LinuxResources {
 	out := copyResources(old)
 	upd = copyResources(upd)
-	if u := upd.Memory; u != nil {
-		if out.Memory == nil {
-			out.Memory = &specs.LinuxMemory{}
-		}
-		o := out.Memory
-		for _, f := range []struct{ dst, src **int64 }{
-			{&o.Limit, &u.Limit}, {&o.Reservation, &u.Reservation}, {&o.Swap, &u.Swap}, {&o.KernelTCP, &u.KernelTCP},
-		} {
-			if setI64(*f.src) {
-				*f.dst = *f.src
-			}
-		}
-		if u.Swappiness != nil {
-			o.Swappiness = u.Swappiness
-		}
-		if isTrue(u.DisableOOMKiller) {
-			o.DisableOOMKiller = u.DisableOOMKiller
-		}
-		if isTrue(u.UseHierarchy) {
-			o.UseHierarchy = u.UseHierarchy
-		}
+	if upd.Memory != nil {
+		out.Memory = mergeMemory(out.Memory, upd.Memory)
 	}
-	if u := upd.CPU; u != nil {
-		if out.CPU == nil {
-			out.CPU = &specs.LinuxCPU{}
-		}
-		o := out.CPU
-		for _, f := range []struct{ dst, src **uint64 }{
-			{&o.Shares, &u.Shares}, {&o.Period, &u.Period}, {&o.RealtimePeriod, &u.RealtimePeriod},
-		} {
-			if setU64(*f.src) {
-				*f.dst = *f.src
-			}
-		}
-		for _, f := range []struct{ dst, src **int64 }{
-			{&o.Quota, &u.Quota}, {&o.RealtimeRuntime, &u.RealtimeRuntime},
-		} {
-			if setI64(*f.src) {
-				*f.dst = *f.src
-			}
-		}
-		if u.Burst != nil {
-			o.Burst = u.Burst
-		}
-		if u.Idle != nil {
-			o.Idle = u.Idle
-		}
-		if u.Cpus != "" {
-			o.Cpus = u.Cpus
-		}
-		if u.Mems != "" {
-			o.Mems = u.Mems
-		}
+	if upd.CPU != nil {
+		out.CPU = mergeCPU(out.CPU, upd.CPU)
 	}
 	if u := upd.Pids; u != nil && setI64(u.Limit) {
 		if out.Pids == nil {
@@ -212,52 +164,127 @@ func mergeResources(old, upd *specs.LinuxResources) *specs.LinuxResources {
 		}
 		out.Pids.Limit = u.Limit
 	}
-	if u := upd.BlockIO; u != nil {
-		if out.BlockIO == nil {
-			out.BlockIO = &specs.LinuxBlockIO{}
-		}
-		o := out.BlockIO
-		if setU16(u.Weight) {
-			o.Weight = u.Weight
-		}
-		if setU16(u.LeafWeight) {
-			o.LeafWeight = u.LeafWeight
-		}
-		o.WeightDevice = mergeBy(o.WeightDevice, u.WeightDevice, func(d specs.LinuxWeightDevice) [2]int64 { return [2]int64{d.Major, d.Minor} })
-		thr := func(d specs.LinuxThrottleDevice) [2]int64 { return [2]int64{d.Major, d.Minor} }
-		o.ThrottleReadBpsDevice = mergeBy(o.ThrottleReadBpsDevice, u.ThrottleReadBpsDevice, thr)
-		o.ThrottleWriteBpsDevice = mergeBy(o.ThrottleWriteBpsDevice, u.ThrottleWriteBpsDevice, thr)
-		o.ThrottleReadIOPSDevice = mergeBy(o.ThrottleReadIOPSDevice, u.ThrottleReadIOPSDevice, thr)
-		o.ThrottleWriteIOPSDevice = mergeBy(o.ThrottleWriteIOPSDevice, u.ThrottleWriteIOPSDevice, thr)
+	if upd.BlockIO != nil {
+		out.BlockIO = mergeBlockIO(out.BlockIO, upd.BlockIO)
 	}
 	out.HugepageLimits = mergeBy(out.HugepageLimits, upd.HugepageLimits, func(h specs.LinuxHugepageLimit) string { return h.Pagesize })
-	if u := upd.Network; u != nil {
-		if out.Network == nil {
-			out.Network = &specs.LinuxNetwork{}
-		}
-		if u.ClassID != nil {
-			out.Network.ClassID = u.ClassID
-		}
-		out.Network.Priorities = mergeBy(out.Network.Priorities, u.Priorities, func(p specs.LinuxInterfacePriority) string { return p.Name })
+	if upd.Network != nil {
+		out.Network = mergeNetwork(out.Network, upd.Network)
 	}
-	for k, v := range upd.Rdma {
-		if out.Rdma == nil {
-			out.Rdma = map[string]specs.LinuxRdma{}
-		}
-		out.Rdma[k] = v
-	}
-	for k, v := range upd.Unified {
-		if out.Unified == nil {
-			out.Unified = map[string]string{}
-		}
-		out.Unified[k] = v
-	}
+	out.Rdma = mergeMap(out.Rdma, upd.Rdma)
+	out.Unified = mergeMap(out.Unified, upd.Unified)
 	// an update that only sent zeros adds no empty sections to the record
 	dropEmpty(&out.Memory, old.Memory != nil)
 	dropEmpty(&out.CPU, old.CPU != nil)
 	dropEmpty(&out.BlockIO, old.BlockIO != nil)
 	dropEmpty(&out.Network, old.Network != nil)
 	return out
+}
+
+// mergeMemory merges the memory section (o may be nil): zero limits and
+// false flags mean "not given".
+func mergeMemory(o, u *specs.LinuxMemory) *specs.LinuxMemory {
+	if o == nil {
+		o = &specs.LinuxMemory{}
+	}
+	for _, f := range []struct{ dst, src **int64 }{
+		{&o.Limit, &u.Limit}, {&o.Reservation, &u.Reservation}, {&o.Swap, &u.Swap}, {&o.KernelTCP, &u.KernelTCP},
+	} {
+		if setI64(*f.src) {
+			*f.dst = *f.src
+		}
+	}
+	if u.Swappiness != nil {
+		o.Swappiness = u.Swappiness
+	}
+	if isTrue(u.DisableOOMKiller) {
+		o.DisableOOMKiller = u.DisableOOMKiller
+	}
+	if isTrue(u.UseHierarchy) {
+		o.UseHierarchy = u.UseHierarchy
+	}
+	return o
+}
+
+// mergeCPU merges the cpu section (o may be nil): zero shares, periods
+// and quotas and empty sets mean "not given"; burst and idle count when
+// present, zero included.
+func mergeCPU(o, u *specs.LinuxCPU) *specs.LinuxCPU {
+	if o == nil {
+		o = &specs.LinuxCPU{}
+	}
+	for _, f := range []struct{ dst, src **uint64 }{
+		{&o.Shares, &u.Shares}, {&o.Period, &u.Period}, {&o.RealtimePeriod, &u.RealtimePeriod},
+	} {
+		if setU64(*f.src) {
+			*f.dst = *f.src
+		}
+	}
+	for _, f := range []struct{ dst, src **int64 }{
+		{&o.Quota, &u.Quota}, {&o.RealtimeRuntime, &u.RealtimeRuntime},
+	} {
+		if setI64(*f.src) {
+			*f.dst = *f.src
+		}
+	}
+	if u.Burst != nil {
+		o.Burst = u.Burst
+	}
+	if u.Idle != nil {
+		o.Idle = u.Idle
+	}
+	if u.Cpus != "" {
+		o.Cpus = u.Cpus
+	}
+	if u.Mems != "" {
+		o.Mems = u.Mems
+	}
+	return o
+}
+
+// mergeBlockIO merges the blkio section (o may be nil): weights when not
+// zero, device entries by major:minor.
+func mergeBlockIO(o, u *specs.LinuxBlockIO) *specs.LinuxBlockIO {
+	if o == nil {
+		o = &specs.LinuxBlockIO{}
+	}
+	if setU16(u.Weight) {
+		o.Weight = u.Weight
+	}
+	if setU16(u.LeafWeight) {
+		o.LeafWeight = u.LeafWeight
+	}
+	o.WeightDevice = mergeBy(o.WeightDevice, u.WeightDevice, func(d specs.LinuxWeightDevice) [2]int64 { return [2]int64{d.Major, d.Minor} })
+	thr := func(d specs.LinuxThrottleDevice) [2]int64 { return [2]int64{d.Major, d.Minor} }
+	o.ThrottleReadBpsDevice = mergeBy(o.ThrottleReadBpsDevice, u.ThrottleReadBpsDevice, thr)
+	o.ThrottleWriteBpsDevice = mergeBy(o.ThrottleWriteBpsDevice, u.ThrottleWriteBpsDevice, thr)
+	o.ThrottleReadIOPSDevice = mergeBy(o.ThrottleReadIOPSDevice, u.ThrottleReadIOPSDevice, thr)
+	o.ThrottleWriteIOPSDevice = mergeBy(o.ThrottleWriteIOPSDevice, u.ThrottleWriteIOPSDevice, thr)
+	return o
+}
+
+// mergeNetwork merges the network section (o may be nil): priorities by
+// interface name.
+func mergeNetwork(o, u *specs.LinuxNetwork) *specs.LinuxNetwork {
+	if o == nil {
+		o = &specs.LinuxNetwork{}
+	}
+	if u.ClassID != nil {
+		o.ClassID = u.ClassID
+	}
+	o.Priorities = mergeBy(o.Priorities, u.Priorities, func(p specs.LinuxInterfacePriority) string { return p.Name })
+	return o
+}
+
+// mergeMap sets each entry of upd in old, made when upd has any.
+func mergeMap[V any](old, upd map[string]V) map[string]V {
+	for k, v := range upd {
+		if old == nil {
+			old = map[string]V{}
+		}
+		old[k] = v
+	}
+	return old
 }
 
 // dropEmpty removes a section the merge created but left empty.
