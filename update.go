@@ -86,94 +86,106 @@ func updateResources(ctx *cli.Context) (*specs.LinuxResources, error) {
 		return readResources(in)
 	}
 	r := &specs.LinuxResources{}
-	cpu := func() *specs.LinuxCPU {
-		if r.CPU == nil {
-			r.CPU = &specs.LinuxCPU{}
+	for _, f := range updateFlags {
+		v := ctx.String(f.name)
+		if !ctx.IsSet(f.name) || v == "" {
+			continue
 		}
-		return r.CPU
-	}
-	mem := func() *specs.LinuxMemory {
-		if r.Memory == nil {
-			r.Memory = &specs.LinuxMemory{}
-		}
-		return r.Memory
-	}
-	given := func(name string) (string, bool) {
-		v := ctx.String(name)
-		return v, ctx.IsSet(name) && v != ""
-	}
-	if v, ok := given("blkio-weight"); ok {
-		w, err := strconv.ParseUint(v, 10, 16)
-		if err != nil {
-			return nil, fmt.Errorf("update: invalid --blkio-weight %q: %w", v, numErr(err))
-		}
-		u := uint16(w)
-		r.BlockIO = &specs.LinuxBlockIO{Weight: &u}
-	}
-	for _, f := range []struct {
-		name string
-		dst  func() **uint64
-	}{
-		{"cpu-period", func() **uint64 { return &cpu().Period }},
-		{"cpu-burst", func() **uint64 { return &cpu().Burst }},
-		{"cpu-share", func() **uint64 { return &cpu().Shares }},
-		{"cpu-rt-period", func() **uint64 { return &cpu().RealtimePeriod }},
-	} {
-		if v, ok := given(f.name); ok {
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("update: invalid --%s %q: %w", f.name, v, numErr(err))
-			}
-			*f.dst() = &n
+		if err := f.set(r, v); err != nil {
+			return nil, fmt.Errorf("update: invalid --%s %q: %w", f.name, v, err)
 		}
 	}
-	for _, f := range []struct {
-		name string
-		dst  func() **int64
-	}{
-		{"cpu-quota", func() **int64 { return &cpu().Quota }},
-		{"cpu-rt-runtime", func() **int64 { return &cpu().RealtimeRuntime }},
-		{"cpu-idle", func() **int64 { return &cpu().Idle }},
-	} {
-		if v, ok := given(f.name); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("update: invalid --%s %q: %w", f.name, v, numErr(err))
-			}
-			*f.dst() = &n
-		}
-	}
-	if v, ok := given("cpuset-cpus"); ok {
-		cpu().Cpus = v
-	}
-	if v, ok := given("cpuset-mems"); ok {
-		cpu().Mems = v
-	}
-	for _, f := range []struct {
-		name string
-		dst  func() **int64
-	}{
-		{"memory", func() **int64 { return &mem().Limit }},
-		{"memory-reservation", func() **int64 { return &mem().Reservation }},
-		{"memory-swap", func() **int64 { return &mem().Swap }},
-		{"kernel-memory-tcp", func() **int64 { return &mem().KernelTCP }},
-	} {
-		if v, ok := given(f.name); ok {
-			n, err := ramInBytes(v)
-			if err != nil {
-				return nil, fmt.Errorf("update: invalid --%s %q: %w", f.name, v, err)
-			}
-			*f.dst() = &n
-		}
-	}
-	if _, ok := given("kernel-memory"); ok {
-		logrus.Warn("update: --kernel-memory is ignored: the kernel no longer supports kernel memory limits")
-	}
-	if ctx.IsSet("pids-limit") {
+	if ctx.IsSet("pids-limit") { // an IntFlag: cli parsed it
 		n := int64(ctx.Int("pids-limit"))
 		r.Pids = &specs.LinuxPids{Limit: &n}
 	}
 	return r, nil
+}
+
+// updateFlags are update's single-value flags, in the order they are
+// checked: each parses its value into its field of the update.
+var updateFlags = []struct {
+	name string
+	set  func(r *specs.LinuxResources, v string) error
+}{
+	{"blkio-weight", func(r *specs.LinuxResources, v string) error {
+		w, err := strconv.ParseUint(v, 10, 16)
+		if err != nil {
+			return numErr(err)
+		}
+		u := uint16(w)
+		r.BlockIO = &specs.LinuxBlockIO{Weight: &u}
+		return nil
+	}},
+	{"cpu-period", setUint(func(c *specs.LinuxCPU) **uint64 { return &c.Period })},
+	{"cpu-burst", setUint(func(c *specs.LinuxCPU) **uint64 { return &c.Burst })},
+	{"cpu-share", setUint(func(c *specs.LinuxCPU) **uint64 { return &c.Shares })},
+	{"cpu-rt-period", setUint(func(c *specs.LinuxCPU) **uint64 { return &c.RealtimePeriod })},
+	{"cpu-quota", setInt(func(c *specs.LinuxCPU) **int64 { return &c.Quota })},
+	{"cpu-rt-runtime", setInt(func(c *specs.LinuxCPU) **int64 { return &c.RealtimeRuntime })},
+	{"cpu-idle", setInt(func(c *specs.LinuxCPU) **int64 { return &c.Idle })},
+	{"cpuset-cpus", func(r *specs.LinuxResources, v string) error { cpuOf(r).Cpus = v; return nil }},
+	{"cpuset-mems", func(r *specs.LinuxResources, v string) error { cpuOf(r).Mems = v; return nil }},
+	{"memory", setSize(func(m *specs.LinuxMemory) **int64 { return &m.Limit })},
+	{"memory-reservation", setSize(func(m *specs.LinuxMemory) **int64 { return &m.Reservation })},
+	{"memory-swap", setSize(func(m *specs.LinuxMemory) **int64 { return &m.Swap })},
+	{"kernel-memory-tcp", setSize(func(m *specs.LinuxMemory) **int64 { return &m.KernelTCP })},
+	{"kernel-memory", func(*specs.LinuxResources, string) error {
+		logrus.Warn("update: --kernel-memory is ignored: the kernel no longer supports kernel memory limits")
+		return nil
+	}},
+}
+
+// cpuOf is the update's cpu section, made on first use.
+func cpuOf(r *specs.LinuxResources) *specs.LinuxCPU {
+	if r.CPU == nil {
+		r.CPU = &specs.LinuxCPU{}
+	}
+	return r.CPU
+}
+
+// memoryOf is the update's memory section, made on first use.
+func memoryOf(r *specs.LinuxResources) *specs.LinuxMemory {
+	if r.Memory == nil {
+		r.Memory = &specs.LinuxMemory{}
+	}
+	return r.Memory
+}
+
+// setUint sets a cpu field from a decimal unsigned value.
+func setUint(field func(*specs.LinuxCPU) **uint64) func(*specs.LinuxResources, string) error {
+	return func(r *specs.LinuxResources, v string) error {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return numErr(err)
+		}
+		*field(cpuOf(r)) = &n
+		return nil
+	}
+}
+
+// setInt sets a cpu field from a decimal signed value.
+func setInt(field func(*specs.LinuxCPU) **int64) func(*specs.LinuxResources, string) error {
+	return func(r *specs.LinuxResources, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return numErr(err)
+		}
+		*field(cpuOf(r)) = &n
+		return nil
+	}
+}
+
+// setSize sets a memory field from a size (64m, 1g, -1).
+func setSize(field func(*specs.LinuxMemory) **int64) func(*specs.LinuxResources, string) error {
+	return func(r *specs.LinuxResources, v string) error {
+		n, err := ramInBytes(v)
+		if err != nil {
+			return err
+		}
+		*field(memoryOf(r)) = &n
+		return nil
+	}
 }
 
 // readResources decodes a LinuxResources JSON from a file or stdin ("-").
