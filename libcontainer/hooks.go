@@ -13,6 +13,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
+
+	"github.com/casco-runtime/casco/nsenter"
 )
 
 // runHooks runs hooks of one kind in order, each with the state on stdin.
@@ -35,8 +37,8 @@ func runHooks(kind string, hooks []specs.Hook, state *specs.State) error {
 	defer out.close()
 	for i, h := range hooks {
 		if err := runHook(h, data, state.Bundle, out); err != nil {
-			// runc's words: engines and scripts match on them
-			return fmt.Errorf("error running %s hook #%d: %w", kind, i, err)
+			// runc's words, the init's too: engines and scripts match on them
+			return fmt.Errorf(nsenter.HookFailed+"%w", kind, i, err)
 		}
 	}
 	return nil
@@ -60,7 +62,7 @@ func warnHooks(kind string, hooks []specs.Hook, state *specs.State) {
 	defer out.close()
 	for i, h := range hooks {
 		if err := runHook(h, data, state.Bundle, out); err != nil {
-			logrus.Warnf("error running %s hook #%d: %v", kind, i, err)
+			logrus.Warnf(nsenter.HookFailed+"%v", kind, i, err)
 		}
 	}
 }
@@ -134,10 +136,10 @@ func runHook(h specs.Hook, state []byte, dir string, out *hooksOutput) error {
 	defer runtime.UnlockOSThread()
 	err := cmd.Run()
 	if ctx.Err() == context.DeadlineExceeded {
-		return fmt.Errorf("hook ran past specified timeout of %.1fs", float64(*h.Timeout))
+		return fmt.Errorf(nsenter.HookTimeout, float64(*h.Timeout))
 	}
 	if err != nil {
-		return fmt.Errorf("%w, stdout: %s, stderr: %s", err, stdout.String(), stderr.String())
+		return fmt.Errorf("%w"+nsenter.HookOutput, err, stdout.String(), stderr.String())
 	}
 	return nil
 }

@@ -1,7 +1,8 @@
 /*
  * hooks.c: the hooks the init runs itself, in the container's namespaces
  * (createContainer, startContainer), and the pause while the parent runs
- * its own (prestart, createRuntime).
+ * its own (prestart, createRuntime). A failure is told in the words of
+ * casco's own hook runner (hookwords.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hookwords.h"
 #include "init.h"
 
 /* op_sync_hooks has the parent run the prestart and createRuntime hooks, and waits. */
@@ -62,7 +64,8 @@ static int drain_hook(struct hook_output *o)
 void op_hook(struct op *op)
 {
 	need(op, 6, 3);
-	uint32_t nargs = op->ints[1], nenv = op->ints[2], index = op->ints[3];
+	uint32_t nargs = op->ints[1], nenv = op->ints[2];
+	int index = (int)op->ints[3];
 	/* run.oci.hooks.stdout/stderr: a file for the output (fd + 1), 0 for a pipe */
 	int to_out = (int)op->ints[4] - 1, to_err = (int)op->ints[5] - 1;
 	if (op->nstrs < 3 + nargs + nenv)
@@ -75,10 +78,10 @@ void op_hook(struct op *op)
 		envp[i] = op->strs[2 + nargs + i];
 	int in[2], out[2], err[2];
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0)
-		fail(errno, "error running %s hook #%u: pipe", kind, index);
+		fail(errno, HOOK_FAILED "pipe", kind, index);
 	pid_t pid = fork();
 	if (pid < 0)
-		fail(errno, "error running %s hook #%u: fork", kind, index);
+		fail(errno, HOOK_FAILED "fork", kind, index);
 	if (pid == 0) {
 		dup2(in[0], 0);
 		dup2(to_out >= 0 ? to_out : out[1], 1);
@@ -126,7 +129,7 @@ void op_hook(struct op *op)
 		if (n == 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			fail(0, "error running %s hook #%u: hook ran past specified timeout of %d.0s", kind, index, timeout);
+			fail(0, HOOK_FAILED HOOK_TIMEOUT, kind, index, (double)timeout);
 		}
 		for (int i = 0; i < 2; i++)
 			if (o[i].fd >= 0 && (p[i + 1].revents & (POLLIN | POLLHUP)) && !drain_hook(&o[i])) {
@@ -141,18 +144,23 @@ void op_hook(struct op *op)
 		close(pfd);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			fail(errno, "error running %s hook #%u: wait", kind, index);
+			fail(errno, HOOK_FAILED "wait", kind, index);
 	for (int i = 0; i < 2; i++)
 		if (o[i].fd >= 0) {
 			drain_hook(&o[i]);
 			close(o[i].fd);
 		}
-	if (WIFSIGNALED(status))
-		fail(0, "error running %s hook #%u: signal: %s, stdout: %s, stderr: %s", kind, index,
-		     strsignal(WTERMSIG(status)), o[0].buf, o[1].buf);
+	if (WIFSIGNALED(status)) {
+		/* the signal's name in lower case, as Go's runner writes it */
+		char name[64];
+		snprintf(name, sizeof(name), "%s", strsignal(WTERMSIG(status)));
+		if (name[0] >= 'A' && name[0] <= 'Z')
+			name[0] += 'a' - 'A';
+		fail(0, HOOK_FAILED HOOK_SIGNALED "%s" HOOK_OUTPUT, kind, index, name,
+		     WCOREDUMP(status) ? HOOK_CORE_DUMPED : "", o[0].buf, o[1].buf);
+	}
 	if (WEXITSTATUS(status) != 0)
-		fail(0, "error running %s hook #%u: exit status %d, stdout: %s, stderr: %s", kind, index,
-		     WEXITSTATUS(status), o[0].buf, o[1].buf);
+		fail(0, HOOK_FAILED HOOK_EXITED HOOK_OUTPUT, kind, index, WEXITSTATUS(status), o[0].buf, o[1].buf);
 	free(argv);
 	free(envp);
 }

@@ -299,6 +299,63 @@ func TestContractHookErrors(t *testing.T) {
 	}
 }
 
+// TestContractHookErrorShape: a hook the runtime runs itself (prestart)
+// and one the container's init runs (createContainer) fail in the same
+// words, however the hook ends: an exit status with its output, a signal,
+// its timeout.
+func TestContractHookErrorShape(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		script  string
+		timeout int
+		want    string
+	}{
+		{"exit", "printf to-stdout; printf to-stderr >&2; exit 7", 0, "exit status 7, stdout: to-stdout, stderr: to-stderr"},
+		{"signal", "kill -TERM $$", 0, "signal: terminated, stdout: , stderr:"},
+		{"timeout", "exec sleep 600", 1, "hook ran past specified timeout of 1.0s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			said := map[string]string{}
+			for _, kind := range []string{"prestart", "createContainer"} {
+				r := newRuntime(t)
+				b := newBundle(t, sleeper...)
+				h := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", tc.script}}
+				if tc.timeout > 0 {
+					h.Timeout = &tc.timeout
+				}
+				b.Spec.Hooks = &specs.Hooks{}
+				if kind == "prestart" {
+					b.Spec.Hooks.Prestart = []specs.Hook{h}
+				} else {
+					b.Spec.Hooks.CreateContainer = []specs.Hook{h}
+				}
+				id := newID(t)
+				b.save(t)
+				r.trackCleanup(id)
+				res := r.run("create", "--bundle", b.Dir, id)
+				if res.Err != nil || res.Code <= 0 {
+					t.Fatalf("create with a failing %s hook: %s", kind, res)
+				}
+				prefix := "error running " + kind + " hook #0: "
+				at := strings.Index(res.Stderr, prefix)
+				if at < 0 {
+					t.Fatalf("stderr should say %q: %s", prefix, res)
+				}
+				said[kind] = res.Stderr[at+len(prefix):]
+				if !strings.HasPrefix(said[kind], tc.want) {
+					t.Errorf("a failing %s hook: stderr should go on with %q: %s", kind, tc.want, res)
+				}
+			}
+			if said["prestart"] != said["createContainer"] {
+				t.Errorf("the runtime and the init tell a failing hook differently:\nprestart:        %q\ncreateContainer: %q",
+					said["prestart"], said["createContainer"])
+			}
+		})
+	}
+}
+
 // TestContractHookContext: hooks run as runc runs them: argv[0] from
 // args (not path), the runtime hooks in the bundle, createContainer in
 // the container's mount namespace with the rootfs as working directory
