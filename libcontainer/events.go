@@ -65,99 +65,149 @@ func (c *Container) Watch(interval time.Duration, emit func(Event) error) error 
 	if interval <= 0 {
 		return fmt.Errorf("events: the interval must be greater than 0, not %v", interval)
 	}
-	if !c.State.alive() {
-		return c.errNotRunning()
-	}
-	pidfd, err := unix.PidfdOpen(c.State.Pid, 0)
+	pidfd, err := c.pinInit()
 	if err != nil {
-		return c.errNotRunning()
+		return err
 	}
 	defer unix.Close(pidfd)
-	if !c.State.alive() { // the pid was recycled between the check and the open
-		return c.errNotRunning()
-	}
 	m, err := c.cgroup()
 	if err != nil {
 		// runc fails here too: its OOM notifier finds no memory cgroup
 		return fmt.Errorf("events %s: cannot watch it: %w", c.State.ID, err)
 	}
-	id := c.State.ID
-	notify, closeNotify := oomNotifier(c.State.CgroupPaths)
-	defer closeNotify()
+	w := &watcher{id: c.State.ID, emit: emit, m: m, alive: c.State.alive}
+	w.notify, w.closeNotify = oomNotifier(c.State.CgroupPaths)
+	defer w.closeNotify()
 	c.Unlock()
 
-	kills, _ := m.OOMKillCount()
-	checkOOM := func() error {
-		n, err := m.OOMKillCount()
-		if err != nil {
-			return nil // the cgroup is being removed: nothing more to count
-		}
-		for ; kills < n; kills++ {
-			if err := emit(Event{Type: "oom", ID: id}); err != nil {
-				return err
-			}
-		}
-		return nil
+	w.kills, _ = m.OOMKillCount()
+	if w.stats, err = newStatsReader(m); err != nil {
+		return fmt.Errorf("events %s: %w", w.id, err)
 	}
-	stats, err := newStatsReader(m)
+	defer w.stats.close()
+	return w.run(pidfd, interval)
+}
+
+// pinInit opens a pidfd on the running container's init, so that its
+// exit is seen even once the pid is reused.
+func (c *Container) pinInit() (int, error) {
+	if !c.State.alive() {
+		return -1, c.errNotRunning()
+	}
+	pidfd, err := unix.PidfdOpen(c.State.Pid, 0)
 	if err != nil {
-		return fmt.Errorf("events %s: %w", id, err)
+		return -1, c.errNotRunning()
 	}
-	defer stats.close()
-	next := time.Now().Add(interval)
+	if !c.State.alive() { // the pid was recycled between the check and the open
+		unix.Close(pidfd)
+		return -1, c.errNotRunning()
+	}
+	return pidfd, nil
+}
+
+// watcher is one Watch: the container's cgroup, the OOM kills reported so
+// far, the OOM notification (-1 for none) and the stats read off the loop.
+type watcher struct {
+	id          string
+	emit        func(Event) error
+	m           cgroups.Manager
+	alive       func() bool
+	kills       uint64
+	notify      int
+	closeNotify func()
+	stats       *statsReader
 	// The v1 notification comes when the OOM starts, before the killer
 	// has picked a victim (and v2's memory.events changes at both steps):
 	// after one, keep re-reading the count briefly.
-	var recheckUntil time.Time
+	recheckUntil time.Time
+}
+
+// run waits on the init's pidfd, the stats reader and the OOM
+// notification, and emits what they tell, until the init exits.
+func (w *watcher) run(pidfd int, interval time.Duration) error {
+	next := time.Now().Add(interval)
 	buf := make([]byte, 4096)
 	for {
-		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}, {Fd: int32(stats.ready), Events: unix.POLLIN}}
-		if notify >= 0 {
-			fds = append(fds, unix.PollFd{Fd: int32(notify), Events: unix.POLLIN})
+		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}, {Fd: int32(w.stats.ready), Events: unix.POLLIN}}
+		if w.notify >= 0 {
+			fds = append(fds, unix.PollFd{Fd: int32(w.notify), Events: unix.POLLIN})
 		}
-		wait := time.Until(next)
-		if time.Now().Before(recheckUntil) && wait > recheckEvery {
-			wait = recheckEvery
-		}
-		if wait < 0 {
-			wait = 0
-		}
-		ms := int((wait + time.Millisecond - 1) / time.Millisecond)
-		if _, err := unix.Poll(fds, ms); err != nil && err != unix.EINTR {
+		if _, err := unix.Poll(fds, w.pollTimeout(next)); err != nil && err != unix.EINTR {
 			return fmt.Errorf("events: poll: %w", err)
 		}
 		if fds[0].Revents != 0 { // the init has exited
-			return checkOOM()
+			return w.checkOOM()
 		}
 		if fds[1].Revents != 0 {
-			s, err := stats.result()
-			if err != nil && c.State.alive() {
-				logrus.Errorf("events %s: %v", id, err)
-			} else if err == nil {
-				if err := emit(Event{Type: "stats", ID: id, Data: s}); err != nil {
-					return err
-				}
+			if err := w.emitStats(); err != nil {
+				return err
 			}
 		}
 		if len(fds) > 2 && fds[2].Revents != 0 {
-			if fds[2].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
-				closeNotify()
-				notify = -1
-			} else {
-				unix.Read(notify, buf) // drain: eventfd counter or inotify records
-			}
-			recheckUntil = time.Now().Add(recheckFor)
+			w.takeNotification(fds[2].Revents, buf)
 		}
-		if err := checkOOM(); err != nil {
+		if err := w.checkOOM(); err != nil {
 			return err
 		}
 		if now := time.Now(); !now.Before(next) {
 			if next = next.Add(interval); next.Before(now) {
 				next = now.Add(interval) // fell behind (a suspended host): don't burst
 			}
-			stats.start() // a read still in flight is not doubled
+			w.stats.start() // a read still in flight is not doubled
 		}
 	}
+}
+
+// pollTimeout is how long to wait, in milliseconds: until the next tick,
+// or the next re-read of the kill count after an OOM notification.
+func (w *watcher) pollTimeout(next time.Time) int {
+	wait := time.Until(next)
+	if time.Now().Before(w.recheckUntil) && wait > recheckEvery {
+		wait = recheckEvery
+	}
+	if wait < 0 {
+		wait = 0
+	}
+	return int((wait + time.Millisecond - 1) / time.Millisecond)
+}
+
+// emitStats emits the finished stats read; a failed read is logged,
+// unless the container is gone (its cgroup with it).
+func (w *watcher) emitStats() error {
+	s, err := w.stats.result()
+	if err != nil {
+		if w.alive() {
+			logrus.Errorf("events %s: %v", w.id, err)
+		}
+		return nil
+	}
+	return w.emit(Event{Type: "stats", ID: w.id, Data: s})
+}
+
+// takeNotification drains the OOM notification (or drops it when the
+// kernel closed it) and starts re-reading the kill count.
+func (w *watcher) takeNotification(revents int16, buf []byte) {
+	if revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
+		w.closeNotify()
+		w.notify = -1
+	} else {
+		unix.Read(w.notify, buf) // drain: eventfd counter or inotify records
+	}
+	w.recheckUntil = time.Now().Add(recheckFor)
+}
+
+// checkOOM emits one oom event per kill counted since the last check.
+func (w *watcher) checkOOM() error {
+	n, err := w.m.OOMKillCount()
+	if err != nil {
+		return nil // the cgroup is being removed: nothing more to count
+	}
+	for ; w.kills < n; w.kills++ {
+		if err := w.emit(Event{Type: "oom", ID: w.id}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // statsReader reads the cgroup's statistics off Watch's loop: a read the
