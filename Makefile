@@ -192,8 +192,8 @@ casco-faultinject: deps-build nsenter/bin/casco-init $(MUSL_INC)/.done
 # exceeded" on a loaded machine (Go's fuzzer), whatever the code does
 FUZZTIME ?= 2000x
 fuzz: nsenter/bin/casco-init
-	@mkdir -p build; for t in libcontainer:FuzzValidateID libcontainer:FuzzParseMountOptions libcontainer:FuzzConfig \
-	    libcontainer:FuzzPlanEncoding libcontainer:FuzzLoadState seccomp:FuzzCompile; do \
+	@mkdir -p build; for t in libcontainer:FuzzValidateID libcontainer/plan:FuzzParseMountOptions libcontainer:FuzzConfig \
+	    libcontainer/plan:FuzzPlanEncoding libcontainer:FuzzLoadState seccomp:FuzzCompile; do \
 	  pkg=$${t%%:*}; name=$${t#*:}; \
 	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg/ >build/fuzz.log 2>&1 \
 	    || { cat build/fuzz.log; echo "fuzz $$name: FAILED (a failing input, if the log names one, is in $$pkg/testdata/fuzz/$$name/)"; exit 1; }; \

@@ -18,6 +18,7 @@ import (
 	"github.com/casco-runtime/casco/cgroups"
 	"github.com/casco-runtime/casco/libcontainer/internal/fault"
 	"github.com/casco-runtime/casco/libcontainer/internal/intelrdt"
+	"github.com/casco-runtime/casco/libcontainer/plan"
 	"github.com/casco-runtime/casco/seccomp"
 )
 
@@ -247,7 +248,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 			return nil, nil, err
 		}
 	}
-	if _, err := sp.sync.Write(p.bytes()); err != nil {
+	if _, err := sp.sync.Write(p.Bytes()); err != nil {
 		return nil, nil, fmt.Errorf("send plan to init: %w", err)
 	}
 	tr.Step("send plan")
@@ -308,10 +309,10 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace, abort *os.File)
 			return init.exitError(err)
 		}
 		switch msg.typ {
-		case syncError:
+		case plan.SyncError:
 			init.reap()
 			return errors.New(string(msg.data))
-		case syncPid:
+		case plan.SyncPid:
 			pid, err := strconv.Atoi(string(msg.data))
 			if err != nil {
 				return fmt.Errorf("init sent a bad pid %q", msg.data)
@@ -321,7 +322,7 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace, abort *os.File)
 				c.State.Pid = pid // the container's own init, not an exec'd process
 			}
 			init.Pid = pid
-		case syncHooks:
+		case plan.SyncHooks:
 			tr.Step("init: rootfs ready")
 			h := c.hooks()
 			state := c.hookState(Creating)
@@ -332,26 +333,26 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace, abort *os.File)
 				return err
 			}
 			tr.Step("createRuntime hooks")
-			if err := writeSync(sp.sync, syncGo); err != nil {
+			if err := writeSync(sp.sync, plan.SyncGo); err != nil {
 				return init.exitError(err)
 			}
-		case syncSeccomp:
+		case plan.SyncSeccomp:
 			if err := c.handOverNotifyFd(init.Pid, msg.data); err != nil {
 				return err
 			}
-			if err := writeSync(sp.sync, syncGo); err != nil {
+			if err := writeSync(sp.sync, plan.SyncGo); err != nil {
 				return init.exitError(err)
 			}
-		case syncTree:
+		case plan.SyncTree:
 			if sp.trees == nil {
 				return errors.New("init asked for a bind mount source without a mount namespace of its own")
 			}
 			if err := sp.trees.send(sp.sync, init.Pid); err != nil {
 				return fmt.Errorf("%s: %w", filepath.Join(c.State.Bundle, "config.json"), err)
 			}
-		case syncTrace:
+		case plan.SyncTrace:
 			tr.initSteps(msg.data)
-		case syncReady:
+		case plan.SyncReady:
 			tr.Step("init: ready")
 			return nil
 		default:

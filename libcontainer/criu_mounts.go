@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/casco-runtime/casco/cgroups"
+	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
 // CRIU dumps the mounts it can make again itself (proc, tmpfs with their
@@ -33,7 +34,7 @@ type extMount struct{ dest, source string }
 func externalMounts(s *specs.Spec, bundle string, cgroupPaths map[string]string) ([]extMount, error) {
 	var out []extMount
 	for _, m := range s.Mounts {
-		flags, _, _, err := parseMountOptions(m.Options)
+		flags, _, _, err := plan.ParseMountOptions(m.Options)
 		if err != nil {
 			return nil, fmt.Errorf("mount %s: %w", m.Destination, err)
 		}

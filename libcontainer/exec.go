@@ -13,6 +13,7 @@ import (
 
 	"github.com/casco-runtime/casco/cgroups"
 	"github.com/casco-runtime/casco/libcontainer/internal/fault"
+	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
 // ExecOpts are the inputs of `exec`.
@@ -133,13 +134,13 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 			return fail(fmt.Errorf("cgroup: %w", err))
 		}
 	}
-	p := &plan{}
+	p := &planBuilder{}
 	if err := p.cpuAffinityInitial(o.Process.ExecCPUAffinity); err != nil {
 		return fail(err)
 	}
 	p.joinNamespaces(ns.joins, keepOriginalGroups(&spec))
 	if ns.fork {
-		p.add(opFork, nil)
+		p.Add(plan.OpFork, nil)
 	}
 	// the v1 hierarchies after the fork: a container at its pids limit
 	// takes a process moved in (the kernel counts forks only), as runc's
@@ -155,7 +156,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if o.BeforeRun != nil {
 		o.BeforeRun()
 	}
-	if _, err := sp.sync.Write(p.bytes()); err != nil {
+	if _, err := sp.sync.Write(p.Bytes()); err != nil {
 		return fail(fmt.Errorf("send plan to exec process: %w", err))
 	}
 	if err := fault.Step("exec", "plan sent"); err != nil {
@@ -195,7 +196,7 @@ func waitExeced(sp *spawn) error {
 		if err != nil {
 			return nil // EOF: exec'd (or died, which the caller's wait reports)
 		}
-		if msg.typ == syncError {
+		if msg.typ == plan.SyncError {
 			return errors.New(string(msg.data))
 		}
 	}

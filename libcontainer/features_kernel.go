@@ -7,6 +7,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
 // Probes of what the running kernel can do, for `features` and for the
@@ -26,25 +28,7 @@ func haveMountSetattr() bool {
 // mountOptionNames lists every mount option casco carries out on this
 // kernel: the same tables the option parser reads.
 func mountOptionNames() []string {
-	var opts []string
-	for o := range mountFlags {
-		opts = append(opts, o)
-	}
-	for o := range propagationFlags {
-		opts = append(opts, o)
-	}
-	if haveMountSetattr() {
-		for o := range recursiveAttrs {
-			opts = append(opts, o)
-		}
-		for o, done := range extOptions {
-			if done {
-				opts = append(opts, o)
-			}
-		}
-	}
-	sort.Strings(opts)
-	return opts
+	return plan.OptionNames(haveMountSetattr())
 }
 
 func boolPtr(b bool) *bool { return &b }

@@ -8,6 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/casco-runtime/casco/libcontainer/internal/intelrdt"
+	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
 // The tests below tie `features` to the code paths: whatever features
@@ -16,12 +17,12 @@ import (
 // side only fails here.
 
 // planOps builds the plan of s and returns its op codes.
-func planOps(t *testing.T, s *specs.Spec) []decodedOp {
+func planOps(t *testing.T, s *specs.Spec) []plan.Op {
 	t.Helper()
-	return decode(t, mustPlan(t, s).bytes())
+	return decode(t, mustPlan(t, s).Bytes())
 }
 
-func hasOp(ops []decodedOp, code uint32) bool { return indexOf(ops, code) >= 0 }
+func hasOp(ops []plan.Op, code uint32) bool { return indexOf(ops, code) >= 0 }
 
 // TestFeaturesMountOptions: every listed mount option is carried out by
 // casco (a mount(2) flag, a propagation, a recursive attribute or one of
@@ -31,14 +32,14 @@ func TestFeaturesMountOptions(t *testing.T) {
 	listed := map[string]bool{}
 	for _, o := range Features().MountOptions {
 		listed[o] = true
-		if _, _, data, _ := parseMountOptions([]string{o}); data != "" {
+		if _, _, data, _ := plan.ParseMountOptions([]string{o}); data != "" {
 			t.Errorf("features lists %q but it would be passed to the kernel as data", o)
 		}
 		// some mount kind takes it
 		src := t.TempDir()
 		bind := specs.Mount{Destination: "/d", Type: "bind", Source: src, Options: []string{"rbind", o}}
 		tmpfs := specs.Mount{Destination: "/d", Type: "tmpfs", Source: "tmpfs", Options: []string{o}}
-		errB, errT := checkMountKind(bind), checkMountKind(tmpfs)
+		errB, errT := plan.CheckMountKind(bind), plan.CheckMountKind(tmpfs)
 		if errB != nil && errT != nil {
 			t.Errorf("features lists %q but no mount kind takes it: %v; %v", o, errB, errT)
 		}
@@ -50,28 +51,12 @@ func TestFeaturesMountOptions(t *testing.T) {
 		s := testSpec()
 		s.Mounts = []specs.Mount{m}
 		// a clearing flag (rw, dev, ...) changes nothing on its own: it undoes its opposite
-		clears := mountFlags[o].clear
+		clears := plan.ClearsFlag(o)
 		if !clears && o != "defaults" && o != "bind" && o != "rbind" && o != "remount" && sameMountPlan(t, s, m) {
 			t.Errorf("features lists %q but the plan ignores it", o)
 		}
 	}
-	var honored []string
-	for o := range mountFlags {
-		honored = append(honored, o)
-	}
-	for o := range propagationFlags {
-		honored = append(honored, o)
-	}
-	if haveMountSetattr() {
-		for o := range recursiveAttrs {
-			honored = append(honored, o)
-		}
-		for o, done := range extOptions {
-			if done {
-				honored = append(honored, o)
-			}
-		}
-	}
+	honored := plan.OptionNames(haveMountSetattr())
 	for _, o := range honored {
 		if !listed[o] {
 			t.Errorf("casco honors mount option %q but features does not list it", o)
@@ -99,11 +84,11 @@ func sameMountPlan(t *testing.T, s *specs.Spec, m specs.Mount) bool {
 		return false
 	}
 	for i := range with {
-		if with[i].code != without[i].code || len(with[i].ints) != len(without[i].ints) || strings.Join(with[i].strs, "\x00") != strings.Join(without[i].strs, "\x00") {
+		if with[i].Code != without[i].Code || len(with[i].Ints) != len(without[i].Ints) || strings.Join(with[i].Strs, "\x00") != strings.Join(without[i].Strs, "\x00") {
 			return false
 		}
-		for j := range with[i].ints {
-			if with[i].ints[j] != without[i].ints[j] {
+		for j := range with[i].Ints {
+			if with[i].Ints[j] != without[i].Ints[j] {
 				return false
 			}
 		}
@@ -131,7 +116,7 @@ func TestFeaturesLinux(t *testing.T) {
 	}
 	s := testSpec()
 	s.Mounts = []specs.Mount{{Destination: "/d", Type: "bind", Source: t.TempDir(), Options: []string{"rbind", "idmap"}}}
-	if ops := planOps(t, s); !hasOp(ops, opIdmapMount) {
+	if ops := planOps(t, s); !hasOp(ops, plan.OpIdmapMount) {
 		t.Errorf("an idmap bind makes no idmapped mount operation")
 	}
 
@@ -144,16 +129,16 @@ func TestFeaturesLinux(t *testing.T) {
 		if mempolicyModes[mp.Mode].nodes == 1 {
 			mp.Nodes = "0"
 		}
-		p := &plan{}
+		p := &planBuilder{}
 		if err := p.memoryPolicy(mp); err != nil {
 			t.Errorf("listed mode %s: %v", mode, err)
 		}
-		if ops := decode(t, p.bytes()); !hasOp(ops, opMempolicy) {
+		if ops := decode(t, p.Bytes()); !hasOp(ops, plan.OpMempolicy) {
 			t.Errorf("listed mode %s makes no set_mempolicy", mode)
 		}
 	}
 	for _, flag := range f.MemoryPolicy.Flags {
-		p := &plan{}
+		p := &planBuilder{}
 		mp := &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0", Flags: []specs.MemoryPolicyFlagType{specs.MemoryPolicyFlagType(flag)}}
 		if err := p.memoryPolicy(mp); err != nil {
 			t.Errorf("listed flag %s: %v", flag, err)
@@ -187,9 +172,9 @@ func TestFeaturesLinux(t *testing.T) {
 // and nothing is added when they are absent (no cost on the start path).
 func TestProcessExtPlan(t *testing.T) {
 	base := planOps(t, testSpec())
-	for _, code := range []uint32{opSched, opIOPrio, opCPUAffinity, opPersonality, opMempolicy, opMountAttr, opIdmapMount, opTmpcopyup} {
+	for _, code := range []uint32{plan.OpSched, plan.OpIOPrio, plan.OpCPUAffinity, plan.OpPersonality, plan.OpMempolicy, plan.OpMountAttr, plan.OpIdmapMount, plan.OpTmpcopyup} {
 		if hasOp(base, code) {
-			t.Errorf("the default spec's plan has op %s", opNames[int(code)])
+			t.Errorf("the default spec's plan has op %s", plan.OpNames[int(code)])
 		}
 	}
 	s := testSpec()
@@ -198,17 +183,17 @@ func TestProcessExtPlan(t *testing.T) {
 	s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "0-1"}
 	s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
 	ops := planOps(t, s)
-	for _, code := range []uint32{opSched, opIOPrio, opPersonality} {
+	for _, code := range []uint32{plan.OpSched, plan.OpIOPrio, plan.OpPersonality} {
 		if !hasOp(ops, code) {
-			t.Errorf("no %s operation", opNames[int(code)])
+			t.Errorf("no %s operation", plan.OpNames[int(code)])
 		}
 	}
 	// execCPUAffinity is for exec'd processes: "not applicable to the
 	// container's init process" (runtime-spec)
-	if hasOp(ops, opCPUAffinity) {
+	if hasOp(ops, plan.OpCPUAffinity) {
 		t.Errorf("the init's plan sets an affinity from process.execCPUAffinity")
 	}
-	if sched, id := indexOf(ops, opSched), indexOf(ops, opIdentity); sched > id {
+	if sched, id := indexOf(ops, plan.OpSched), indexOf(ops, plan.OpIdentity); sched > id {
 		t.Errorf("scheduler set after the identity change (op %d > %d): CAP_SYS_NICE is gone by then", sched, id)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 
+	"github.com/casco-runtime/casco/libcontainer/plan"
 	"github.com/casco-runtime/casco/nsenter"
 )
 
@@ -148,7 +149,7 @@ func runHook(h specs.Hook, state []byte, dir string, out *hooksOutput) error {
 // they run in the container's namespaces, which only the init is in.
 // Their output goes to fds.hookOut/hookErr where run.oci.hooks.stdout/stderr
 // opened a file (fd+1; 0 for none, the output captured for the error).
-func (p *plan) hooks(kind string, hooks []specs.Hook, state *specs.State, procEnv []string, fds initFds) error {
+func (p *planBuilder) hooks(kind string, hooks []specs.Hook, state *specs.State, procEnv []string, fds initFds) error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -175,7 +176,7 @@ func (p *plan) hooks(kind string, hooks []specs.Hook, state *specs.State, procEn
 		strs := append([]string{kind, h.Path}, args...)
 		strs = append(strs, env...)
 		strs = append(strs, string(data))
-		p.add(opHook, ints(uint64(timeout), uint64(len(args)), uint64(len(env)), uint64(i), uint64(fds.hookOut+1), uint64(fds.hookErr+1)), strs...)
+		p.Add(plan.OpHook, plan.Ints(uint64(timeout), uint64(len(args)), uint64(len(env)), uint64(i), uint64(fds.hookOut+1), uint64(fds.hookErr+1)), strs...)
 	}
 	return nil
 }

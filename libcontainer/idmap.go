@@ -13,6 +13,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
 // Idmapped bind mounts. Making a mount idmapped takes CAP_SYS_ADMIN in the
@@ -21,7 +23,7 @@ import (
 // detached copy of the source (open_tree(OPEN_TREE_CLONE)), idmapped with
 // mount_setattr(MOUNT_ATTR_IDMAP), sent to the init over the sync socket
 // right after the plan; the init attaches it with move_mount(2) onto the
-// destination it resolved inside the rootfs (opIdmapMount).
+// destination it resolved inside the rootfs (plan.OpIdmapMount).
 
 // idmapTree is one prepared idmapped bind: the fd of its detached tree.
 type idmapTree struct {
@@ -92,7 +94,7 @@ func newUserns(uids, gids []specs.LinuxIDMapping) (int, error) {
 }
 
 // treeMaker opens the trees of the binds the plan attaches with
-// opIdmapMount, one each time the init asks (syncTree), in plan order.
+// OpIdmapMount, one each time the init asks (SyncTree), in plan order.
 // It opens each source in the init's mount namespace as the init has it
 // then, with our (the host's root's) credentials, as runc's mount source
 // thread: a source that the config's earlier mounts made, or changed
@@ -106,11 +108,11 @@ func newTreeMaker(b *Bundle) *treeMaker {
 	tm := &treeMaker{b: b}
 	userns := hasNamespace(b.Spec, specs.UserNamespace)
 	for _, m := range b.Spec.Mounts {
-		if !userns && !hasIdmap(m.Options) && len(m.UIDMappings) == 0 && len(m.GIDMappings) == 0 {
+		if !userns && !plan.HasIdmap(m.Options) && len(m.UIDMappings) == 0 && len(m.GIDMappings) == 0 {
 			continue // the common case, without parsing the options
 		}
-		flags, _, _, _ := parseMountOptions(m.Options)
-		if sendsTree(m, flags, mountExtOf(m), userns, b.Path, b.Rootfs) {
+		flags, _, _, _ := plan.ParseMountOptions(m.Options)
+		if sendsTree(m, flags, plan.MountExtOf(m), userns, b.Path, b.Rootfs) {
 			tm.mounts = append(tm.mounts, m)
 		}
 	}
@@ -137,18 +139,18 @@ func (tm *treeMaker) send(sync *os.File, initPid int) error {
 }
 
 func (tm *treeMaker) open(m specs.Mount, initPid int) (int, error) {
-	flags, _, _, _ := parseMountOptions(m.Options)
-	e := mountExtOf(m)
+	flags, _, _, _ := plan.ParseMountOptions(m.Options)
+	e := plan.MountExtOf(m)
 	rbind := flags&unix.MS_REC != 0
 	src := bindSource(tm.b.Path, m)
 	open := func() (int, error) { return bindTreeOf(src, rbind) }
-	if e.idmap {
+	if e.Idmap {
 		userns, err := idmapUserns(tm.b.Spec, m, initPid)
 		if err != nil {
 			return -1, err
 		}
 		defer unix.Close(userns)
-		open = func() (int, error) { return idmapTreeOf(src, rbind, e.idmapRecursive, userns) }
+		open = func() (int, error) { return idmapTreeOf(src, rbind, e.IdmapRecursive, userns) }
 	}
 	fd, err := inMountNamespace(initPid, open)
 	if err != nil && !underRootfs(src, tm.b.Rootfs) && (errors.Is(err, unix.EINVAL) || errors.Is(err, errJoinMountNS)) {
@@ -222,17 +224,17 @@ func idmapTreeOf(src string, rbind, ridmap bool, userns int) (int, error) {
 }
 
 // sendsTree tells which bind mounts the parent opens and sends to the
-// init (the plan's opIdmapMount), the same answer for the plan and the
+// init (the plan's plan.OpIdmapMount), the same answer for the plan and the
 // trees: idmapped binds, and every bind of a container with a user
 // namespace, whose root may not be able to reach the source, that the
 // host has or the rootfs may have.
 // Any other source missing on the host is made by an earlier mount of the
 // container (plan_rootfs.go): the init binds it by path.
-func sendsTree(m specs.Mount, flags uintptr, e mountExt, userns bool, bundle, rootfs string) bool {
-	if !isBind(m, flags) {
+func sendsTree(m specs.Mount, flags uintptr, e plan.MountExt, userns bool, bundle, rootfs string) bool {
+	if !plan.IsBind(m, flags) {
 		return false
 	}
-	if e.idmap {
+	if e.Idmap {
 		return true
 	}
 	if !userns || os.Geteuid() != 0 {

@@ -8,6 +8,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
 // linux.personality and linux.memoryPolicy: both are inherited across
@@ -18,7 +20,7 @@ var personalities = map[specs.LinuxPersonalityDomain]uint64{
 }
 
 // personality adds personality(2); runtime-spec defines no flags yet.
-func (p *plan) personality(per *specs.LinuxPersonality) error {
+func (p *planBuilder) personality(per *specs.LinuxPersonality) error {
 	if per == nil {
 		return nil
 	}
@@ -29,7 +31,7 @@ func (p *plan) personality(per *specs.LinuxPersonality) error {
 	if len(per.Flags) > 0 {
 		return fmt.Errorf("linux.personality.flags %q: no flags are defined", per.Flags)
 	}
-	p.add(opPersonality, ints(v))
+	p.Add(plan.OpPersonality, plan.Ints(v))
 	return nil
 }
 
@@ -72,7 +74,7 @@ func kernelAtLeast(major, minor int) bool {
 }
 
 // memoryPolicy adds set_mempolicy(2) with the mode, flags and node mask.
-func (p *plan) memoryPolicy(mp *specs.LinuxMemoryPolicy) error {
+func (p *planBuilder) memoryPolicy(mp *specs.LinuxMemoryPolicy) error {
 	if mp == nil {
 		return nil
 	}
@@ -110,7 +112,7 @@ func (p *plan) memoryPolicy(mp *specs.LinuxMemoryPolicy) error {
 	} else if m.nodes == 1 {
 		return fmt.Errorf("linux.memoryPolicy.nodes: invalid memory policy nodes: %s needs nodes", mp.Mode)
 	}
-	p.add(opMempolicy, append(ints(mode, uint64(len(mask))), mask...))
+	p.Add(plan.OpMempolicy, append(plan.Ints(mode, uint64(len(mask))), mask...))
 	return nil
 }
 
@@ -124,7 +126,7 @@ func countBits(mask []uint64) int {
 }
 
 // linuxProcessExt adds what linux.* sets on the process itself.
-func (p *plan) linuxProcessExt(l *specs.Linux) error {
+func (p *planBuilder) linuxProcessExt(l *specs.Linux) error {
 	if l == nil {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 
+	"github.com/casco-runtime/casco/libcontainer/plan"
 	"github.com/casco-runtime/casco/seccomp"
 )
 
@@ -26,6 +27,11 @@ type initFds struct {
 	// run.oci.hooks.stdout/stderr files for the hooks the init runs, -1 for none
 	hookOut, hookErr int
 }
+
+// planBuilder builds the init's plan from a container's config: which
+// operations, in what order, with what arguments. The codes and the wire
+// format are the plan package's.
+type planBuilder struct{ plan.Plan }
 
 // planInput is everything the plan is built from.
 type planInput struct {
@@ -45,22 +51,22 @@ type planInput struct {
 // buildPlan decides, in order, every step of the container's init: the
 // namespaces, the rootfs, the hooks, pivot_root, the process's identity,
 // the handshake with `start`, and the exec.
-func buildPlan(in *planInput) (*plan, error) {
+func buildPlan(in *planInput) (*planBuilder, error) {
 	s := in.bundle.Spec
-	p := &plan{}
+	p := &planBuilder{}
 	if in.trace {
-		p.add(opTrace, nil)
+		p.Add(plan.OpTrace, nil)
 	}
 	p.cgroupJoin(in.fds.cgroupJoin)
 	p.joinNamespaces(in.ns.joins, keepOriginalGroups(s))
 	if in.ns.unshare != 0 {
-		p.add(opUnshare, ints(uint64(in.ns.unshare)))
+		p.Add(plan.OpUnshare, plan.Ints(uint64(in.ns.unshare)))
 	}
 	if in.ns.fork {
-		p.add(opFork, nil)
+		p.Add(plan.OpFork, nil)
 	}
 	if in.ns.time {
-		p.add(opTimens, nil, timensOffsets(s))
+		p.Add(plan.OpTimens, nil, timensOffsets(s))
 	}
 
 	// without a mount namespace of its own the container shares the host's
@@ -80,7 +86,7 @@ func buildPlan(in *planInput) (*plan, error) {
 		}
 	}
 	if h := s.Hooks; h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0) {
-		p.add(opSyncHooks, nil)
+		p.Add(plan.OpSyncHooks, nil)
 	}
 	if s.Hooks != nil {
 		if err := p.hooks("createContainer", s.Hooks.CreateContainer, in.innerState(Creating), nil, in.fds); err != nil {
@@ -90,9 +96,9 @@ func buildPlan(in *planInput) (*plan, error) {
 	if !ownMounts {
 		// the host's /dev/ptmx: the rootfs has no devpts of its own mounted
 		p.console(s.Process, in.fds.console, false, in.ownConsole)
-		p.add(opChroot, nil, in.bundle.Rootfs)
+		p.Add(plan.OpChroot, nil, in.bundle.Rootfs)
 		if in.keyring != "" {
-			p.add(opKeyring, nil, in.keyring)
+			p.Add(plan.OpKeyring, nil, in.keyring)
 		}
 		p.names(s)
 		if err := p.process(withoutExecAffinity(s), in); err != nil {
@@ -104,9 +110,9 @@ func buildPlan(in *planInput) (*plan, error) {
 	if in.noPivot {
 		noPivot = 1
 	}
-	p.add(opPivotRoot, ints(noPivot))
+	p.Add(plan.OpPivotRoot, plan.Ints(noPivot))
 	if in.keyring != "" {
-		p.add(opKeyring, nil, in.keyring)
+		p.Add(plan.OpKeyring, nil, in.keyring)
 	}
 	p.insideRoot(s, in)
 	if err := p.process(withoutExecAffinity(s), in); err != nil {
@@ -122,7 +128,7 @@ func buildPlan(in *planInput) (*plan, error) {
 // that refuses it until the user namespace is joined (op_setns).
 // Joining the user namespace drops the supplementary groups unless
 // keepGroups (run.oci.keep_original_groups) keeps the caller's.
-func (p *plan) joinNamespaces(joins []specs.LinuxNamespace, keepGroups bool) {
+func (p *planBuilder) joinNamespaces(joins []specs.LinuxNamespace, keepGroups bool) {
 	user, ok := findNamespace(joins, specs.UserNamespace)
 	later := uint64(0)
 	if ok {
@@ -130,7 +136,7 @@ func (p *plan) joinNamespaces(joins []specs.LinuxNamespace, keepGroups bool) {
 	}
 	for _, ns := range joins {
 		if ns.Type != specs.UserNamespace {
-			p.add(opSetns, ints(uint64(namespaceFlags[ns.Type]), later), ns.Path)
+			p.Add(plan.OpSetns, plan.Ints(uint64(namespaceFlags[ns.Type]), later), ns.Path)
 		}
 	}
 	if ok {
@@ -138,13 +144,13 @@ func (p *plan) joinNamespaces(joins []specs.LinuxNamespace, keepGroups bool) {
 		if keepGroups {
 			keep = 1
 		}
-		p.add(opSetns, ints(uint64(namespaceFlags[specs.UserNamespace]), 0, keep), user.Path)
+		p.Add(plan.OpSetns, plan.Ints(uint64(namespaceFlags[specs.UserNamespace]), 0, keep), user.Path)
 	}
 }
 
 // insideRoot adds what happens in the new root: console, names, sysctls,
 // masked and read-only paths, a read-only root, the root's propagation.
-func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
+func (p *planBuilder) insideRoot(s *specs.Spec, in *planInput) {
 	p.console(s.Process, in.fds.console, true, in.ownConsole)
 	p.names(s)
 	keys := make([]string, 0, len(s.Linux.Sysctl))
@@ -153,34 +159,35 @@ func (p *plan) insideRoot(s *specs.Spec, in *planInput) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		p.add(opSysctl, nil, "/proc/sys/"+strings.ReplaceAll(k, ".", "/"), s.Linux.Sysctl[k])
+		p.Add(plan.OpSysctl, nil, "/proc/sys/"+strings.ReplaceAll(k, ".", "/"), s.Linux.Sysctl[k])
 	}
 	masked := map[string]bool{}
 	for _, m := range s.Linux.MaskedPaths {
 		if c := filepath.Clean(m); !masked[c] { // one mount per path, as runc
 			masked[c] = true
-			p.add(opMask, nil, m)
+			p.Add(plan.OpMask, nil, m)
 		}
 	}
 	for _, r := range s.Linux.ReadonlyPaths {
-		p.add(opReadonly, nil, r)
+		p.Add(plan.OpReadonly, nil, r)
 	}
 	if devReadonly(s) {
-		p.add(opRemountRO, nil, "/dev")
+		p.Add(plan.OpRemountRO, nil, "/dev")
 	}
 	if s.Root.Readonly {
-		p.add(opRemountRO, nil, "/")
+		p.Add(plan.OpRemountRO, nil, "/")
 	}
 	// last: runbindable would make every later bind (a masked path's
 	// /dev/null, a read-only path onto itself) fail with EINVAL
 	if rp := s.Linux.RootfsPropagation; rp != "" {
-		p.add(opPropagation, ints(uint64(propagationFlags[rp])))
+		f, _ := plan.PropagationFlag(rp) // checked by rootfs
+		p.Add(plan.OpPropagation, plan.Ints(uint64(f)))
 	}
 }
 
 // cgroupJoin has the init write "0" to each v1 tasks file: while it is one
 // thread, before it unshares its cgroup namespace or forks.
-func (p *plan) cgroupJoin(fds []int) {
+func (p *planBuilder) cgroupJoin(fds []int) {
 	if len(fds) == 0 {
 		return
 	}
@@ -188,7 +195,7 @@ func (p *plan) cgroupJoin(fds []int) {
 	for i, fd := range fds {
 		v[i] = uint64(fd)
 	}
-	p.add(opCgroupJoin, v)
+	p.Add(plan.OpCgroupJoin, v)
 }
 
 // withoutExecAffinity is s for the init: process.execCPUAffinity "is not
@@ -206,12 +213,12 @@ func withoutExecAffinity(s *specs.Spec) *specs.Spec {
 
 // names sets the host and domain name (validation made sure the container
 // has a uts namespace of its own).
-func (p *plan) names(s *specs.Spec) {
+func (p *planBuilder) names(s *specs.Spec) {
 	if s.Hostname != "" {
-		p.add(opHostname, nil, s.Hostname)
+		p.Add(plan.OpHostname, nil, s.Hostname)
 	}
 	if s.Domainname != "" {
-		p.add(opDomainname, nil, s.Domainname)
+		p.Add(plan.OpDomainname, nil, s.Domainname)
 	}
 }
 
@@ -219,12 +226,12 @@ func (p *plan) names(s *specs.Spec) {
 // and the exec. Seccomp goes as late as it can: before the identity change
 // when it needs CAP_SYS_ADMIN (no no_new_privs), otherwise right before the
 // startContainer hooks and the exec.
-func (p *plan) process(s *specs.Spec, in *planInput) error {
+func (p *planBuilder) process(s *specs.Spec, in *planInput) error {
 	proc := s.Process
 	// marked close-on-exec early, before a seccomp filter could refuse close_range
-	p.add(opCloseFds, ints(uint64(3+in.fds.preserve)))
+	p.Add(plan.OpCloseFds, plan.Ints(uint64(3+in.fds.preserve)))
 	for _, rl := range proc.Rlimits {
-		p.add(opRlimit, ints(uint64(rlimitNames[rl.Type]), rl.Soft, rl.Hard), rl.Type)
+		p.Add(plan.OpRlimit, plan.Ints(uint64(rlimitNames[rl.Type]), rl.Soft, rl.Hard), rl.Type)
 	}
 	if err := p.processExt(proc); err != nil {
 		return err
@@ -234,12 +241,12 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 	if err := p.linuxProcessExt(s.Linux); err != nil {
 		return err
 	}
-	p.add(opChdir, nil, proc.Cwd)
+	p.Add(plan.OpChdir, nil, proc.Cwd)
 	umask := uint64(0022)
 	if proc.User.Umask != nil {
 		umask = uint64(*proc.User.Umask)
 	}
-	p.add(opUmask, ints(umask))
+	p.Add(plan.OpUmask, plan.Ints(umask))
 	caps, err := p.identity(s, in.ns)
 	if err != nil {
 		return err
@@ -248,16 +255,16 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 		// needs CAP_SYS_ADMIN, which the final capability sets may lack
 		p.seccomp(in)
 	}
-	p.add(opCaps, caps)
+	p.Add(plan.OpCaps, caps)
 	if proc.NoNewPrivileges {
-		p.add(opNoNewPrivs, nil)
+		p.Add(plan.OpNoNewPrivs, nil)
 		if in.filter != nil && in.filter.Notify {
 			// the agent gets the fd while the runtime still listens: before ready
 			p.seccomp(in)
 		}
 	}
 	if proc.ApparmorProfile != "" && apparmorEnabled() {
-		p.add(opAppArmor, nil, proc.ApparmorProfile)
+		p.Add(plan.OpAppArmor, nil, proc.ApparmorProfile)
 	}
 	path := defaultPath
 	for _, e := range proc.Env {
@@ -265,10 +272,10 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 			path = v
 		}
 	}
-	p.add(opLookPath, nil, path, proc.Args[0])
-	p.add(opReady, nil)
+	p.Add(plan.OpLookPath, nil, path, proc.Args[0])
+	p.Add(plan.OpReady, nil)
 	if in.fds.fifo >= 0 {
-		p.add(opWaitFifo, ints(uint64(in.fds.fifo)))
+		p.Add(plan.OpWaitFifo, plan.Ints(uint64(in.fds.fifo)))
 	}
 	// as runc: startContainer hooks run under the container's filter (they
 	// are the container's, in its namespaces)
@@ -281,8 +288,8 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 		}
 	}
 	strs := append(append([]string{}, proc.Args...), proc.Env...)
-	p.add(opExec, ints(uint64(len(proc.Args)), uint64(len(proc.Env))), strs...)
-	return p.check() // the last operation of every plan, the init's and exec's
+	p.Add(plan.OpExec, plan.Ints(uint64(len(proc.Args)), uint64(len(proc.Env))), strs...)
+	return p.Check() // the last operation of every plan, the init's and exec's
 
 }
 
@@ -291,7 +298,7 @@ func (p *plan) process(s *specs.Spec, in *planInput) error {
 // pty, ONLCR is cleared before the process runs, as runc's SaneTerminal does
 // for its own reads: the process's \n reaches casco's stdout unchanged. A
 // console socket's owner gets the pty as the kernel makes it.
-func (p *plan) console(proc *specs.Process, fd int, devConsole, sane bool) {
+func (p *planBuilder) console(proc *specs.Process, fd int, devConsole, sane bool) {
 	if fd < 0 {
 		return
 	}
@@ -305,20 +312,20 @@ func (p *plan) console(proc *specs.Process, fd int, devConsole, sane bool) {
 	if sane {
 		clearONLCR = 1
 	}
-	p.add(opConsole, ints(uint64(fd), rows, cols, bind, uint64(proc.User.UID), clearONLCR))
+	p.Add(plan.OpConsole, plan.Ints(uint64(fd), rows, cols, bind, uint64(proc.User.UID), clearONLCR))
 }
 
-func (p *plan) seccomp(in *planInput) {
+func (p *planBuilder) seccomp(in *planInput) {
 	notify := uint64(0)
 	if in.filter.Notify {
 		notify = 1
 	}
-	p.add(opSeccomp, ints(uint64(in.filter.Flags), notify), string(in.filter.Program))
+	p.Add(plan.OpSeccomp, plan.Ints(uint64(in.filter.Flags), notify), string(in.filter.Program))
 }
 
 // identity adds the switch to the configured user and returns the final
-// capability sets (effective, permitted, inheritable, ambient) for opCaps.
-func (p *plan) identity(s *specs.Spec, ns nsPlan) ([]uint64, error) {
+// capability sets (effective, permitted, inheritable, ambient) for plan.OpCaps.
+func (p *planBuilder) identity(s *specs.Spec, ns nsPlan) ([]uint64, error) {
 	proc := s.Process
 	var sets [5]uint64
 	if c := proc.Capabilities; c != nil {
@@ -354,10 +361,10 @@ func (p *plan) identity(s *specs.Spec, ns nsPlan) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := ints(uint64(u.UID), uint64(u.GID), setGroups, uint64(len(u.AdditionalGids)))
+	v := plan.Ints(uint64(u.UID), uint64(u.GID), setGroups, uint64(len(u.AdditionalGids)))
 	for _, g := range u.AdditionalGids {
 		v = append(v, uint64(g))
 	}
-	p.add(opIdentity, append(v, sets[0]))
+	p.Add(plan.OpIdentity, append(v, sets[0]))
 	return sets[1:], nil
 }

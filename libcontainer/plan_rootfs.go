@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/cgroups"
+	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
 // rootfsPlan is what the rootfs part of the plan needs to know.
@@ -43,10 +44,10 @@ var defaultSymlinks = [][2]string{
 
 // rootfs adds everything from the root bind mount to the last device node:
 // the part of the plan that runs before pivot_root.
-func (p *plan) rootfs(r *rootfsPlan) error {
+func (p *planBuilder) rootfs(r *rootfsPlan) error {
 	rootProp := uintptr(unix.MS_SLAVE | unix.MS_REC)
 	if rp := r.spec.Linux.RootfsPropagation; rp != "" {
-		f, ok := propagationFlags[rp]
+		f, ok := plan.PropagationFlag(rp)
 		if !ok {
 			return fmt.Errorf("linux.rootfsPropagation: unknown propagation %q", rp)
 		}
@@ -64,7 +65,7 @@ func (p *plan) rootfs(r *rootfsPlan) error {
 	if r.spec.Linux.RootfsPropagation != "" && rootProp&unix.MS_SLAVE != 0 {
 		parentProp = unix.MS_SLAVE
 	}
-	p.add(opRootfs, ints(uint64(rootProp), uint64(parentProp)), r.rootfs)
+	p.Add(plan.OpRootfs, plan.Ints(uint64(rootProp), uint64(parentProp)), r.rootfs)
 	devBound := false
 	for i, m := range r.spec.Mounts {
 		if err := p.mount(r, m); err != nil {
@@ -82,44 +83,44 @@ func (p *plan) rootfs(r *rootfsPlan) error {
 	return nil
 }
 
-func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
-	flags, prop, data, err := parseMountOptions(m.Options)
+func (p *planBuilder) mount(r *rootfsPlan, m specs.Mount) error {
+	flags, prop, data, err := plan.ParseMountOptions(m.Options)
 	if err != nil {
 		return err
 	}
-	ext := mountExtOf(m)
-	if isBind(m, flags) && flags&unix.MS_REC != 0 && flags&unix.MS_RDONLY != 0 && ext.attrClr&unix.MOUNT_ATTR_RDONLY == 0 &&
+	ext := plan.MountExtOf(m)
+	if plan.IsBind(m, flags) && flags&unix.MS_REC != 0 && flags&unix.MS_RDONLY != 0 && ext.AttrClr&unix.MOUNT_ATTR_RDONLY == 0 &&
 		isKernelTree(bindSource(r.bundle, m)) {
 		// "ro" on an rbind makes only the top read-only (runc, and
 		// Kubernetes' RecursiveReadOnly: false, which sends rro for the
 		// whole tree). Below a kernel tree such as the host's /sys that
 		// would leave the host's cgroup mounts writable, which no author
 		// of "ro" means: there the whole tree is made read-only.
-		ext.recursive = true
-		ext.attrSet |= unix.MOUNT_ATTR_RDONLY
+		ext.Recursive = true
+		ext.AttrSet |= unix.MOUNT_ATTR_RDONLY
 	}
 	defer p.mountAttr(m, ext)
 	switch {
 	case m.Type == "cgroup" || m.Type == "cgroup2":
 		return p.cgroupMount(r, m, flags)
-	case isBind(m, flags):
+	case plan.IsBind(m, flags):
 		src := bindSource(r.bundle, m)
-		kind := mountDir
+		kind := plan.MountDir
 		st, err := os.Stat(src)
 		switch {
 		case err == nil && !st.IsDir():
-			kind = mountFile
-		case errors.Is(err, os.ErrNotExist) && (!ext.idmap || underRootfs(src, r.rootfs)):
+			kind = plan.MountFile
+		case errors.Is(err, os.ErrNotExist) && (!ext.Idmap || underRootfs(src, r.rootfs)):
 			// as runc, which looks in the container's mount namespace: the
 			// source may be made by an earlier mount of this container
-			kind = mountAuto
+			kind = plan.MountAuto
 		case err != nil:
 			return fmt.Errorf("bind source: %w", err)
 		}
 		// MS_BIND ignores every other flag: those need a remount, which
 		// also clears what the options turn off
 		remount := flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
-		cleared := clearedMountFlags(m.Options)
+		cleared := plan.ClearedMountFlags(m.Options)
 		// the parent sends the tree (idmap.go): idmapped, or in a user
 		// namespace opened by the host's root, who reaches sources the
 		// container's root may not (containerd's 0700 state dirs), as runc's
@@ -129,24 +130,24 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 			// mounts would have the source's flags locked by the kernel;
 			// the host's tree has not: the init keeps them all the same
 			locked := uint64(0)
-			if !ext.idmap {
+			if !ext.Idmap {
 				locked = 1
 			}
-			p.add(opIdmapMount, ints(uint64(kind), uint64(remount), uint64(prop), uint64(cleared), locked), src, m.Destination)
+			p.Add(plan.OpIdmapMount, plan.Ints(uint64(kind), uint64(remount), uint64(prop), uint64(cleared), locked), src, m.Destination)
 			return nil
 		}
-		p.add(opMount, ints(uint64(unix.MS_BIND|flags&unix.MS_REC), uint64(kind), uint64(remount), uint64(prop), 0, uint64(cleared)), src, m.Destination, "", "")
-	case ext.tmpcopyup:
+		p.Add(plan.OpMount, plan.Ints(uint64(unix.MS_BIND|flags&unix.MS_REC), uint64(kind), uint64(remount), uint64(prop), 0, uint64(cleared)), src, m.Destination, "", "")
+	case ext.Tmpcopyup:
 		p.tmpcopyup(m, flags, prop, data)
 	default:
 		var extra, reflags uintptr
 		switch m.Type {
 		case "proc", "sysfs":
 			// never mounted through a symlink the image put there (CVE-2019-19921)
-			extra |= mountOrdinaryDir
+			extra |= plan.MountOrdinaryDir
 		case "tmpfs":
-			if !hasOption(data, "mode") {
-				extra |= mountInheritMode
+			if !plan.HasOption(data, "mode") {
+				extra |= plan.MountInheritMode
 			}
 			// as runc: rw first, so mount points (and /dev's nodes) can be
 			// made in it; read-only after, /dev only once its nodes exist
@@ -157,19 +158,9 @@ func (p *plan) mount(r *rootfsPlan, m specs.Mount) error {
 				}
 			}
 		}
-		p.add(opMount, ints(uint64(flags), mountDir, uint64(reflags), uint64(prop), uint64(extra)), m.Source, m.Destination, m.Type, data)
+		p.Add(plan.OpMount, plan.Ints(uint64(flags), plan.MountDir, uint64(reflags), uint64(prop), uint64(extra)), m.Source, m.Destination, m.Type, data)
 	}
 	return nil
-}
-
-// hasOption reports whether a mount data string sets key (key=value).
-func hasOption(data, key string) bool {
-	for _, o := range strings.Split(data, ",") {
-		if k, _, _ := strings.Cut(o, "="); k == key {
-			return true
-		}
-	}
-	return false
 }
 
 // devReadonly reports whether the config mounts /dev as a read-only tmpfs,
@@ -180,7 +171,7 @@ func devReadonly(s *specs.Spec) bool {
 		if filepath.Clean(m.Destination) != "/dev" {
 			continue
 		}
-		flags, _, _, err := parseMountOptions(m.Options)
+		flags, _, _, err := plan.ParseMountOptions(m.Options)
 		ro = err == nil && m.Type == "tmpfs" && flags&unix.MS_RDONLY != 0
 	}
 	return ro
@@ -189,16 +180,16 @@ func devReadonly(s *specs.Spec) bool {
 // cgroupMount shows the container its own cgroups: a cgroup2 mount in a
 // cgroup namespace on v2, otherwise binds of the container's cgroup
 // directories (under a tmpfs on v1), read-only unless asked otherwise.
-func (p *plan) cgroupMount(r *rootfsPlan, m specs.Mount, flags uintptr) error {
+func (p *planBuilder) cgroupMount(r *rootfsPlan, m specs.Mount, flags uintptr) error {
 	if unified, ok := r.cgroupPaths[""]; ok && len(r.cgroupPaths) == 1 {
 		if r.cgroupns {
-			p.add(opMount, ints(uint64(flags), mountDir, 0, 0), "cgroup2", m.Destination, "cgroup2", "")
+			p.Add(plan.OpMount, plan.Ints(uint64(flags), plan.MountDir, 0, 0), "cgroup2", m.Destination, "cgroup2", "")
 			return nil
 		}
-		p.add(opMount, ints(unix.MS_BIND, mountDir, uint64(flags), 0), unified, m.Destination, "", "")
+		p.Add(plan.OpMount, plan.Ints(unix.MS_BIND, plan.MountDir, uint64(flags), 0), unified, m.Destination, "", "")
 		return nil
 	}
-	p.add(opMount, ints(uint64(flags&^unix.MS_RDONLY), mountDir, 0, 0), "tmpfs", m.Destination, "tmpfs", "mode=755")
+	p.Add(plan.OpMount, plan.Ints(uint64(flags&^unix.MS_RDONLY), plan.MountDir, 0, 0), "tmpfs", m.Destination, "tmpfs", "mode=755")
 	names := make([]string, 0, len(r.cgroupPaths))
 	for ctrl, dir := range r.cgroupPaths {
 		if ctrl != "" { // the cgroup2 side of a hybrid host stays out, as with runc
@@ -209,19 +200,19 @@ func (p *plan) cgroupMount(r *rootfsPlan, m specs.Mount, flags uintptr) error {
 	for _, dir := range names {
 		rel := strings.TrimPrefix(dir, cgroups.Root+"/")
 		name, _, _ := strings.Cut(rel, "/")
-		p.add(opMount, ints(unix.MS_BIND, mountDir, uint64(flags|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC), 0), dir, filepath.Join(m.Destination, name), "", "")
+		p.Add(plan.OpMount, plan.Ints(unix.MS_BIND, plan.MountDir, uint64(flags|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC), 0), dir, filepath.Join(m.Destination, name), "", "")
 	}
 	if flags&unix.MS_RDONLY != 0 {
 		// the tmpfs was writable for the mount points: now read-only as
 		// asked, as runc does (CVE-2023-25809: no writable /sys/fs/cgroup)
 		keep := flags & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
-		p.add(opMount, ints(uint64(unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|keep), mountDir, 0, 0), "", m.Destination, "", "")
+		p.Add(plan.OpMount, plan.Ints(uint64(unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|keep), plan.MountDir, 0, 0), "", m.Destination, "", "")
 	}
 	return nil
 }
 
 // devices adds the default device nodes, linux.devices and /dev's symlinks.
-func (p *plan) devices(r *rootfsPlan) error {
+func (p *planBuilder) devices(r *rootfsPlan) error {
 	devs := append([]specs.LinuxDevice(nil), defaultDevices...)
 	for _, d := range r.spec.Linux.Devices {
 		devs = append(devs, d)
@@ -232,23 +223,23 @@ func (p *plan) devices(r *rootfsPlan) error {
 		}
 	}
 	for _, l := range defaultSymlinks {
-		p.add(opSymlink, nil, l[0], l[1])
+		p.Add(plan.OpSymlink, nil, l[0], l[1])
 	}
 	if _, err := os.Stat("/proc/kcore"); err == nil {
-		p.add(opSymlink, nil, "/proc/kcore", "/dev/core")
+		p.Add(plan.OpSymlink, nil, "/proc/kcore", "/dev/core")
 	}
-	p.add(opSymlink, nil, "pts/ptmx", "/dev/ptmx")
+	p.Add(plan.OpSymlink, nil, "pts/ptmx", "/dev/ptmx")
 	return nil
 }
 
-func (p *plan) device(r *rootfsPlan, d specs.LinuxDevice) error {
+func (p *planBuilder) device(r *rootfsPlan, d specs.LinuxDevice) error {
 	if !filepath.IsAbs(d.Path) || !strings.HasPrefix(filepath.Clean(d.Path), "/dev/") {
 		return fmt.Errorf("linux.devices: path %q must be under /dev", d.Path)
 	}
 	if r.newUserns || RunningInUserNS() {
 		// mknod is not allowed in a user namespace (the container's, or
 		// the one casco runs in, as under rootless podman): bind the host's node
-		p.add(opBindDev, nil, d.Path, d.Path)
+		p.Add(plan.OpBindDev, nil, d.Path, d.Path)
 		return nil
 	}
 	var typ uint32
@@ -274,7 +265,7 @@ func (p *plan) device(r *rootfsPlan, d specs.LinuxDevice) error {
 		gid = *d.GID
 	}
 	dev := unix.Mkdev(uint32(d.Major), uint32(d.Minor))
-	p.add(opMknod, ints(uint64(typ|mode), dev, uint64(uid), uint64(gid)), d.Path)
+	p.Add(plan.OpMknod, plan.Ints(uint64(typ|mode), dev, uint64(uid), uint64(gid)), d.Path)
 	return nil
 }
 

@@ -1,54 +1,21 @@
 package libcontainer
 
 import (
-	"encoding/binary"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/casco-runtime/casco/libcontainer/plan"
 	"github.com/casco-runtime/casco/seccomp"
 )
 
-// decodedOp is one operation read back from the wire format nsenter parses.
-type decodedOp struct {
-	code uint32
-	ints []uint64
-	strs []string
-}
-
-// decode reads a plan the way nsenter.c does; it fails the test on any
-// framing error, so the encoder and the C parser agree on one format.
-func decode(t *testing.T, b []byte) []decodedOp {
+// decode reads a plan back the way casco-init parses it, failing the test
+// on any framing error.
+func decode(t *testing.T, b []byte) []plan.Op {
 	t.Helper()
-	if len(b) < 4 || int(binary.NativeEndian.Uint32(b)) != len(b)-4 {
-		t.Fatalf("plan length header does not match body")
-	}
-	b = b[4:]
-	u32 := func() uint32 {
-		if len(b) < 4 {
-			t.Fatalf("plan truncated")
-		}
-		v := binary.NativeEndian.Uint32(b)
-		b = b[4:]
-		return v
-	}
-	var ops []decodedOp
-	for len(b) > 0 {
-		op := decodedOp{code: u32()}
-		ni, ns := u32(), u32()
-		for i := uint32(0); i < ni; i++ {
-			op.ints = append(op.ints, binary.NativeEndian.Uint64(b))
-			b = b[8:]
-		}
-		for i := uint32(0); i < ns; i++ {
-			n := u32()
-			if n == 0 || b[n-1] != 0 {
-				t.Fatalf("string not NUL-terminated")
-			}
-			op.strs = append(op.strs, string(b[:n-1]))
-			b = b[n:]
-		}
-		ops = append(ops, op)
+	ops, err := plan.Decode(b)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ops
 }
@@ -70,9 +37,9 @@ func testInput(s *specs.Spec) *planInput {
 	}
 }
 
-func indexOf(ops []decodedOp, code uint32) int {
+func indexOf(ops []plan.Op, code uint32) int {
 	for i, op := range ops {
-		if op.code == code {
+		if op.Code == code {
 			return i
 		}
 	}
@@ -84,9 +51,9 @@ func TestPlanOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops := decode(t, p.bytes())
+	ops := decode(t, p.Bytes())
 	// the steps that must come in this order for the container to be safe and correct
-	order := []uint32{opRootfs, opMount, opPivotRoot, opMask, opReadonly, opRemountRO, opCloseFds, opIdentity, opNoNewPrivs, opLookPath, opReady, opWaitFifo, opExec}
+	order := []uint32{plan.OpRootfs, plan.OpMount, plan.OpPivotRoot, plan.OpMask, plan.OpReadonly, plan.OpRemountRO, plan.OpCloseFds, plan.OpIdentity, plan.OpNoNewPrivs, plan.OpLookPath, plan.OpReady, plan.OpWaitFifo, plan.OpExec}
 	last := -1
 	for _, code := range order {
 		i := indexOf(ops, code)
@@ -98,11 +65,11 @@ func TestPlanOrder(t *testing.T) {
 		}
 		last = i
 	}
-	if ops[len(ops)-1].code != opExec {
+	if ops[len(ops)-1].Code != plan.OpExec {
 		t.Errorf("the plan must end with exec")
 	}
 	exec := ops[len(ops)-1]
-	if exec.ints[0] != 1 || exec.strs[0] != "sh" {
+	if exec.Ints[0] != 1 || exec.Strs[0] != "sh" {
 		t.Errorf("exec op = %+v", exec)
 	}
 }
@@ -120,9 +87,9 @@ func TestPlanSeccompPlacement(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ops := decode(t, p.bytes())
-		sc, id, fifo := indexOf(ops, opSeccomp), indexOf(ops, opIdentity), indexOf(ops, opWaitFifo)
-		caps := indexOf(ops, opCaps)
+		ops := decode(t, p.Bytes())
+		sc, id, fifo := indexOf(ops, plan.OpSeccomp), indexOf(ops, plan.OpIdentity), indexOf(ops, plan.OpWaitFifo)
+		caps := indexOf(ops, plan.OpCaps)
 		if !nnp && (sc < id || sc > caps) {
 			t.Errorf("noNewPrivileges=false: seccomp at %d must sit between identity (%d) and the final capabilities (%d)", sc, id, caps)
 		}
@@ -134,18 +101,18 @@ func TestPlanSeccompPlacement(t *testing.T) {
 
 func TestPlanHooksCheckpoint(t *testing.T) {
 	s := testSpec()
-	if ops := decode(t, mustPlan(t, s).bytes()); indexOf(ops, opSyncHooks) >= 0 {
+	if ops := decode(t, mustPlan(t, s).Bytes()); indexOf(ops, plan.OpSyncHooks) >= 0 {
 		t.Errorf("no hooks: the plan must not pause for the parent")
 	}
 	s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/true"}}, CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
-	ops := decode(t, mustPlan(t, s).bytes())
-	sync, hook, pivot := indexOf(ops, opSyncHooks), indexOf(ops, opHook), indexOf(ops, opPivotRoot)
+	ops := decode(t, mustPlan(t, s).Bytes())
+	sync, hook, pivot := indexOf(ops, plan.OpSyncHooks), indexOf(ops, plan.OpHook), indexOf(ops, plan.OpPivotRoot)
 	if sync < 0 || hook < sync || pivot < hook {
 		t.Errorf("want sync (%d) < createContainer hook (%d) < pivot_root (%d)", sync, hook, pivot)
 	}
 }
 
-func mustPlan(t *testing.T, s *specs.Spec) *plan {
+func mustPlan(t *testing.T, s *specs.Spec) *planBuilder {
 	t.Helper()
 	p, err := buildPlan(testInput(s))
 	if err != nil {
@@ -161,8 +128,8 @@ func TestPlanIdentity(t *testing.T) {
 		Bounding: []string{"CAP_KILL", "CAP_CHOWN"}, Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"},
 		Ambient: []string{"CAP_KILL"}, // not inheritable: must be dropped
 	}
-	ops := decode(t, mustPlan(t, s).bytes())
-	id := ops[indexOf(ops, opIdentity)].ints
+	ops := decode(t, mustPlan(t, s).Bytes())
+	id := ops[indexOf(ops, plan.OpIdentity)].Ints
 	want := []uint64{1000, 100, 1, 2, 5, 6, 1<<5 | 1<<0}
 	if len(id) != len(want) {
 		t.Fatalf("identity ints = %v, want %v", id, want)
@@ -173,7 +140,7 @@ func TestPlanIdentity(t *testing.T) {
 			break
 		}
 	}
-	caps := ops[indexOf(ops, opCaps)].ints
+	caps := ops[indexOf(ops, plan.OpCaps)].Ints
 	if len(caps) != 4 || caps[0] != 1<<5 || caps[1] != 1<<5 || caps[2] != 0 || caps[3] != 0 {
 		t.Errorf("caps ints = %v, want [32 32 0 0]", caps)
 	}
@@ -184,13 +151,13 @@ func TestPlanIdentity(t *testing.T) {
 func TestPlanNoMountNamespace(t *testing.T) {
 	s := testSpec()
 	s.Linux.Namespaces = []specs.LinuxNamespace{{Type: "pid"}, {Type: "uts"}}
-	ops := decode(t, mustPlan(t, s).bytes())
-	for _, code := range []uint32{opRootfs, opMount, opMknod, opPivotRoot, opMask, opReadonly, opRemountRO} {
+	ops := decode(t, mustPlan(t, s).Bytes())
+	for _, code := range []uint32{plan.OpRootfs, plan.OpMount, plan.OpMknod, plan.OpPivotRoot, plan.OpMask, plan.OpReadonly, plan.OpRemountRO} {
 		if i := indexOf(ops, code); i >= 0 {
 			t.Errorf("op %d in a plan without a mount namespace", code)
 		}
 	}
-	if indexOf(ops, opChroot) < 0 {
+	if indexOf(ops, plan.OpChroot) < 0 {
 		t.Errorf("no chroot into the rootfs")
 	}
 }

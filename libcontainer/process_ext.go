@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
 // The process settings of runtime-spec 1.1-1.3: I/O priority, scheduler,
@@ -28,7 +30,7 @@ var schedFlags = map[specs.LinuxSchedulerFlag]uint64{
 }
 
 // ioPriority adds ioprio_set(IOPRIO_WHO_PROCESS, 0, class<<13 | level).
-func (p *plan) ioPriority(io *specs.LinuxIOPriority) error {
+func (p *planBuilder) ioPriority(io *specs.LinuxIOPriority) error {
 	if io == nil {
 		return nil
 	}
@@ -39,12 +41,12 @@ func (p *plan) ioPriority(io *specs.LinuxIOPriority) error {
 	if io.Priority < 0 || io.Priority > 7 {
 		return fmt.Errorf("process.ioPriority.priority %d: must be 0 to 7", io.Priority)
 	}
-	p.add(opIOPrio, ints(class<<13|uint64(io.Priority)))
+	p.Add(plan.OpIOPrio, plan.Ints(class<<13|uint64(io.Priority)))
 	return nil
 }
 
 // scheduler adds sched_setattr(2) with the policy and its parameters.
-func (p *plan) scheduler(s *specs.Scheduler) error {
+func (p *planBuilder) scheduler(s *specs.Scheduler) error {
 	if s == nil {
 		return nil
 	}
@@ -73,13 +75,13 @@ func (p *plan) scheduler(s *specs.Scheduler) error {
 	if s.Policy != specs.SchedDeadline && (s.Runtime != 0 || s.Deadline != 0 || s.Period != 0) {
 		return fmt.Errorf("process.scheduler: runtime, deadline and period are for SCHED_DEADLINE only")
 	}
-	p.add(opSched, ints(policy, flags, uint64(int64(s.Nice)), uint64(s.Priority), s.Runtime, s.Deadline, s.Period))
+	p.Add(plan.OpSched, plan.Ints(policy, flags, uint64(int64(s.Nice)), uint64(s.Priority), s.Runtime, s.Deadline, s.Period))
 	return nil
 }
 
 // cpuAffinityInitial adds the initial affinity: the init's first operation,
 // before it joins its cgroups (as runc sets it before the cgroup move).
-func (p *plan) cpuAffinityInitial(a *specs.CPUAffinity) error {
+func (p *planBuilder) cpuAffinityInitial(a *specs.CPUAffinity) error {
 	if a == nil || a.Initial == "" {
 		return nil
 	}
@@ -87,26 +89,26 @@ func (p *plan) cpuAffinityInitial(a *specs.CPUAffinity) error {
 	if err != nil {
 		return fmt.Errorf("process.execCPUAffinity.initial: %w", err)
 	}
-	p.add(opCPUAffinity, append(ints(uint64(len(mask))), mask...))
+	p.Add(plan.OpCPUAffinity, append(plan.Ints(uint64(len(mask))), mask...))
 	return nil
 }
 
 // cpuAffinityFinal adds the final affinity, once in the cgroup. With only
 // an initial one, the init goes back to the affinity the kernel gave it, as
 // with runc, where the cgroup move resets it.
-func (p *plan) cpuAffinityFinal(a *specs.CPUAffinity) error {
+func (p *planBuilder) cpuAffinityFinal(a *specs.CPUAffinity) error {
 	if a == nil || (a.Initial == "" && a.Final == "") {
 		return nil
 	}
 	if a.Final == "" {
-		p.add(opCPUAffinity, ints(0)) // restore
+		p.Add(plan.OpCPUAffinity, plan.Ints(0)) // restore
 		return nil
 	}
 	mask, err := parseCPUList(a.Final)
 	if err != nil {
 		return fmt.Errorf("process.execCPUAffinity.final: %w", err)
 	}
-	p.add(opCPUAffinity, append(ints(uint64(len(mask))), mask...))
+	p.Add(plan.OpCPUAffinity, append(plan.Ints(uint64(len(mask))), mask...))
 	return nil
 }
 
@@ -144,7 +146,7 @@ func parseCPUList(list string) ([]uint64, error) {
 
 // processExt adds the scheduler and I/O priority: before the identity
 // change, while the init still has CAP_SYS_NICE and CAP_SYS_ADMIN.
-func (p *plan) processExt(proc *specs.Process) error {
+func (p *planBuilder) processExt(proc *specs.Process) error {
 	if err := p.cpuAffinityFinal(proc.ExecCPUAffinity); err != nil {
 		return err
 	}
@@ -156,7 +158,7 @@ func (p *plan) processExt(proc *specs.Process) error {
 
 // validateProcessExt checks the same fields before anything is made.
 func validateProcessExt(proc *specs.Process) error {
-	p := &plan{}
+	p := &planBuilder{}
 	if err := p.cpuAffinityInitial(proc.ExecCPUAffinity); err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
 // Trace prints where the time of one command went, step by step. A nil
@@ -52,17 +54,17 @@ func (t *Trace) initSteps(data []byte) {
 	if t == nil {
 		return
 	}
-	for code := 0; code < opMax && (code+1)*16 <= len(data); code++ {
+	for code := 0; code < plan.OpMax && (code+1)*16 <= len(data); code++ {
 		ns := binary.NativeEndian.Uint64(data[code*16:])
 		n := binary.NativeEndian.Uint64(data[code*16+8:])
-		if n == 0 || opNames[code] == "" {
+		if n == 0 || plan.OpNames[code] == "" {
 			continue
 		}
 		if t.debug {
-			logrus.Debugf("init: %s (%.3f ms, %d)", opNames[code], float64(ns)/1e6, n)
+			logrus.Debugf("init: %s (%.3f ms, %d)", plan.OpNames[code], float64(ns)/1e6, n)
 			continue
 		}
-		fmt.Fprintf(t.w, "trace:   init %-18s %8.3f ms  (%d)\n", opNames[code], float64(ns)/1e6, n)
+		fmt.Fprintf(t.w, "trace:   init %-18s %8.3f ms  (%d)\n", plan.OpNames[code], float64(ns)/1e6, n)
 	}
 }
 

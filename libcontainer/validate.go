@@ -8,6 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/casco-runtime/casco/libcontainer/internal/intelrdt"
+	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
 // validateSpec checks what the runtime relies on before anything is created,
@@ -51,7 +52,7 @@ func validateSpec(s *specs.Spec) error {
 		if !filepath.IsAbs(m.Destination) {
 			return fmt.Errorf("mounts[%d]: destination %q is not absolute", i, m.Destination)
 		}
-		if err := checkMountKind(m); err != nil {
+		if err := plan.CheckMountKind(m); err != nil {
 			return fmt.Errorf("mounts[%d] (%s): %w", i, m.Destination, err)
 		}
 	}
@@ -77,7 +78,7 @@ func validateSpec(s *specs.Spec) error {
 	if err := checkDeadlineCpuset(s); err != nil {
 		return err
 	}
-	if err := (&plan{}).linuxProcessExt(s.Linux); err != nil {
+	if err := (&planBuilder{}).linuxProcessExt(s.Linux); err != nil {
 		return err
 	}
 	if err := validateNetDevices(s); err != nil {

@@ -6,6 +6,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
 func TestValidateID(t *testing.T) {
@@ -39,7 +41,7 @@ func TestParseSignal(t *testing.T) {
 }
 
 func TestParseMountOptions(t *testing.T) {
-	flags, prop, data, err := parseMountOptions([]string{"rbind", "ro", "nosuid", "rslave", "size=1m", "mode=700", "rw", "ro"})
+	flags, prop, data, err := plan.ParseMountOptions([]string{"rbind", "ro", "nosuid", "rslave", "size=1m", "mode=700", "rw", "ro"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func TestParseMountOptions(t *testing.T) {
 		t.Errorf("data = %q", data)
 	}
 	// casco's own options (mount_ext.go) are never mount data
-	if _, _, data, _ := parseMountOptions([]string{"idmap", "rro", "tmpcopyup"}); data != "" {
+	if _, _, data, _ := plan.ParseMountOptions([]string{"idmap", "rro", "tmpcopyup"}); data != "" {
 		t.Errorf("casco's own options passed as data %q", data)
 	}
 }

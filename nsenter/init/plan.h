@@ -8,8 +8,8 @@
  *   with a NUL that len counts, so strings can be used in place).
  * The plan itself is preceded by its total length as a u32.
  *
- * libcontainer/plan.go holds the same values; TestPlanContractMatchesInitHeader
- * (libcontainer/plan_contract_test.go) fails when the two differ.
+ * libcontainer/plan/plan.go holds the same values; TestContractMatchesInitHeader
+ * (libcontainer/plan/contract_test.go) fails when the two differ.
  */
 #ifndef CASCO_PLAN_H
 #define CASCO_PLAN_H

@@ -1,4 +1,4 @@
-package libcontainer
+package plan
 
 import (
 	"go/ast"
@@ -63,7 +63,7 @@ var (
 // numeric and character #defines.
 func cPlanConstants(t *testing.T) map[string]int64 {
 	t.Helper()
-	src, err := os.ReadFile("../nsenter/init/plan.h")
+	src, err := os.ReadFile("../../nsenter/init/plan.h")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,23 +94,23 @@ func cPlanConstants(t *testing.T) map[string]int64 {
 }
 
 // contractKey folds both spellings of a name to one key: OP_CGROUP_JOIN and
-// opCgroupJoin are "op:cgroupjoin"; MNT_DIR and mountDir are "mount:dir".
+// OpCgroupJoin are "op:cgroupjoin"; MNT_DIR and MountDir are "mount:dir".
 func contractKey(name string) string {
 	lower := strings.ToLower(strings.ReplaceAll(name, "_", ""))
 	for _, p := range []struct{ c, g, key string }{
-		{"OP_", "op", "op:"}, {"MNT_", "mount", "mount:"}, {"MOUNT_", "mount", "mount:"}, {"SYNC_", "sync", "sync:"},
+		{"OP_", "Op", "op:"}, {"MNT_", "Mount", "mount:"}, {"MOUNT_", "Mount", "mount:"}, {"SYNC_", "Sync", "sync:"},
 	} {
 		if strings.HasPrefix(name, p.c) {
 			return p.key + strings.TrimPrefix(lower, strings.ToLower(strings.ReplaceAll(p.c, "_", "")))
 		}
 		if len(name) > len(p.g) && strings.HasPrefix(name, p.g) && name[len(p.g)] >= 'A' && name[len(p.g)] <= 'Z' {
-			return p.key + strings.TrimPrefix(lower, p.g)
+			return p.key + strings.TrimPrefix(lower, strings.ToLower(p.g))
 		}
 	}
 	return ""
 }
 
-func TestPlanContractMatchesInitHeader(t *testing.T) {
+func TestContractMatchesInitHeader(t *testing.T) {
 	goSide, cSide := map[string]string{}, map[string]string{}
 	goVal, cVal := map[string]int64{}, map[string]int64{}
 	for name, v := range goPlanConstants(t) {

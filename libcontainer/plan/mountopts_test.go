@@ -1,4 +1,4 @@
-package libcontainer
+package plan
 
 import (
 	"strings"
@@ -23,12 +23,12 @@ func TestParseMountExt(t *testing.T) {
 		{[]string{"rstrictatime", "ratime"}, unix.MOUNT_ATTR_RELATIME, unix.MOUNT_ATTR__ATIME},
 		{[]string{"rnodiratime", "rsymfollow"}, unix.MOUNT_ATTR_NODIRATIME, unix.MOUNT_ATTR_NOSYMFOLLOW},
 	} {
-		e := parseMountExt(tc.opts)
-		if !e.recursive || e.attrSet != tc.set || e.attrClr != tc.clr {
-			t.Errorf("%v: set %#x clr %#x recursive %v; want set %#x clr %#x", tc.opts, e.attrSet, e.attrClr, e.recursive, tc.set, tc.clr)
+		e := ParseMountExt(tc.opts)
+		if !e.Recursive || e.AttrSet != tc.set || e.AttrClr != tc.clr {
+			t.Errorf("%v: set %#x clr %#x recursive %v; want set %#x clr %#x", tc.opts, e.AttrSet, e.AttrClr, e.Recursive, tc.set, tc.clr)
 		}
 	}
-	if e := parseMountExt([]string{"ro", "nosuid"}); e.recursive {
+	if e := ParseMountExt([]string{"ro", "nosuid"}); e.Recursive {
 		t.Errorf("plain flags taken as recursive attributes")
 	}
 }
@@ -41,7 +41,7 @@ func TestCheckMountKind(t *testing.T) {
 		return specs.Mount{Destination: "/d", Type: "tmpfs", Source: "tmpfs", Options: opts}
 	}
 	for _, m := range []specs.Mount{bind("rbind", "rro", "rnosuid"), tmpfs("size=1m", "rro"), bind("rbind", "x-foo"), tmpfs("tmpcopyup"), bind("rbind", "ridmap")} {
-		if err := checkMountKind(m); err != nil {
+		if err := CheckMountKind(m); err != nil {
 			t.Errorf("%v: %v", m.Options, err)
 		}
 	}
@@ -53,7 +53,7 @@ func TestCheckMountKind(t *testing.T) {
 		{specs.Mount{Destination: "/d", Type: "none", Source: "/tmp", Options: []string{"bind", "rdonly"}}, "rdonly"},
 		{bind("rbind", "tmpcopyup"), "tmpcopyup"},
 	} {
-		err := checkMountKind(tc.m)
+		err := CheckMountKind(tc.m)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: got %v, want an error naming %q", tc.m.Options, err, tc.want)
 		}
