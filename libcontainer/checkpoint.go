@@ -13,11 +13,24 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/casco-runtime/casco/libcontainer/internal/criu"
 )
 
 // descriptorsFile records, in the image, what the init's stdio were (runc's
 // name and format): restore hands the new stdio to the pipes among them.
 const descriptorsFile = "descriptors.json"
+
+// CriuOpts are the flags checkpoint and restore share, as runc has them.
+type CriuOpts = criu.Opts
+
+// DefaultCriuTimeout bounds each of CRIU's answers unless --criu-timeout
+// says otherwise.
+const DefaultCriuTimeout = criu.DefaultTimeout
+
+// CriuUsable tells whether checkpoint and restore can work here (for
+// `features`): a CRIU new enough, whose own check passes on this kernel.
+func CriuUsable(bin string) error { return criu.Usable(bin) }
 
 // CheckpointOpts are `checkpoint`'s flags.
 type CheckpointOpts struct {
@@ -43,23 +56,23 @@ func (c *Container) Checkpoint(o *CheckpointOpts) error {
 	if err := o.checkParentPath(); err != nil {
 		return err
 	}
-	if err := checkCriu(o.binary(), o.queryTimeout()); err != nil {
+	if err := o.CheckVersion(); err != nil {
 		return err
 	}
 	s, err := c.Spec()
 	if err != nil {
 		return err
 	}
-	imageDir, err := openDir(o.ImagePath)
+	imageDir, err := criu.OpenDir(o.ImagePath)
 	if err != nil {
 		return fmt.Errorf("--image-path: %w", err)
 	}
 	defer imageDir.Close()
-	req, err := o.baseRPC(imageDir, "dump.log")
+	req, err := o.Request(imageDir, "dump.log")
 	if err != nil {
 		return err
 	}
-	workDir, err := o.openWorkDir(req)
+	workDir, err := o.OpenWorkDir(req)
 	if err != nil {
 		return err
 	}
@@ -69,7 +82,7 @@ func (c *Container) Checkpoint(o *CheckpointOpts) error {
 	req.Pid = proto.Int32(int32(c.State.Pid))
 	req.Root = proto.String(c.State.Rootfs)
 	req.LeaveRunning = proto.Bool(o.LeaveRunning || o.PreDump)
-	configFile(req, s.Annotations)
+	criu.ConfigFile(req, s.Annotations)
 	if err := externalNamespaces(req, s); err != nil {
 		return err
 	}
@@ -86,7 +99,7 @@ func (c *Container) Checkpoint(o *CheckpointOpts) error {
 	kind := rpc.CriuReqType_DUMP
 	if o.PreDump {
 		kind = rpc.CriuReqType_PRE_DUMP
-		if err := checkCriuFeatures(o.binary(), &rpc.CriuFeatures{MemTrack: proto.Bool(true)}, o.queryTimeout()); err != nil {
+		if err := o.CheckFeatures(&rpc.CriuFeatures{MemTrack: proto.Bool(true)}); err != nil {
 			return err
 		}
 	}
@@ -134,13 +147,13 @@ func (o *CheckpointOpts) checkParentPath() error {
 
 // dump runs the request, answering CRIU's notifications.
 func (o *CheckpointOpts) dump(req *rpc.CriuOpts, kind rpc.CriuReqType) error {
-	cr, err := startCriu(o.binary(), nil, nil, o.timeout())
+	cr, err := o.Start(nil, nil)
 	if err != nil {
 		return err
 	}
-	defer cr.close()
+	defer cr.Close()
 	notify := func(script string, _ int32, fds []int) error {
-		closeFds(fds)
+		criu.CloseFds(fds)
 		if script == "status-ready" && o.StatusFd >= 0 {
 			// the lazy-pages page server is up: tell whoever waits on --status-fd
 			unix.Write(o.StatusFd, []byte{0})
@@ -149,8 +162,8 @@ func (o *CheckpointOpts) dump(req *rpc.CriuOpts, kind rpc.CriuReqType) error {
 		}
 		return nil
 	}
-	if _, err := cr.call(&rpc.CriuReq{Type: &kind, Opts: req}, notify); err != nil {
-		return withLog(err, o.logDir(), "dump.log")
+	if _, err := cr.Call(&rpc.CriuReq{Type: &kind, Opts: req}, notify); err != nil {
+		return o.WithLog(err, "dump.log")
 	}
 	return nil
 }
@@ -250,5 +263,5 @@ func (o *CheckpointOpts) checkLazyPages() error {
 			return fmt.Errorf("--status-fd %d: not open for writing", o.StatusFd)
 		}
 	}
-	return checkCriuFeatures(o.binary(), &rpc.CriuFeatures{LazyPages: proto.Bool(true)}, o.queryTimeout())
+	return o.CheckFeatures(&rpc.CriuFeatures{LazyPages: proto.Bool(true)})
 }

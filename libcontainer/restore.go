@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/casco-runtime/casco/cgroups"
+	"github.com/casco-runtime/casco/libcontainer/internal/criu"
 )
 
 // RestoreOpts are `restore`'s flags.
@@ -56,7 +57,7 @@ func Restore(o *RestoreOpts) (c *Container, _ *Init, err error) {
 	if _, err := planNamespaces(s); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
 	}
-	if err := checkCriu(o.binary(), o.queryTimeout()); err != nil {
+	if err := o.CheckVersion(); err != nil {
 		return nil, nil, err
 	}
 	imageDir, err := os.OpenFile(o.ImagePath, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -129,11 +130,11 @@ func Restore(o *RestoreOpts) (c *Container, _ *Init, err error) {
 // returns the restored init's pid.
 func (c *Container) restoreProcesses(o *RestoreOpts, imageDir *os.File, mgr cgroups.Manager) (int, error) {
 	s := c.spec
-	req, err := o.baseRPC(imageDir, "restore.log")
+	req, err := o.Request(imageDir, "restore.log")
 	if err != nil {
 		return 0, err
 	}
-	workDir, err := o.openWorkDir(req)
+	workDir, err := o.OpenWorkDir(req)
 	if err != nil {
 		return 0, err
 	}
@@ -148,7 +149,7 @@ func (c *Container) restoreProcesses(o *RestoreOpts, imageDir *os.File, mgr cgro
 	if o.LsmMountContext != "" {
 		req.LsmMountContext = proto.String(o.LsmMountContext)
 	}
-	configFile(req, s.Annotations)
+	criu.ConfigFile(req, s.Annotations)
 
 	root, err := c.bindCriuRoot()
 	if err != nil {
@@ -179,22 +180,22 @@ func (c *Container) restoreProcesses(o *RestoreOpts, imageDir *os.File, mgr cgro
 	if o.ShellJob {
 		stdin = o.Stdin
 	}
-	cr, err := startCriu(o.binary(), stdin, files.list, o.timeout())
+	cr, err := o.Start(stdin, files.list)
 	if err != nil {
 		return 0, err
 	}
-	defer cr.close()
+	defer cr.Close()
 	// CRIU puts the tasks into its own cgroups (rewritten with CgRoot): move
 	// it into the container's first
-	if err := mgr.Add(cr.cmd.Process.Pid); err != nil {
+	if err := mgr.Add(cr.Pid()); err != nil {
 		return 0, fmt.Errorf("cgroup: move criu: %w", err)
 	}
-	if err := cgroupRoots(req, cr.cmd.Process.Pid); err != nil {
+	if err := cgroupRoots(req, cr.Pid()); err != nil {
 		return 0, err
 	}
 	pid := 0
 	notify := func(script string, p int32, fds []int) error {
-		defer closeFds(fds)
+		defer criu.CloseFds(fds)
 		switch script {
 		case "setup-namespaces":
 			h := c.hooks()
@@ -218,11 +219,11 @@ func (c *Container) restoreProcesses(o *RestoreOpts, imageDir *os.File, mgr cgro
 		return nil
 	}
 	t := rpc.CriuReqType_RESTORE
-	if _, err := cr.call(&rpc.CriuReq{Type: &t, Opts: req}, notify); err != nil {
-		return 0, withLog(err, o.logDir(), "restore.log")
+	if _, err := cr.Call(&rpc.CriuReq{Type: &t, Opts: req}, notify); err != nil {
+		return 0, o.WithLog(err, "restore.log")
 	}
 	if pid <= 0 {
-		return 0, withLog(errors.New("criu restore: no restored pid"), o.logDir(), "restore.log")
+		return 0, o.WithLog(errors.New("criu restore: no restored pid"), "restore.log")
 	}
 	return pid, nil
 }

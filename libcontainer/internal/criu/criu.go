@@ -1,4 +1,7 @@
-package libcontainer
+// Package criu drives CRIU for checkpoint and restore: the flags both
+// share, the requests' common part, and a client for `criu swrk` that
+// can hand CRIU file descriptors and take the one it sends back.
+package criu
 
 import (
 	"bufio"
@@ -18,12 +21,12 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// minCriu is the oldest CRIU casco drives: 3.15 has external pid
+// minVersion is the oldest CRIU casco drives: 3.15 has external pid
 // namespaces and tells a lazy-pages dump is ready with a notification.
-const minCriu = 31500
+const minVersion = 31500
 
-// CriuOpts are the flags checkpoint and restore share, as runc has them.
-type CriuOpts struct {
+// Opts are the flags checkpoint and restore share, as runc has them.
+type Opts struct {
 	Criu              string // the criu binary: --criu, default "criu" from PATH
 	ImagePath         string
 	WorkPath          string
@@ -35,7 +38,7 @@ type CriuOpts struct {
 	LazyPages         bool
 	ManageCgroupsMode string        // soft (default), full, strict, ignore
 	EmptyNs           string        // namespaces to create but not restore: "network"
-	Timeout           time.Duration // bounds each answer of a dump or restore; 0: DefaultCriuTimeout
+	Timeout           time.Duration // bounds each answer of a dump or restore; 0: DefaultTimeout
 }
 
 // A CRIU that stops answering must not hold the runtime (and the
@@ -44,23 +47,23 @@ type CriuOpts struct {
 // hence the generous, settable default; the version and feature queries
 // answer at once, or never.
 const (
-	DefaultCriuTimeout = 10 * time.Minute
-	criuQueryTimeout   = 30 * time.Second
+	DefaultTimeout = 10 * time.Minute
+	queryTimeout   = 30 * time.Second
 )
 
-func (o *CriuOpts) timeout() time.Duration {
+func (o *Opts) timeout() time.Duration {
 	if o.Timeout > 0 {
 		return o.Timeout
 	}
-	return DefaultCriuTimeout
+	return DefaultTimeout
 }
 
 // queryTimeout bounds CRIU's answer to a version or feature query.
-func (o *CriuOpts) queryTimeout() time.Duration {
-	return min(o.timeout(), criuQueryTimeout)
+func (o *Opts) queryTimeout() time.Duration {
+	return min(o.timeout(), queryTimeout)
 }
 
-func (o *CriuOpts) binary() string {
+func (o *Opts) binary() string {
 	if o.Criu == "" {
 		return "criu"
 	}
@@ -68,14 +71,14 @@ func (o *CriuOpts) binary() string {
 }
 
 // logDir is where CRIU writes its log: the work directory, else the images.
-func (o *CriuOpts) logDir() string {
+func (o *Opts) logDir() string {
 	if o.WorkPath != "" {
 		return o.WorkPath
 	}
 	return o.ImagePath
 }
 
-func (o *CriuOpts) cgroupMode() (*rpc.CriuCgMode, error) {
+func (o *Opts) cgroupMode() (*rpc.CriuCgMode, error) {
 	modes := map[string]rpc.CriuCgMode{
 		"": rpc.CriuCgMode_DEFAULT, "soft": rpc.CriuCgMode_SOFT, "full": rpc.CriuCgMode_FULL,
 		"strict": rpc.CriuCgMode_STRICT, "ignore": rpc.CriuCgMode_IGNORE,
@@ -87,7 +90,7 @@ func (o *CriuOpts) cgroupMode() (*rpc.CriuCgMode, error) {
 	return &m, nil
 }
 
-func (o *CriuOpts) emptyNs() (uint32, error) {
+func (o *Opts) emptyNs() (uint32, error) {
 	var flags uint32
 	for _, name := range strings.Split(o.EmptyNs, ",") {
 		switch name {
@@ -101,8 +104,9 @@ func (o *CriuOpts) emptyNs() (uint32, error) {
 	return flags, nil
 }
 
-// baseRPC is the part of a dump or restore request both share.
-func (o *CriuOpts) baseRPC(imageDir *os.File, logFile string) (*rpc.CriuOpts, error) {
+// Request is the part of a dump or restore request both share, with
+// CRIU's log going to logFile.
+func (o *Opts) Request(imageDir *os.File, logFile string) (*rpc.CriuOpts, error) {
 	mode, err := o.cgroupMode()
 	if err != nil {
 		return nil, err
@@ -129,12 +133,13 @@ func (o *CriuOpts) baseRPC(imageDir *os.File, logFile string) (*rpc.CriuOpts, er
 	}, nil
 }
 
-// openWorkDir makes (if needed) and opens the work directory, when one is set.
-func (o *CriuOpts) openWorkDir(req *rpc.CriuOpts) (*os.File, error) {
+// OpenWorkDir makes (if needed) and opens the work directory, when one
+// is set, and puts it in req.
+func (o *Opts) OpenWorkDir(req *rpc.CriuOpts) (*os.File, error) {
 	if o.WorkPath == "" {
 		return nil, nil
 	}
-	d, err := openDir(o.WorkPath)
+	d, err := OpenDir(o.WorkPath)
 	if err != nil {
 		return nil, fmt.Errorf("--work-path: %w", err)
 	}
@@ -142,18 +147,18 @@ func (o *CriuOpts) openWorkDir(req *rpc.CriuOpts) (*os.File, error) {
 	return d, nil
 }
 
-// openDir makes dir (private) unless it exists and opens it.
-func openDir(dir string) (*os.File, error) {
+// OpenDir makes dir (private) unless it exists and opens it.
+func OpenDir(dir string) (*os.File, error) {
 	if err := os.Mkdir(dir, 0700); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, err
 	}
 	return os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 }
 
-// configFile points CRIU at an operator's settings, as runc does: the
+// ConfigFile points CRIU at an operator's settings, as runc does: the
 // annotation org.criu.config names a file ("" for none), else
 // /etc/criu/runc.conf, the file operators already keep for runc.
-func configFile(req *rpc.CriuOpts, annotations map[string]string) {
+func ConfigFile(req *rpc.CriuOpts, annotations map[string]string) {
 	if f, ok := annotations["org.criu.config"]; ok {
 		if f != "" {
 			req.ConfigFile = proto.String(f)
@@ -163,23 +168,29 @@ func configFile(req *rpc.CriuOpts, annotations map[string]string) {
 	req.ConfigFile = proto.String("/etc/criu/runc.conf")
 }
 
-// criu is one `criu swrk` process and the RPC socket to it. go-criu's own
+// Client is one `criu swrk` process and the RPC socket to it. go-criu's own
 // client cannot hand CRIU file descriptors (the container's stdio, a
 // joined network namespace) nor receive the one CRIU sends back (the new
 // pty master), so casco starts swrk itself and speaks go-criu's protocol
 // messages over the socket.
-type criu struct {
+type Client struct {
 	cmd     *exec.Cmd
 	sock    *os.File
 	stderr  *tail
 	timeout time.Duration // for each answer
 }
 
-// startCriu starts `criu swrk` with extra as its fds 4, 5, ... (3 is the
+// Start starts `criu swrk` with extra as its fds 4, 5, ... (3 is the
 // socket) and stdin (nil: /dev/null) as its stdin, where a --shell-job
-// restore finds the terminal. CRIU's stderr is kept for the error
-// message: that is where it says why it cannot run at all.
-func startCriu(bin string, stdin *os.File, extra []*os.File, timeout time.Duration) (*criu, error) {
+// restore finds the terminal.
+func (o *Opts) Start(stdin *os.File, extra []*os.File) (*Client, error) {
+	return start(o.binary(), stdin, extra, o.timeout())
+}
+
+// start starts `criu swrk`, each answer bounded by timeout. CRIU's stderr
+// is kept for the error message: that is where it says why it cannot run
+// at all.
+func start(bin string, stdin *os.File, extra []*os.File, timeout time.Duration) (*Client, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("criu socketpair: %w", err)
@@ -202,19 +213,22 @@ func startCriu(bin string, stdin *os.File, extra []*os.File, timeout time.Durati
 		ours.Close()
 		errR.Close()
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("CRIU not found (%s): install criu %s or newer", bin, versionString(minCriu))
+			return nil, fmt.Errorf("CRIU not found (%s): install criu %s or newer", bin, versionString(minVersion))
 		}
 		return nil, fmt.Errorf("start %s swrk: %w", bin, err)
 	}
-	return &criu{cmd: cmd, sock: ours, stderr: newTail(errR), timeout: timeout}, nil
+	return &Client{cmd: cmd, sock: ours, stderr: newTail(errR), timeout: timeout}, nil
 }
 
-// notifyFunc handles one notification: its script name, pid and any fds
+// NotifyFunc handles one notification: its script name, pid and any fds
 // CRIU sent with it (which it must close).
-type notifyFunc func(script string, pid int32, fds []int) error
+type NotifyFunc func(script string, pid int32, fds []int) error
 
-// call sends req and answers notifications until CRIU's final response.
-func (c *criu) call(req *rpc.CriuReq, notify notifyFunc) (*rpc.CriuResp, error) {
+// Pid is CRIU's process id.
+func (c *Client) Pid() int { return c.cmd.Process.Pid }
+
+// Call sends req and answers notifications until CRIU's final response.
+func (c *Client) Call(req *rpc.CriuReq, notify NotifyFunc) (*rpc.CriuResp, error) {
 	buf := make([]byte, 64*1024)
 	oob := make([]byte, unix.CmsgSpace(4*16))
 	for {
@@ -235,19 +249,19 @@ func (c *criu) call(req *rpc.CriuReq, notify notifyFunc) (*rpc.CriuResp, error) 
 		fds := parseRights(oob[:oobn])
 		resp := new(rpc.CriuResp)
 		if err := proto.Unmarshal(buf[:n], resp); err != nil {
-			closeFds(fds)
+			CloseFds(fds)
 			return nil, fmt.Errorf("criu response: %w", err)
 		}
 		if !resp.GetSuccess() {
-			closeFds(fds)
-			return resp, criuFailed(resp)
+			CloseFds(fds)
+			return resp, failed(resp)
 		}
 		if resp.GetType() != rpc.CriuReqType_NOTIFY {
-			closeFds(fds)
+			CloseFds(fds)
 			return resp, nil
 		}
 		if notify == nil {
-			closeFds(fds)
+			CloseFds(fds)
 		} else if err := notify(resp.GetNotify().GetScript(), resp.GetNotify().GetPid(), fds); err != nil {
 			return nil, err
 		}
@@ -258,7 +272,7 @@ func (c *criu) call(req *rpc.CriuReq, notify notifyFunc) (*rpc.CriuResp, error) 
 
 // awaitAnswer waits up to c.timeout for CRIU to answer (or close the
 // socket); past it CRIU is killed and the request fails.
-func (c *criu) awaitAnswer(what rpc.CriuReqType) error {
+func (c *Client) awaitAnswer(what rpc.CriuReqType) error {
 	deadline := time.Now().Add(c.timeout)
 	for {
 		left := time.Until(deadline)
@@ -279,7 +293,7 @@ func (c *criu) awaitAnswer(what rpc.CriuReqType) error {
 }
 
 // kill ends a CRIU that stopped answering, and reaps it.
-func (c *criu) kill() {
+func (c *Client) kill() {
 	c.sock.Close()
 	if c.cmd != nil {
 		c.cmd.Process.Kill()
@@ -290,7 +304,7 @@ func (c *criu) kill() {
 
 // died explains a socket CRIU closed: usually it exited early and said why
 // on stderr.
-func (c *criu) died(err error) error {
+func (c *Client) died(err error) error {
 	c.sock.Close()
 	if c.cmd == nil {
 		return fmt.Errorf("criu swrk was killed: %v", err)
@@ -307,9 +321,9 @@ func (c *criu) died(err error) error {
 	return fmt.Errorf("criu swrk ended early: %s", msg)
 }
 
-// close ends the session and waits for CRIU to exit: at once, as its
+// Close ends the session and waits for CRIU to exit: at once, as its
 // socket is closed; one that lingers past its timeout is killed.
-func (c *criu) close() {
+func (c *Client) Close() {
 	c.sock.Close()
 	if c.cmd == nil {
 		return
@@ -328,7 +342,7 @@ func (c *criu) close() {
 	c.cmd = nil
 }
 
-func criuFailed(resp *rpc.CriuResp) error {
+func failed(resp *rpc.CriuResp) error {
 	msg := strings.TrimSpace(resp.GetCrErrmsg())
 	if msg == "" {
 		msg = "failed"
@@ -353,21 +367,22 @@ func parseRights(oob []byte) []int {
 	return fds
 }
 
-func closeFds(fds []int) {
+// CloseFds closes the fds CRIU sent with a notification.
+func CloseFds(fds []int) {
 	for _, fd := range fds {
 		unix.Close(fd)
 	}
 }
 
-// criuVersion asks CRIU for its version: 31701 for 3.17.1.
-func criuVersion(bin string, timeout time.Duration) (int, error) {
-	c, err := startCriu(bin, nil, nil, timeout)
+// version asks CRIU for its version: 31701 for 3.17.1.
+func version(bin string, timeout time.Duration) (int, error) {
+	c, err := start(bin, nil, nil, timeout)
 	if err != nil {
 		return 0, err
 	}
-	defer c.close()
+	defer c.Close()
 	t := rpc.CriuReqType_VERSION
-	resp, err := c.call(&rpc.CriuReq{Type: &t}, nil)
+	resp, err := c.Call(&rpc.CriuReq{Type: &t}, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -375,14 +390,16 @@ func criuVersion(bin string, timeout time.Duration) (int, error) {
 	return int(v.GetMajorNumber())*10000 + int(v.GetMinorNumber())*100 + int(v.GetSublevel()), nil
 }
 
-// checkCriu fails unless a CRIU new enough to drive is there and can run.
-func checkCriu(bin string, timeout time.Duration) error {
-	v, err := criuVersion(bin, timeout)
+// CheckVersion fails unless a CRIU new enough to drive is there and can run.
+func (o *Opts) CheckVersion() error { return checkVersion(o.binary(), o.queryTimeout()) }
+
+func checkVersion(bin string, timeout time.Duration) error {
+	v, err := version(bin, timeout)
 	if err != nil {
 		return err
 	}
-	if v < minCriu {
-		return fmt.Errorf("CRIU %s is too old: casco needs %s or newer", versionString(v), versionString(minCriu))
+	if v < minVersion {
+		return fmt.Errorf("CRIU %s is too old: casco needs %s or newer", versionString(v), versionString(minVersion))
 	}
 	return nil
 }
@@ -391,16 +408,16 @@ func versionString(v int) string {
 	return fmt.Sprintf("%d.%d.%d", v/10000, v/100%100, v%100)
 }
 
-// checkCriuFeatures asks CRIU whether this kernel has what a lazy-pages
+// CheckFeatures asks CRIU whether this kernel has what a lazy-pages
 // dump or a pre-dump needs.
-func checkCriuFeatures(bin string, want *rpc.CriuFeatures, timeout time.Duration) error {
-	c, err := startCriu(bin, nil, nil, timeout)
+func (o *Opts) CheckFeatures(want *rpc.CriuFeatures) error {
+	c, err := start(o.binary(), nil, nil, o.queryTimeout())
 	if err != nil {
 		return err
 	}
-	defer c.close()
+	defer c.Close()
 	t := rpc.CriuReqType_FEATURE_CHECK
-	resp, err := c.call(&rpc.CriuReq{Type: &t, Features: want}, nil)
+	resp, err := c.Call(&rpc.CriuReq{Type: &t, Features: want}, nil)
 	if err != nil {
 		return fmt.Errorf("CRIU feature check: %w", err)
 	}
@@ -414,22 +431,22 @@ func checkCriuFeatures(bin string, want *rpc.CriuFeatures, timeout time.Duration
 	return nil
 }
 
-// CriuUsable tells whether checkpoint and restore can work here: a CRIU new
+// Usable tells whether checkpoint and restore can work here: a CRIU new
 // enough, whose own check passes on this kernel (`criu check`: a CRIU too
 // old for the kernel answers its version but cannot dump anything). It
 // runs CRIU twice: `features` asks, no other command pays for it.
-func CriuUsable(bin string) error {
+func Usable(bin string) error {
 	if bin == "" {
 		bin = "criu"
 	}
-	if err := checkCriu(bin, criuQueryTimeout); err != nil {
+	if err := checkVersion(bin, queryTimeout); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), criuQueryTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, "check").CombinedOutput()
 	if ctx.Err() != nil {
-		return fmt.Errorf("criu check: no answer within %v", criuQueryTimeout)
+		return fmt.Errorf("criu check: no answer within %v", queryTimeout)
 	}
 	if err != nil {
 		var errs []string
@@ -443,9 +460,10 @@ func CriuUsable(bin string) error {
 	return nil
 }
 
-// withLog adds what CRIU's log says to err: the file, and its last error lines.
-func withLog(err error, dir, file string) error {
-	path := filepath.Join(dir, file)
+// WithLog adds what CRIU's log file says to err: its path, and its last
+// error lines.
+func (o *Opts) WithLog(err error, file string) error {
+	path := filepath.Join(o.logDir(), file)
 	if lines := logErrors(path); lines != "" {
 		return fmt.Errorf("%w (%s: %s)", err, path, lines)
 	}
