@@ -8,9 +8,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/seccomp"
 )
@@ -235,19 +235,167 @@ func checkHookOutput(_ *specs.Spec, v string) error {
 
 // openHookOutput opens the file run.oci.hooks.stdout or .stderr names, as
 // crun does: created if missing, appended to. nil when the annotation is
-// not set. Only the runtime's caller can set it, so the path is trusted as
-// a path on the host (like the bundle's); O_NOCTTY keeps a tty named there
-// from becoming casco's controlling terminal.
-func openHookOutput(annotations map[string]string, key string) (*os.File, error) {
+// not set; created says the open made the file, for the caller to remove
+// it if it gives up.
+//
+// crun opens the path as given, following every symlink and waiting on a
+// FIFO. casco cannot trust the path that far: engines pass an image's
+// annotations into config.json (podman 4 does), so an image could name
+// the file root appends to. The open therefore
+//   - does not follow a symlink at the last component (O_NOFOLLOW), nor a
+//     /proc magic link anywhere (RESOLVE_NO_MAGICLINKS), so the path means
+//     the file it names; symlinks of the host's own layout in the parent
+//     path (/var/run) still work, and the kernel's protected_symlinks
+//     keeps a user's link in a sticky directory from redirecting root;
+//   - never waits (O_NONBLOCK: a FIFO without reader fails at once, one
+//     with a reader is refused below) and never takes a controlling
+//     terminal (O_NOCTTY);
+//   - accepts only a regular file, not executable (a script appended to
+//     runs as whoever runs it), on a filesystem that holds files rather
+//     than the kernel's knobs (procfs, sysfs, cgroupfs and their kin,
+//     where appending to core_pattern or release_agent would run code).
+//
+// /dev/stdout and /dev/stderr, which crun's users name to see the hooks'
+// output with the runtime's own, are casco's own streams: duplicated,
+// not reopened through /proc.
+func openHookOutput(annotations map[string]string, key string) (f *os.File, created bool, err error) {
 	path, ok := annotations[key]
 	if !ok {
-		return nil, nil
+		return nil, false, nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOCTTY, 0o600)
+	switch path {
+	case "/dev/stdout":
+		f, err = dupStream(os.Stdout)
+	case "/dev/stderr":
+		f, err = dupStream(os.Stderr)
+	default:
+		f, created, err = openHostLog(path)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("annotation %s: %w", key, err)
+		return nil, false, fmt.Errorf("annotation %s: %w", key, err)
 	}
-	return f, nil
+	return f, created, nil
+}
+
+// dupStream is a new descriptor for one of casco's own output streams.
+func dupStream(s *os.File) (*os.File, error) {
+	fd, err := unix.FcntlInt(s.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("dup %s: %w", s.Name(), err)
+	}
+	return os.NewFile(uintptr(fd), s.Name()), nil
+}
+
+// hostLogCreateTries bounds openHostLog's retries when the file appears
+// and disappears between its two opens.
+const hostLogCreateTries = 16
+
+// openHostLog opens a host file for appending as openHookOutput says,
+// creating it (0600) if missing. The file is first opened without
+// O_CREAT so that created is true only when this open made it.
+func openHostLog(path string) (*os.File, bool, error) {
+	const flags = unix.O_WRONLY | unix.O_APPEND | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC
+	open := func(create bool) (int, error) {
+		how := &unix.OpenHow{Flags: flags, Resolve: unix.RESOLVE_NO_MAGICLINKS}
+		if create { // openat2 takes a mode only with O_CREAT
+			how.Flags |= unix.O_CREAT | unix.O_EXCL
+			how.Mode = 0o600
+		}
+		return unix.Openat2(unix.AT_FDCWD, path, how)
+	}
+	for i := 0; i < hostLogCreateTries; i++ {
+		fd, err := open(false)
+		created := false
+		if err == unix.ENOENT {
+			fd, err = open(true)
+			if err == unix.EEXIST {
+				continue // made by someone else meanwhile: open it as found
+			}
+			created = err == nil
+		}
+		if err == unix.ELOOP {
+			return nil, false, fmt.Errorf("%s: a symlink, which casco does not follow there (name the file itself)", path)
+		}
+		if err != nil {
+			return nil, false, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		if err := checkHostLog(fd); err != nil {
+			unix.Close(fd)
+			if created {
+				os.Remove(path)
+			}
+			return nil, false, fmt.Errorf("%s: %w", path, err)
+		}
+		// O_NONBLOCK was for the open; the hooks get an ordinary file.
+		if err := unix.SetNonblock(fd, false); err != nil {
+			unix.Close(fd)
+			return nil, false, fmt.Errorf("%s: %w", path, err)
+		}
+		return os.NewFile(uintptr(fd), path), created, nil
+	}
+	return nil, false, fmt.Errorf("%s: created and removed by someone else %d times while casco opened it", path, hostLogCreateTries)
+}
+
+// checkHostLog refuses an opened hook output file that is not a plain
+// log file (see openHookOutput).
+func checkHostLog(fd int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("fstat: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("not a regular file (%s)", fileKind(st.Mode))
+	}
+	if st.Mode&0o111 != 0 {
+		return fmt.Errorf("an executable file (mode %04o), not a log", st.Mode&0o7777)
+	}
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &fs); err != nil {
+		return fmt.Errorf("fstatfs: %w", err)
+	}
+	if name, ok := kernelFilesystems[int64(fs.Type)]; ok {
+		return fmt.Errorf("on %s, the kernel's interface rather than a file", name)
+	}
+	return nil
+}
+
+// kernelFilesystems are the filesystems whose files are the kernel's
+// controls: writing to one changes the host, not a log.
+var kernelFilesystems = map[int64]string{
+	unix.PROC_SUPER_MAGIC:    "procfs",
+	unix.SYSFS_MAGIC:         "sysfs",
+	unix.CGROUP_SUPER_MAGIC:  "cgroupfs",
+	unix.CGROUP2_SUPER_MAGIC: "cgroup2fs",
+	unix.DEBUGFS_MAGIC:       "debugfs",
+	unix.TRACEFS_MAGIC:       "tracefs",
+	unix.SECURITYFS_MAGIC:    "securityfs",
+	unix.SELINUX_MAGIC:       "selinuxfs",
+	unix.SMACK_MAGIC:         "smackfs",
+	unix.BPF_FS_MAGIC:        "bpffs",
+	0x62656570:               "configfs", // CONFIGFS_MAGIC, not in x/sys/unix
+	unix.EFIVARFS_MAGIC:      "efivarfs",
+	unix.PSTOREFS_MAGIC:      "pstore",
+	unix.BINFMTFS_MAGIC:      "binfmt_misc",
+	unix.DEVPTS_SUPER_MAGIC:  "devpts",
+}
+
+// fileKind names a file type for an error message.
+func fileKind(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return "a directory"
+	case unix.S_IFIFO:
+		return "a FIFO"
+	case unix.S_IFSOCK:
+		return "a socket"
+	case unix.S_IFCHR:
+		return "a character device"
+	case unix.S_IFBLK:
+		return "a block device"
+	case unix.S_IFLNK:
+		return "a symlink"
+	}
+	return fmt.Sprintf("type %#o", mode&unix.S_IFMT)
 }
 
 // checkPidfdReceiver: crun sends a pidfd of the container's init over the

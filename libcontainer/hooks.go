@@ -73,14 +73,17 @@ func warnHooks(kind string, hooks []specs.Hook, state *specs.State) {
 type hooksOutput struct{ stdout, stderr *os.File }
 
 func openHooksOutput(annotations map[string]string) (*hooksOutput, error) {
-	stdout, err := openHookOutput(annotations, annHooksStdout)
+	stdout, created, err := openHookOutput(annotations, annHooksStdout)
 	if err != nil {
 		return nil, err
 	}
-	stderr, err := openHookOutput(annotations, annHooksStderr)
+	stderr, _, err := openHookOutput(annotations, annHooksStderr)
 	if err != nil {
 		if stdout != nil {
 			stdout.Close()
+			if created { // refused: leave nothing behind
+				os.Remove(stdout.Name())
+			}
 		}
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // crun's run.oci.* annotations, as podman sends them to crun. These tests
@@ -185,6 +186,146 @@ func TestAnnotationHooksOutput(t *testing.T) {
 	}
 	if want := "prestart-err\ncreateContainer-err\npoststop-err\n"; errs != want {
 		t.Errorf("%s = %q, want %q", errFile, errs, want)
+	}
+}
+
+// TestAnnotationHooksOutputToStdout: /dev/stdout as the hooks' output
+// file is the runtime's own stdout, for hooks the runtime runs and hooks
+// the container's init runs.
+func TestAnnotationHooksOutputToStdout(t *testing.T) {
+	t.Parallel()
+	crunAnnotation(t, "run.oci.hooks.stdout")
+	r := newRuntime(t)
+	b := annBundle(t)
+	b.Spec.Hooks = &specs.Hooks{
+		Prestart:        []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo prestart-said"}}},
+		CreateContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo createContainer-said"}}},
+	}
+	b.Spec.Annotations = map[string]string{"run.oci.hooks.stdout": "/dev/stdout"}
+	c, _ := r.createStart(b)
+	out := readFileString(c.Create.StdoutPath)
+	for _, want := range []string{"prestart-said", "createContainer-said"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("create's stdout %q lacks %q", out, want)
+		}
+	}
+}
+
+// TestAnnotationHooksOutputRefused: the hooks' output file is opened as
+// root on the host, and an image can set the annotation, so casco opens
+// only a plain log file: a symlink, a FIFO (with or without a reader: the
+// create must end, not wait), a directory, an executable file and a file
+// of procfs are each refused with one line naming the annotation and the
+// path, nothing is written through them, and nothing is left behind (not
+// even the stdout file a refused stderr file came after).
+func TestAnnotationHooksOutputRefused(t *testing.T) {
+	t.Parallel()
+	if !isCasco() {
+		t.Skipf("%s opens the hooks' output file as given", runtimeVersion())
+	}
+	const before = "before\n"
+	cases := map[string]func(t *testing.T, dir string) (path string, check func()){
+		"symlink": func(t *testing.T, dir string) (string, func()) {
+			target := filepath.Join(dir, "target")
+			mustWrite(t, target, before)
+			link := filepath.Join(dir, "link")
+			if err := os.Symlink(target, link); err != nil {
+				t.Fatal(err)
+			}
+			return link, func() { unchanged(t, target, before) }
+		},
+		"fifo without reader": func(t *testing.T, dir string) (string, func()) {
+			fifo := filepath.Join(dir, "fifo")
+			if err := unix.Mkfifo(fifo, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return fifo, func() {}
+		},
+		"fifo with reader": func(t *testing.T, dir string) (string, func()) {
+			fifo := filepath.Join(dir, "fifo")
+			if err := unix.Mkfifo(fifo, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			reader, err := os.OpenFile(fifo, os.O_RDWR, 0) // does not wait
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { reader.Close() })
+			return fifo, func() {
+				var buf [64]byte
+				fd := int(reader.Fd()) // Fd makes it blocking: once, then not
+				if err := unix.SetNonblock(fd, true); err != nil {
+					t.Fatal(err)
+				}
+				if n, _ := unix.Read(fd, buf[:]); n > 0 {
+					t.Errorf("the FIFO received %q", buf[:n])
+				}
+			}
+		},
+		"directory": func(t *testing.T, dir string) (string, func()) {
+			d := filepath.Join(dir, "dir")
+			if err := os.Mkdir(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return d, func() {
+				if ents, _ := os.ReadDir(d); len(ents) != 0 {
+					t.Errorf("%s gained %v", d, ents)
+				}
+			}
+		},
+		"executable": func(t *testing.T, dir string) (string, func()) {
+			script := filepath.Join(dir, "script")
+			mustWrite(t, script, before)
+			if err := os.Chmod(script, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return script, func() { unchanged(t, script, before) }
+		},
+		"procfs": func(t *testing.T, dir string) (string, func()) {
+			// The hooks print nothing here: even a casco that opened the
+			// file would change nothing on the host.
+			return "/proc/sys/kernel/core_pattern", func() {}
+		},
+	}
+	for name, setup := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			b := annBundle(t)
+			dir := t.TempDir()
+			bad, check := setup(t, dir)
+			say := "echo said; echo said >&2"
+			if name == "procfs" {
+				say = "true"
+			}
+			hook := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", say}}
+			b.Spec.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook}, CreateContainer: []specs.Hook{hook}}
+			// stdout is a new file, opened (and made) before stderr is refused
+			fresh := filepath.Join(dir, "fresh.out")
+			b.Spec.Annotations = map[string]string{"run.oci.hooks.stdout": fresh, "run.oci.hooks.stderr": bad}
+			b.save(t)
+			res := r.mustFail([]string{"run.oci.hooks.stderr"}, "create", "--bundle", b.Dir, newID(t))
+			t.Logf("refused: %s", strings.TrimSpace(res.Stderr))
+			if n := len(lines(strings.TrimSpace(res.Stderr))); n != 1 {
+				t.Errorf("want one line of error, got %d: %s", n, res)
+			}
+			if !strings.Contains(res.Stderr, bad) {
+				t.Errorf("the error does not name %s: %s", bad, res)
+			}
+			check()
+			if _, err := os.Lstat(fresh); !os.IsNotExist(err) {
+				t.Errorf("%s was left behind (%v)", fresh, err)
+			}
+			noLeftovers(t, r, b, "", "")
+		})
+	}
+}
+
+// unchanged fails t unless path holds content.
+func unchanged(t *testing.T, path, content string) {
+	t.Helper()
+	if got := readFileString(path); got != content {
+		t.Errorf("%s = %q, want it unchanged %q", path, got, content)
 	}
 }
 
