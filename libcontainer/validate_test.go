@@ -54,7 +54,7 @@ func TestParseMountOptions(t *testing.T) {
 	if data != "size=1m,mode=700" {
 		t.Errorf("data = %q", data)
 	}
-	// casco's own options (mount_ext.go) are never mount data
+	// casco's own options (mount_attr_copyup.go) are never mount data
 	if _, _, data, _ := plan.ParseMountOptions([]string{"idmap", "rro", "tmpcopyup"}); data != "" {
 		t.Errorf("casco's own options passed as data %q", data)
 	}
