@@ -13,6 +13,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // Checkpoint and restore with a real CRIU. A test is skipped, with the
@@ -81,7 +83,7 @@ func (c *counter) all() []string {
 func (c *counter) waitLine(t *testing.T, what string, ok func(string) bool) string {
 	t.Helper()
 	var found string
-	if !poll(hangGuard, func() bool {
+	if !harness.Poll(hangGuard, func() bool {
 		for _, l := range c.all() {
 			if ok(l) {
 				found = l
@@ -185,7 +187,7 @@ func innerPids(t *testing.T, pid int) map[string]string {
 		st := readFileString(fmt.Sprintf("/proc/%d/status", n))
 		for _, line := range strings.Split(st, "\n") {
 			if f := strings.Fields(line); len(f) > 1 && f[0] == "NSpid:" {
-				out[strings.Join(cmdline(n), " ")] = f[len(f)-1]
+				out[strings.Join(harness.Cmdline(n), " ")] = f[len(f)-1]
 			}
 		}
 	}
@@ -493,7 +495,7 @@ func TestCheckpointTCPListen(t *testing.T) {
 	r.trackCleanup(id)
 	r.detached("run", "-d", "--bundle", b.Dir, id)
 	pid := r.mustState(id).Pid
-	if !poll(hangGuard, func() bool { return listening(pid, 8080) }) {
+	if !harness.Poll(hangGuard, func() bool { return listening(pid, 8080) }) {
 		t.Fatalf("nothing listens on 8080 in the container: %s", readFileString(fmt.Sprintf("/proc/%d/net/tcp6", pid)))
 	}
 	ask := func() {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // TestContractBindDanglingSymlink: a bind destination reached through a
@@ -105,7 +107,7 @@ func propagationOf(t *testing.T, mountinfo, mountpoint string) map[string]string
 	var opt map[string]string
 	for _, l := range strings.Split(string(data), "\n") {
 		f := strings.Fields(l)
-		if len(f) < 7 || unescapeMount(f[4]) != mountpoint {
+		if len(f) < 7 || harness.UnescapeMount(f[4]) != mountpoint {
 			continue
 		}
 		opt = map[string]string{} // the last mount there is the one seen

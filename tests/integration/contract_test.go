@@ -20,6 +20,8 @@ import (
 
 	"github.com/containerd/console"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // runcBefore12 skips the test, saying why, when the runtime is a runc
@@ -100,7 +102,7 @@ func TestContractExecDacOverride(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := copyFile(busyboxBin, bin, 0o755); err != nil {
+	if err := harness.CopyFile(busyboxBin, bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chown(bin, 1000, 1000); err != nil {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // TestCreateErrors: create refuses bad input with a non-zero exit and a
@@ -131,7 +133,7 @@ func TestCreateDuplicate(t *testing.T) {
 	res := r.mustFail([]string{"exists", c.ID}, "create", "--bundle", b2.Dir, c.ID)
 	t.Logf("stderr: %s", strings.TrimSpace(res.Stderr))
 	s2 := r.mustState(c.ID)
-	if s2.Pid != s.Pid || s2.Status != "created" || s2.Bundle != c.B.Dir || !alive(s.Pid) {
+	if s2.Pid != s.Pid || s2.Status != "created" || s2.Bundle != c.B.Dir || !harness.Alive(s.Pid) {
 		t.Errorf("the duplicate create disturbed the first container: %+v, was %+v", s2, s)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // events, and the other commands that read or drive a running container's
@@ -73,7 +75,7 @@ func cgroupProcs(t *testing.T, pid int) []int {
 func waitProcs(t *testing.T, pid, n int) []int {
 	t.Helper()
 	var procs []int
-	if !poll(hangGuard, func() bool { procs = cgroupProcs(t, pid); return len(procs) == n }) {
+	if !harness.Poll(hangGuard, func() bool { procs = cgroupProcs(t, pid); return len(procs) == n }) {
 		t.Fatalf("the container's cgroup never held %d processes: %v", n, procs)
 	}
 	return procs
@@ -352,10 +354,10 @@ func TestKillAll(t *testing.T) {
 	c, s := r.createStart(b)
 	// three shells, each with its sleep
 	var procs, shells []int
-	ok := poll(hangGuard, func() bool {
+	ok := harness.Poll(hangGuard, func() bool {
 		procs, shells = cgroupProcs(t, s.Pid), nil
 		for _, p := range procs {
-			if cl := cmdline(p); len(cl) > 0 && cl[0] == "sh" {
+			if cl := harness.Cmdline(p); len(cl) > 0 && cl[0] == "sh" {
 				shells = append(shells, p)
 			}
 		}

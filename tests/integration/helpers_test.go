@@ -19,6 +19,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // Package-wide settings, fixed by TestMain.
@@ -47,31 +49,18 @@ func testMain(m *testing.M) int {
 		return fail("they must run as root (they create real containers)")
 	}
 	var err error
-	if runtimeBin, err = findRuntime(); err != nil {
+	if runtimeBin, err = harness.Runtime(); err != nil {
 		return fail("%v", err)
 	}
-	busyboxBin = os.Getenv("BUSYBOX")
-	if busyboxBin == "" {
-		busyboxBin = "/bin/busybox"
-	}
-	if _, err := os.Stat(busyboxBin); err != nil {
-		return fail("no static busybox at %s (apt-get install -y busybox-static, or set BUSYBOX): %v", busyboxBin, err)
-	}
-	if topDir, err = os.MkdirTemp("/tmp", "casco-test-"); err != nil {
+	if busyboxBin, err = harness.Busybox(); err != nil {
 		return fail("%v", err)
 	}
-	// Mapped users (user-namespace tests) must be able to walk to the rootfs.
-	_ = os.Chmod(topDir, 0o755)
-	runTag = strings.TrimPrefix(filepath.Base(topDir), "casco-test-")
-	if len(runTag) > 6 {
-		runTag = runTag[len(runTag)-6:]
+	// every path a test makes (t.TempDir()) contains "casco-test"
+	if topDir, runTag, err = harness.RunDir("casco-test-"); err != nil {
+		return fail("%v", err)
 	}
-	runTag = strings.ToLower(regexp.MustCompile(`[^a-zA-Z0-9]`).ReplaceAllString(runTag, "x"))
-	// t.TempDir() creates its directories under $TMPDIR: every path a test
-	// makes then contains "casco-test".
-	os.Setenv("TMPDIR", topDir)
-
-	if templateRoot, err = buildTemplateRootfs(filepath.Join(topDir, "template-rootfs")); err != nil {
+	templateRoot = filepath.Join(topDir, "template-rootfs")
+	if err = harness.BuildRootfs(templateRoot, busyboxBin, rootfsFiles); err != nil {
 		os.RemoveAll(topDir)
 		return fail("building busybox rootfs: %v", err)
 	}
@@ -94,106 +83,12 @@ func testMain(m *testing.M) int {
 	return code
 }
 
-func findRuntime() (string, error) {
-	p := os.Getenv("RUNTIME")
-	if p == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return "", err
-		}
-		p = filepath.Join(wd, "..", "..", "casco")
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("RUNTIME is not set and %s does not exist: build casco (go build -o casco .) or set RUNTIME to a runc (make runc-ref builds the reference)", filepath.Clean(p))
-		}
-	}
-	if !filepath.IsAbs(p) {
-		return "", fmt.Errorf("RUNTIME=%q must be an absolute path", p)
-	}
-	st, err := os.Stat(p)
-	if err != nil {
-		return "", fmt.Errorf("RUNTIME: %v", err)
-	}
-	if st.IsDir() || st.Mode().Perm()&0o111 == 0 {
-		return "", fmt.Errorf("RUNTIME=%s is not an executable file", p)
-	}
-	return filepath.Clean(p), nil
-}
-
-// buildTemplateRootfs makes a minimal busybox root: /bin/busybox, one
-// symlink per applet, and the directories and files the tests rely on.
-func buildTemplateRootfs(dir string) (string, error) {
-	for _, d := range []string{"bin", "etc", "proc", "sys", "dev", "tmp", "root", "home/user", "secret"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return "", err
-		}
-	}
-	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o1777); err != nil {
-		return "", err
-	}
-	if err := copyFile(busyboxBin, filepath.Join(dir, "bin", "busybox"), 0o755); err != nil {
-		return "", err
-	}
-	out, err := exec.Command(busyboxBin, "--list").Output()
-	if err != nil {
-		return "", fmt.Errorf("%s --list: %v", busyboxBin, err)
-	}
-	for _, applet := range strings.Fields(string(out)) {
-		if applet == "busybox" || strings.Contains(applet, "/") {
-			continue
-		}
-		if err := os.Symlink("busybox", filepath.Join(dir, "bin", applet)); err != nil && !os.IsExist(err) {
-			return "", err
-		}
-	}
-	files := map[string]string{
-		"etc/passwd":      "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
-		"etc/group":       "root:x:0:\nwheel:x:10:\nuucp:x:20:\nuser:x:1000:\nnogroup:x:65534:\n",
-		"etc/hostname":    "template\n",
-		"secret/password": "hunter2\n",
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			return "", err
-		}
-	}
-	return dir, nil
-}
-
-func copyFile(src, dst string, mode os.FileMode) error {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, data, mode)
-}
-
-// cloneTree copies dir src to dst: directories and small files are copied,
-// symlinks recreated, and bin/busybox hard-linked (it is never written).
-func cloneTree(src, dst string) error {
-	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		switch {
-		case info.IsDir():
-			if err := os.MkdirAll(target, info.Mode().Perm()); err != nil {
-				return err
-			}
-			return os.Chmod(target, info.Mode().Perm()|info.Mode()&os.ModeSticky)
-		case info.Mode()&os.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case rel == filepath.Join("bin", "busybox"):
-			return os.Link(path, target)
-		default:
-			return copyFile(path, target, info.Mode().Perm())
-		}
-	})
+// rootfsFiles are the files of the template rootfs every bundle is cloned from.
+var rootfsFiles = map[string]string{
+	"etc/passwd":      "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
+	"etc/group":       "root:x:0:\nwheel:x:10:\nuucp:x:20:\nuser:x:1000:\nnogroup:x:65534:\n",
+	"etc/hostname":    "template\n",
+	"secret/password": "hunter2\n",
 }
 
 // runtimeSpec runs `$RUNTIME spec` in an empty directory and returns the
@@ -391,7 +286,7 @@ func (r *runtime) waitStatus(id, want string) state {
 	r.t.Helper()
 	var last state
 	var lastRes result
-	ok := poll(hangGuard, func() bool {
+	ok := harness.Poll(hangGuard, func() bool {
 		last, lastRes = r.state(id)
 		return lastRes.Code == 0 && last.Status == want
 	})
@@ -483,7 +378,7 @@ func newBundle(t *testing.T, args ...string) *bundle {
 	_ = os.Chmod(filepath.Dir(dir), 0o755)
 	_ = os.Chmod(dir, 0o755)
 	b := &bundle{Dir: dir, Rootfs: filepath.Join(dir, "rootfs"), Spec: new(specs.Spec)}
-	if err := cloneTree(templateRoot, b.Rootfs); err != nil {
+	if err := harness.CloneTree(templateRoot, b.Rootfs); err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(templateSpec, b.Spec); err != nil {
@@ -602,7 +497,7 @@ func (c *container) stdout() string { return readFileString(c.Create.StdoutPath)
 func (c *container) waitOutput(s string) string {
 	c.r.t.Helper()
 	var out string
-	if !poll(hangGuard, func() bool { out = c.stdout(); return strings.Contains(out, s) }) {
+	if !harness.Poll(hangGuard, func() bool { out = c.stdout(); return strings.Contains(out, s) }) {
 		c.r.t.Fatalf("container %s never printed %q; stdout %q", c.ID, s, out)
 	}
 	return out
@@ -634,35 +529,13 @@ func readFileString(path string) string {
 // container start can take seconds, so the guard is generous.
 const hangGuard = 2 * time.Minute
 
-func poll(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// cmdline is /proc/<pid>/cmdline split at NULs.
-func cmdline(pid int) []string {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || len(data) == 0 {
-		return nil
-	}
-	return strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
-}
-
 // waitExec waits until process pid runs the argv want (the runtime's init
 // has exec'd the user's program).
 func waitExec(t *testing.T, pid int, want []string) {
 	t.Helper()
 	wantS := strings.Join(want, "\x00")
-	if !poll(hangGuard, func() bool { return strings.Join(cmdline(pid), "\x00") == wantS }) {
-		t.Fatalf("process %d never exec'd %q; cmdline now %q", pid, want, cmdline(pid))
+	if !harness.Poll(hangGuard, func() bool { return strings.Join(harness.Cmdline(pid), "\x00") == wantS }) {
+		t.Fatalf("process %d never exec'd %q; cmdline now %q", pid, want, harness.Cmdline(pid))
 	}
 }
 
@@ -672,8 +545,8 @@ func waitUserExec(t *testing.T, pid int, b *bundle) {
 	t.Helper()
 	exe := fmt.Sprintf("/proc/%d/exe", pid)
 	bb := filepath.Join(b.Rootfs, "bin", "busybox")
-	if !poll(hangGuard, func() bool { return sameFile(exe, bb) }) {
-		t.Fatalf("process %d never exec'd the container's busybox; cmdline %q", pid, cmdline(pid))
+	if !harness.Poll(hangGuard, func() bool { return sameFile(exe, bb) }) {
+		t.Fatalf("process %d never exec'd the container's busybox; cmdline %q", pid, harness.Cmdline(pid))
 	}
 }
 
@@ -699,18 +572,6 @@ func procStatus(t *testing.T, pid int) map[string]string {
 	return m
 }
 
-func alive(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// A zombie has exited; it only waits for its parent.
-	if i := strings.LastIndexByte(string(data), ')'); i > 0 && i+2 < len(data) {
-		return data[i+2] != 'Z' && data[i+2] != 'X'
-	}
-	return true
-}
-
 // procIdentity names a process by pid and start time, so that a recycled
 // pid is never mistaken for it.
 type procIdentity struct {
@@ -718,33 +579,16 @@ type procIdentity struct {
 	start string
 }
 
-func procStart(pid int) string {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return ""
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return ""
-	}
-	return f[19] // field 22, starttime
-}
-
-func identify(pid int) procIdentity { return procIdentity{pid, procStart(pid)} }
+func identify(pid int) procIdentity { return procIdentity{pid, harness.ProcStart(pid)} }
 
 func (p procIdentity) stillAlive() bool {
-	return p.start != "" && alive(p.pid) && procStart(p.pid) == p.start
+	return p.start != "" && harness.Alive(p.pid) && harness.ProcStart(p.pid) == p.start
 }
 
 // waitGone waits until the process has exited.
 func waitGone(t *testing.T, p procIdentity) {
 	t.Helper()
-	if !poll(hangGuard, func() bool { return !p.stillAlive() }) {
+	if !harness.Poll(hangGuard, func() bool { return !p.stillAlive() }) {
 		t.Fatalf("process %d is still alive", p.pid)
 	}
 }
@@ -780,24 +624,6 @@ func (m mountInfo) String() string {
 		strings.Join(m.MountOpts, ","), strings.Join(m.SuperOpts, ","), m.Root)
 }
 
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 func readMountInfo(path string) ([]mountInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -823,11 +649,11 @@ func readMountInfo(path string) ([]mountInfo, error) {
 		m.ID, _ = strconv.Atoi(fields[0])
 		m.Parent, _ = strconv.Atoi(fields[1])
 		m.MajMin = fields[2]
-		m.Root = unescapeMount(fields[3])
-		m.MountPoint = unescapeMount(fields[4])
+		m.Root = harness.UnescapeMount(fields[3])
+		m.MountPoint = harness.UnescapeMount(fields[4])
 		m.MountOpts = strings.Split(fields[5], ",")
 		m.FSType = fields[sep+1]
-		m.Source = unescapeMount(fields[sep+2])
+		m.Source = harness.UnescapeMount(fields[sep+2])
 		if len(fields) > sep+3 {
 			m.SuperOpts = strings.Split(fields[sep+3], ",")
 		}
@@ -961,37 +787,7 @@ func cgroupCandidates(t *testing.T, name string) []string {
 // leftovers finds what the run left on the host: processes in a cgroup of
 // this run, mounts below topDir, cgroup directories of this run.
 func leftovers() []string {
-	var leaks []string
-	tag := "ct-" + runTag + "-"
-	procs, _ := os.ReadDir("/proc")
-	for _, p := range procs {
-		pid, err := strconv.Atoi(p.Name())
-		if err != nil || pid == os.Getpid() || !alive(pid) {
-			continue // zombies are dead: this machine's pid 1 reaps them lazily
-		}
-		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
-		if strings.Contains(string(data), tag) {
-			leaks = append(leaks, fmt.Sprintf("process %d %q in cgroup %s", pid, cmdline(pid), strings.TrimSpace(string(data))))
-		}
-	}
-	if ms, err := readMountInfo("/proc/self/mountinfo"); err == nil {
-		for _, m := range ms {
-			if strings.HasPrefix(m.MountPoint, topDir) {
-				leaks = append(leaks, "mount "+m.String())
-			}
-		}
-	}
-	filepath.WalkDir("/sys/fs/cgroup", func(path string, d os.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return nil
-		}
-		if strings.HasPrefix(d.Name(), tag) || strings.HasPrefix(d.Name(), "casco-test-"+runTag) {
-			leaks = append(leaks, "cgroup "+path)
-			return filepath.SkipDir
-		}
-		return nil
-	})
-	return leaks
+	return harness.Leftovers(topDir, "ct-"+runTag+"-", "casco-test-"+runTag)
 }
 
 // noLeftovers checks that nothing of container id survives: no state in
@@ -1023,13 +819,13 @@ func noLeftovers(t *testing.T, r *runtime, b *bundle, id, cgName string) {
 		procs, _ := os.ReadDir("/proc")
 		for _, p := range procs {
 			pid, err := strconv.Atoi(p.Name())
-			if err != nil || !alive(pid) {
+			if err != nil || !harness.Alive(pid) {
 				continue
 			}
 			if cg, err := procCgroups(pid); err == nil {
 				for _, path := range cg {
 					if strings.Contains(path, cgName) {
-						t.Errorf("process %d %q left in cgroup %s", pid, cmdline(pid), path)
+						t.Errorf("process %d %q left in cgroup %s", pid, harness.Cmdline(pid), path)
 						break
 					}
 				}

@@ -13,6 +13,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // casco-only tests look at casco's own state dir (its lock, state.json):
@@ -115,7 +117,7 @@ func startBackground(t *testing.T, r *runtime, args ...string) (*exec.Cmd, chan 
 func waitDone(t *testing.T, what string, done chan error, out string) error {
 	t.Helper()
 	var err error
-	ok := poll(hangGuard, func() bool {
+	ok := harness.Poll(hangGuard, func() bool {
 		select {
 		case err = <-done:
 			done <- err
@@ -141,7 +143,7 @@ func TestPauseExecResume(t *testing.T) {
 	before := len(freezerProcs(t, s.Pid))
 	_, done, out := startBackground(t, r, "exec", "--ignore-paused", c.ID, "sh", "-c", "echo exec-ran")
 	// the exec's process is in the (frozen) cgroup: exec now waits on it
-	if !poll(hangGuard, func() bool { return len(freezerProcs(t, s.Pid)) > before }) {
+	if !harness.Poll(hangGuard, func() bool { return len(freezerProcs(t, s.Pid)) > before }) {
 		t.Fatalf("the exec's process never joined the container's cgroup; output %q", readFileString(out))
 	}
 	res := r.run("resume", c.ID)
@@ -165,7 +167,7 @@ func TestSignalEndsWaitingExec(t *testing.T) {
 	r.mustRun("pause", c.ID)
 	before := len(freezerProcs(t, s.Pid))
 	cmd, done, out := startBackground(t, r, "exec", "--ignore-paused", c.ID, "touch", "/exec-ran")
-	if !poll(hangGuard, func() bool { return len(freezerProcs(t, s.Pid)) > before }) {
+	if !harness.Poll(hangGuard, func() bool { return len(freezerProcs(t, s.Pid)) > before }) {
 		t.Fatalf("the exec's process never joined the container's cgroup; output %q", readFileString(out))
 	}
 	waitSigCaught(t, cmd.Process.Pid, syscall.SIGTERM)
@@ -176,7 +178,7 @@ func TestSignalEndsWaitingExec(t *testing.T) {
 	}
 	t.Logf("exec: %v: %s", err, strings.TrimSpace(readFileString(out)))
 	r.mustRun("resume", c.ID)
-	if !poll(hangGuard, func() bool { return len(freezerProcs(t, s.Pid)) == before }) {
+	if !harness.Poll(hangGuard, func() bool { return len(freezerProcs(t, s.Pid)) == before }) {
 		t.Errorf("the interrupted exec's process is still in the container: %v", freezerProcs(t, s.Pid))
 	}
 	if _, err := os.Stat(marker); err == nil {
@@ -221,7 +223,7 @@ func hangingHook(started string) *specs.Hooks {
 func waitHook(t *testing.T, started, out string) int {
 	t.Helper()
 	var pid int
-	if !poll(hangGuard, func() bool {
+	if !harness.Poll(hangGuard, func() bool {
 		pid, _ = strconv.Atoi(strings.TrimSpace(readFileString(started)))
 		return pid > 0
 	}) {

@@ -12,6 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // idmapSource makes a host directory with a root-owned file a, a file b
@@ -54,9 +56,9 @@ func skipUnlessIdmappable(t *testing.T, dir string) {
 	}()
 	path := fmt.Sprintf("/proc/%d/ns/user", holder.Process.Pid)
 	self, _ := os.Readlink("/proc/self/ns/user")
-	if !poll(hangGuard, func() bool {
+	if !harness.Poll(hangGuard, func() bool {
 		l, err := os.Readlink(path)
-		return err == nil && l != self && strings.Join(cmdline(holder.Process.Pid), " ") == "sleep 1000"
+		return err == nil && l != self && strings.Join(harness.Cmdline(holder.Process.Pid), " ") == "sleep 1000"
 	}) {
 		t.Fatalf("unshare --user never entered a user namespace of its own")
 	}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // sleeper is a container process that lives until it is killed.
@@ -71,7 +73,7 @@ func TestLifecycle(t *testing.T) {
 	if !proc.stillAlive() {
 		t.Fatalf("created container's pid %d is not alive", pid)
 	}
-	if got := cmdline(pid); strings.Join(got, " ") == strings.Join(sleeper, " ") {
+	if got := harness.Cmdline(pid); strings.Join(got, " ") == strings.Join(sleeper, " ") {
 		t.Errorf("created container already runs the user's program: cmdline %q", got)
 	}
 	if sameFile(fmt.Sprintf("/proc/%d/exe", pid), filepath.Join(b.Rootfs, "bin", "busybox")) {
@@ -89,7 +91,7 @@ func TestLifecycle(t *testing.T) {
 	if s := r.mustState(c.ID); s.Status != "running" || s.Pid != pid {
 		t.Errorf("state after start = %+v, want running with pid %d", s, pid)
 	}
-	if got := cmdline(pid); strings.Join(got, " ") != strings.Join(sleeper, " ") {
+	if got := harness.Cmdline(pid); strings.Join(got, " ") != strings.Join(sleeper, " ") {
 		t.Errorf("cmdline after start = %q, want %q", got, sleeper)
 	}
 	// start twice fails.
@@ -234,7 +236,7 @@ func TestKill(t *testing.T) {
 			r.mustFail([]string{sig}, "kill", c.ID, sig)
 		}
 		r.mustFail(nil, "kill", c.ID, "99")
-		if !alive(s.Pid) || r.mustState(c.ID).Status != "running" {
+		if !harness.Alive(s.Pid) || r.mustState(c.ID).Status != "running" {
 			t.Errorf("a failed kill must leave the container running")
 		}
 	})
@@ -265,7 +267,7 @@ func signalName(s syscall.Signal) string {
 func waitSigCaught(t *testing.T, pid int, sig syscall.Signal) {
 	t.Helper()
 	var gone error
-	ok := poll(hangGuard, func() bool {
+	ok := harness.Poll(hangGuard, func() bool {
 		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 		if err != nil {
 			gone = err
@@ -524,9 +526,9 @@ func TestRun(t *testing.T) {
 			res = r.run("run", "--bundle", b.Dir, id)
 		}()
 		var pid int
-		ok := poll(hangGuard, func() bool {
+		ok := harness.Poll(hangGuard, func() bool {
 			s, sr := r.state(id)
-			if sr.Code == 0 && s.Status == "running" && strings.Join(cmdline(s.Pid), " ") == "sleep 1000" {
+			if sr.Code == 0 && s.Status == "running" && strings.Join(harness.Cmdline(s.Pid), " ") == "sleep 1000" {
 				pid = s.Pid
 				return true
 			}

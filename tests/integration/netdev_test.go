@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // testNetns starts a process in a network namespace of the test's own and
@@ -27,9 +29,9 @@ func testNetns(t *testing.T) string {
 	})
 	path := fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)
 	self, _ := os.Readlink("/proc/self/ns/net")
-	if !poll(hangGuard, func() bool {
+	if !harness.Poll(hangGuard, func() bool {
 		l, err := os.Readlink(path)
-		return err == nil && l != self && strings.Join(cmdline(holder.Process.Pid), " ") == "sleep 1000"
+		return err == nil && l != self && strings.Join(harness.Cmdline(holder.Process.Pid), " ") == "sleep 1000"
 	}) {
 		t.Fatalf("unshare --net never entered a network namespace of its own")
 	}

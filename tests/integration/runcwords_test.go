@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // The errors an engine shows its user are the runtime's last words: these
@@ -97,7 +99,7 @@ func TestRuncWordsExecFailureStart(t *testing.T) {
 	res := r.run("start", c.ID)
 	switch {
 	case isRunc():
-		if !strings.Contains(res.Stderr, execENOENT) && !poll(hangGuard, func() bool {
+		if !strings.Contains(res.Stderr, execENOENT) && !harness.Poll(hangGuard, func() bool {
 			return strings.Contains(readFileString(c.Create.StderrPath), execENOENT)
 		}) {
 			t.Errorf("%q on neither start's nor the container's stderr: %s", execENOENT, res)
@@ -320,7 +322,7 @@ func TestRuncWordsCheckpointParentPath(t *testing.T) {
 			t.Errorf("--parent-path %s: want a refusal naming --parent-path: %s", parent, res)
 		}
 	}
-	if !alive(s.Pid) {
+	if !harness.Alive(s.Pid) {
 		t.Errorf("the container's init %d died of a refused checkpoint", s.Pid)
 	}
 	if st := r.mustState(c.ID); st.Status != "running" {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // Seccomp with real containers. Every verdict is read from inside the
@@ -73,7 +75,7 @@ func (b *bundle) addProbe(t *testing.T) {
 	helper := mustSeccompHelper(t)
 	dst := filepath.Join(b.Rootfs, "bin", "probe")
 	if err := os.Link(helper, dst); err != nil {
-		if err := copyFile(helper, dst, 0o755); err != nil {
+		if err := harness.CopyFile(helper, dst, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -137,13 +139,13 @@ func killContainerLeftovers(t *testing.T, id string) {
 	procs, _ := os.ReadDir("/proc")
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
-		if err != nil || !alive(pid) {
+		if err != nil || !harness.Alive(pid) {
 			continue
 		}
 		if cg, err := procCgroups(pid); err == nil {
 			for _, path := range cg {
 				if strings.HasSuffix(path, "/"+id) {
-					t.Errorf("killing process %d %q left in cgroup %s", pid, cmdline(pid), path)
+					t.Errorf("killing process %d %q left in cgroup %s", pid, harness.Cmdline(pid), path)
 					syscall.Kill(pid, syscall.SIGKILL)
 					break
 				}
@@ -156,7 +158,7 @@ func killContainerLeftovers(t *testing.T, id string) {
 				continue
 			}
 			t.Errorf("removing cgroup %s left behind", dir)
-			poll(defaultTimeout, func() bool { err := syscall.Rmdir(dir); return err == nil || err == syscall.ENOENT })
+			harness.Poll(defaultTimeout, func() bool { err := syscall.Rmdir(dir); return err == nil || err == syscall.ENOENT })
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // trapScript says "ready" once its traps are set, prints each signal it
@@ -55,7 +57,7 @@ func checkForwarding(t *testing.T, r *runtime, args ...string) {
 	go func() { done <- cmd.Wait() }()
 	waitFor := func(s string) {
 		t.Helper()
-		if !poll(hangGuard, func() bool { return strings.Contains(readFileString(out), s) }) {
+		if !harness.Poll(hangGuard, func() bool { return strings.Contains(readFileString(out), s) }) {
 			cmd.Process.Kill()
 			<-done
 			t.Fatalf("`%s` never printed %q; output %q", strings.Join(args, " "), s, readFileString(out))

@@ -5,11 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // A CRIU that stops answering (testdata/hangcriu) must not hang
@@ -67,22 +68,6 @@ func freezerOf(t *testing.T, pid int) string {
 	return "THAWED"
 }
 
-// processesNamed lists the pids whose command line starts with path.
-func processesNamed(path string) []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if cl := cmdline(pid); len(cl) > 0 && cl[0] == path {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 func needCriuDeadline(t *testing.T) {
 	t.Helper()
 	if strings.HasPrefix(runtimeVersion(), "runc version ") {
@@ -114,7 +99,7 @@ func TestCheckpointCriuHangs(t *testing.T) {
 			if res.Code == 0 || !mentions(res.Stderr, "did not answer") || !mentions(res.Stderr, "criu") {
 				t.Errorf("want a failed checkpoint that names CRIU's silence: %s", res)
 			}
-			if pids := processesNamed(bin); len(pids) > 0 {
+			if pids := harness.Processes(func(pid int) bool { cl := harness.Cmdline(pid); return len(cl) > 0 && cl[0] == bin }); len(pids) > 0 {
 				t.Errorf("the hung CRIU is left running: %v", pids)
 			}
 			if !init.stillAlive() {
@@ -144,7 +129,7 @@ func TestDeleteDuringHungCheckpoint(t *testing.T) {
 	go func() {
 		done <- r.exec(runOpts{timeout: hangGuard}, "--criu", criu, "checkpoint", "--image-path", t.TempDir(), c.ID)
 	}()
-	if !poll(hangGuard, func() bool { return freezerOf(t, st.Pid) == "FROZEN" }) {
+	if !harness.Poll(hangGuard, func() bool { return freezerOf(t, st.Pid) == "FROZEN" }) {
 		t.Fatalf("CRIU's stand-in never froze the container")
 	}
 	r.mustRun("delete", "--force", c.ID)
@@ -187,7 +172,7 @@ func frozenContainer(t *testing.T, r *runtime, cgroupsPath string) (*container, 
 	b.save(t)
 	c, st := r.createStart(b)
 	freezeDir(t, cgroupsPath)
-	if !poll(hangGuard, func() bool { return freezerOf(t, st.Pid) == "FROZEN" }) {
+	if !harness.Poll(hangGuard, func() bool { return freezerOf(t, st.Pid) == "FROZEN" }) {
 		t.Fatalf("the cgroup never froze: %s", freezerOf(t, st.Pid))
 	}
 	return c, b, identify(st.Pid)
@@ -237,7 +222,7 @@ func TestFrozenAncestor(t *testing.T) {
 	c, st := r.createStart(b)
 	init := identify(st.Pid)
 	freezeDir(t, "/"+parent)
-	if !poll(hangGuard, func() bool { return freezerOf(t, st.Pid) == "FROZEN" }) {
+	if !harness.Poll(hangGuard, func() bool { return freezerOf(t, st.Pid) == "FROZEN" }) {
 		t.Fatalf("the cgroup never froze")
 	}
 	res := r.exec(runOpts{timeout: hangGuard}, "delete", "--force", c.ID)

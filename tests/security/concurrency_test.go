@@ -14,6 +14,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // TestParallelCreateDelete: 200 creates at once, 100 on distinct IDs and
@@ -107,7 +109,7 @@ func TestParallelCreateDelete(t *testing.T) {
 		if wins != 1 {
 			t.Errorf("%d creates of %s succeeded, want exactly 1", wins, id)
 		}
-		if s, out := r.state(id); !out.ok() || s.Status != "created" || procStart(s.Pid) == "" {
+		if s, out := r.state(id); !out.ok() || s.Status != "created" || harness.ProcStart(s.Pid) == "" {
 			t.Errorf("the winner of %s is not a created container with a live init: %+v %s", id, s, out)
 		}
 	}
@@ -209,7 +211,7 @@ func TestKillStuckContainer(t *testing.T) {
 			}
 			// the runtime ended (or was killed by the guard): its hooks
 			// must not outlive it, orphaned
-			if !poll(func() bool { return !hookRunning(id)() }) {
+			if !harness.Poll(hangGuard, func() bool { return !hookRunning(id)() }) {
 				t.Errorf("a hook of %s outlived its runtime: pid %d", id, hookPid(id))
 			}
 			nothingLeft(t, r, b, id)
@@ -223,7 +225,7 @@ func TestKillStuckContainer(t *testing.T) {
 func background(t *testing.T, r *rt, held func() bool, args ...string) func() {
 	done := make(chan res, 1)
 	go func() { done <- r.run(args...) }()
-	if !poll(held) {
+	if !harness.Poll(hangGuard, held) {
 		t.Fatalf("`%s` never got stuck where the test wants it", strings.Join(args, " "))
 	}
 	return func() {
@@ -301,7 +303,7 @@ func TestDeleteWhileInitExits(t *testing.T) {
 	if _, err := os.Stat(freezer); err != nil {
 		t.Skipf("no cgroup v1 freezer for the container (%v): the exiting init is seen in its cgroups", err)
 	}
-	if !poll(inCgroup(id, 2)) {
+	if !harness.Poll(hangGuard, inCgroup(id, 2)) {
 		t.Fatalf("the container's child never appeared in its cgroup")
 	}
 	child := 0
@@ -323,13 +325,13 @@ func TestDeleteWhileInitExits(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(held, "freezer.state"), []byte("FROZEN"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if !poll(func() bool { return strings.TrimSpace(readString(filepath.Join(held, "freezer.state"))) == "FROZEN" }) {
+	if !harness.Poll(hangGuard, func() bool { return strings.TrimSpace(readString(filepath.Join(held, "freezer.state"))) == "FROZEN" }) {
 		t.Fatalf("the child's cgroup never froze")
 	}
 	if err := unix.Kill(pid, unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if !poll(func() bool { return exitingNotZombie(pid) }) {
+	if !harness.Poll(hangGuard, func() bool { return exitingNotZombie(pid) }) {
 		t.Fatalf("init %d never began to exit", pid)
 	}
 	t.Logf("the exiting init's cgroups, as the kernel lists them:\n%s", readString(fmt.Sprintf("/proc/%d/cgroup", pid)))
@@ -337,7 +339,7 @@ func TestDeleteWhileInitExits(t *testing.T) {
 	done := make(chan res, 1)
 	go func() { done <- r.run("delete", "--force", id) }()
 	var out res
-	waiting := poll(func() bool {
+	waiting := harness.Poll(hangGuard, func() bool {
 		select {
 		case out = <-done:
 			return true
@@ -378,7 +380,7 @@ func deleteHoldsPidfd(r *rt, id string) bool {
 		if err != nil {
 			continue
 		}
-		args := strings.Join(cmdline(pid), " ")
+		args := strings.Join(harness.Cmdline(pid), " ")
 		if !strings.Contains(args, r.root+" delete") || !strings.Contains(args, id) {
 			continue
 		}

@@ -14,6 +14,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // CVE-2019-5736: a process in the container opens /proc/<pid>/exe of the
@@ -57,7 +59,7 @@ func TestCVE_2019_5736_ExeOverwrite(t *testing.T) {
 		os.Remove(filepath.Join(a.Rootfs, "tmp/opened"))
 		t.Logf("runtime process %d (exe %s): attacker: %s", victim, exe, opened)
 		release()
-		if !poll(func() bool { l, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", victim)); return l != exe }) {
+		if !harness.Poll(hangGuard, func() bool { l, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", victim)); return l != exe }) {
 			t.Fatalf("process %d never exec'd", victim)
 		}
 		os.WriteFile(filepath.Join(a.Rootfs, "tmp/go"), []byte("go"), 0o644)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // faultRuntime is casco built with -tags faultinject (make casco-faultinject).
@@ -66,15 +68,15 @@ func nothingLeft(t *testing.T, r *rt, b *bundle, id string) {
 	procs, _ := os.ReadDir("/proc")
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
-		if err != nil || pid == os.Getpid() || procStart(pid) == "" {
+		if err != nil || pid == os.Getpid() || harness.ProcStart(pid) == "" {
 			continue
 		}
 		if data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid)); strings.Contains(string(data), "/"+id+"\n") {
-			t.Errorf("process %d %q is left in the container's cgroup", pid, cmdline(pid))
+			t.Errorf("process %d %q is left in the container's cgroup", pid, harness.Cmdline(pid))
 		}
 		for fd, target := range fdsOf(pid) {
 			if strings.HasPrefix(target, b.Dir) || strings.HasPrefix(target, filepath.Join(r.root, id)) {
-				t.Errorf("process %d %q holds fd %s on %s", pid, cmdline(pid), fd, target)
+				t.Errorf("process %d %q holds fd %s on %s", pid, harness.Cmdline(pid), fd, target)
 			}
 		}
 	}
@@ -206,7 +208,7 @@ func TestEventsStalledRead(t *testing.T) {
 	go func() {
 		done <- r.runWith(withFault("events:1:stall", log), "events", "--interval", "100ms", id)
 	}()
-	if !poll(func() bool { return stepsPassed(log, "events") > 0 }) {
+	if !harness.Poll(hangGuard, func() bool { return stepsPassed(log, "events") > 0 }) {
 		t.Fatalf("events never read the cgroup's statistics")
 	}
 	r.must("delete", "--force", id)

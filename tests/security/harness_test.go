@@ -4,9 +4,10 @@
 // mountinfo, cgroup files, file contents on the host), not what the
 // runtime says.
 //
-// The harness is deliberately small and self-contained (no import of the
-// integration suite): a busybox rootfs, a spec built here, one private
-// --root per test, and a hang guard on every wait.
+// The harness is small: the busybox rootfs, the run directory and the
+// /proc readers are tests/internal/harness's, shared with the other
+// suites; a spec built here, one private --root per test, and a hang guard
+// on every wait.
 package security
 
 import (
@@ -17,13 +18,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 var (
@@ -47,25 +49,17 @@ func testMain(m *testing.M) int {
 	if os.Geteuid() != 0 {
 		return fail("they must run as root (they create real containers)")
 	}
-	runtimeBin = os.Getenv("RUNTIME")
-	if runtimeBin == "" {
-		runtimeBin, _ = filepath.Abs("../../casco")
-	}
-	if _, err := os.Stat(runtimeBin); err != nil {
-		return fail("no runtime at %s (make casco, or set RUNTIME): %v", runtimeBin, err)
-	}
-	busybox = os.Getenv("BUSYBOX")
-	if busybox == "" {
-		busybox = "/bin/busybox"
-	}
 	var err error
-	if topDir, err = os.MkdirTemp("/tmp", "casco-sec-"); err != nil {
+	if runtimeBin, err = harness.Runtime(); err != nil {
 		return fail("%v", err)
 	}
-	os.Chmod(topDir, 0o755)
-	tag = strings.ToLower(filepath.Base(topDir)[len("casco-sec-"):])
-	os.Setenv("TMPDIR", topDir)
-	if err := buildRootfs(filepath.Join(topDir, "template")); err != nil {
+	if busybox, err = harness.Busybox(); err != nil {
+		return fail("%v", err)
+	}
+	if topDir, tag, err = harness.RunDir("casco-sec-"); err != nil {
+		return fail("%v", err)
+	}
+	if err := harness.BuildRootfs(filepath.Join(topDir, "template"), busybox, rootfsFiles); err != nil {
 		return fail("busybox rootfs: %v", err)
 	}
 	fmt.Fprintf(os.Stderr, "security: RUNTIME=%s dir=%s\n", runtimeBin, topDir)
@@ -78,42 +72,12 @@ func testMain(m *testing.M) int {
 	return code
 }
 
-// buildRootfs makes a busybox root: every applet, /etc/passwd and group, and
-// a secret the container's masks and binds must keep hidden.
-func buildRootfs(dir string) error {
-	for _, d := range []string{"bin", "etc", "proc", "sys", "dev", "tmp", "root", "secret"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return err
-		}
-	}
-	os.Chmod(filepath.Join(dir, "tmp"), 0o1777)
-	data, err := os.ReadFile(busybox)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), data, 0o755); err != nil {
-		return err
-	}
-	out, err := exec.Command(busybox, "--list").Output()
-	if err != nil {
-		return err
-	}
-	for _, a := range strings.Fields(string(out)) {
-		if a != "busybox" {
-			os.Symlink("busybox", filepath.Join(dir, "bin", a))
-		}
-	}
-	files := map[string]string{
-		"etc/passwd":      "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n",
-		"etc/group":       "root:x:0:\nuser:x:1000:\n",
-		"secret/password": "hunter2\n",
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+// rootfsFiles are the template rootfs's files: users, and a secret the
+// container's masks and binds must keep hidden.
+var rootfsFiles = map[string]string{
+	"etc/passwd":      "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n",
+	"etc/group":       "root:x:0:\nuser:x:1000:\n",
+	"secret/password": "hunter2\n",
 }
 
 // ---------------------------------------------------------------------------
@@ -134,7 +98,7 @@ func newBundle(t testing.TB, args ...string) *bundle {
 	}
 	os.Chmod(dir, 0o755)
 	b := &bundle{Dir: dir, Rootfs: filepath.Join(dir, "rootfs"), Spec: defaultSpec(args)}
-	if err := cloneTree(filepath.Join(topDir, "template"), b.Rootfs); err != nil {
+	if err := harness.CloneTree(filepath.Join(topDir, "template"), b.Rootfs); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
@@ -199,34 +163,6 @@ func (b *bundle) symlink(t testing.TB, rel, target string) {
 	if err := os.Symlink(target, p); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func cloneTree(src, dst string) error {
-	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		switch {
-		case info.IsDir():
-			if err := os.MkdirAll(target, info.Mode().Perm()); err != nil {
-				return err
-			}
-			return os.Chmod(target, info.Mode().Perm()|info.Mode()&os.ModeSticky)
-		case info.Mode()&os.ModeSymlink != 0:
-			link, _ := os.Readlink(path)
-			return os.Symlink(link, target)
-		case rel == "bin/busybox":
-			return os.Link(path, target)
-		default:
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, data, info.Mode().Perm())
-		}
-	})
 }
 
 // ---------------------------------------------------------------------------
@@ -374,23 +310,10 @@ func (r *rt) pid(id string) int {
 // ---------------------------------------------------------------------------
 // What the kernel says
 
-// poll waits until cond holds (true) or the hang guard passes (false). It
-// waits on kernel state: the sleep between checks is no assertion.
-func poll(cond func() bool) bool {
-	deadline := time.Now().Add(hangGuard)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return cond()
-}
-
 func waitFile(t testing.TB, path string) string {
 	t.Helper()
 	var data []byte
-	if !poll(func() bool {
+	if !harness.Poll(hangGuard, func() bool {
 		var err error
 		data, err = os.ReadFile(path)
 		return err == nil && len(data) > 0
@@ -398,20 +321,6 @@ func waitFile(t testing.TB, path string) string {
 		t.Fatalf("%s never appeared", path)
 	}
 	return strings.TrimSpace(string(data))
-}
-
-// procStart is field 22 of /proc/<pid>/stat ("" if the process is gone or a zombie).
-func procStart(pid int) string {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 20 || f[0] == "Z" {
-		return ""
-	}
-	return f[19]
 }
 
 // status returns one field of /proc/<pid>/status.
@@ -449,14 +358,9 @@ func mounts(path string) []mount {
 		if len(f) < 6 || len(g) < 3 {
 			continue
 		}
-		out = append(out, mount{Point: unescape(f[4]), FSType: g[0], Source: g[1], Opts: f[5] + "," + g[2]})
+		out = append(out, mount{Point: harness.UnescapeMount(f[4]), FSType: g[0], Source: g[1], Opts: f[5] + "," + g[2]})
 	}
 	return out
-}
-
-func unescape(s string) string {
-	r := strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`)
-	return r.Replace(s)
 }
 
 func (m mount) ro() bool {
@@ -466,29 +370,5 @@ func (m mount) ro() bool {
 // leftovers: what the whole run left on the host (processes in a cgroup of
 // this run, mounts below topDir, cgroup directories of this run).
 func leftovers() []string {
-	var leaks []string
-	mark := "sec-" + tag + "-"
-	for _, m := range mounts("/proc/self/mountinfo") {
-		if strings.HasPrefix(m.Point, topDir) {
-			leaks = append(leaks, "mount "+m.Point)
-		}
-	}
-	filepath.WalkDir("/sys/fs/cgroup", func(path string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() && strings.HasPrefix(d.Name(), mark) {
-			leaks = append(leaks, "cgroup "+path)
-			return filepath.SkipDir
-		}
-		return nil
-	})
-	procs, _ := os.ReadDir("/proc")
-	for _, p := range procs {
-		pid, err := strconv.Atoi(p.Name())
-		if err != nil || procStart(pid) == "" {
-			continue
-		}
-		if data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid)); strings.Contains(string(data), mark) {
-			leaks = append(leaks, fmt.Sprintf("process %d in %s", pid, strings.TrimSpace(string(data))))
-		}
-	}
-	return leaks
+	return harness.Leftovers(topDir, "sec-"+tag+"-")
 }

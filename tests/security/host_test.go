@@ -12,6 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // The device cgroup: with every device denied in linux.resources.devices,
@@ -49,7 +51,7 @@ func TestDeviceCgroup(t *testing.T) {
 func waitFileWith(t testing.TB, path, want string) string {
 	t.Helper()
 	var data []byte
-	if !poll(func() bool {
+	if !harness.Poll(hangGuard, func() bool {
 		data, _ = os.ReadFile(path)
 		return strings.Contains(string(data), want)
 	}) {
@@ -226,10 +228,10 @@ func TestStateTampering(t *testing.T) {
 		os.WriteFile(p, data, 0o600)
 	}
 	attack := func(t *testing.T, r *rt, id string, cmd *exec.Cmd) {
-		start := procStart(cmd.Process.Pid)
+		start := harness.ProcStart(cmd.Process.Pid)
 		for _, args := range [][]string{{"kill", id, "KILL"}, {"kill", "--all", id, "KILL"}, {"delete", "--force", id}} {
 			r.run(args...)
-			if procStart(cmd.Process.Pid) != start {
+			if harness.ProcStart(cmd.Process.Pid) != start {
 				t.Fatalf("`%s` killed the host process %d", strings.Join(args, " "), cmd.Process.Pid)
 			}
 		}
@@ -246,7 +248,7 @@ func TestStateTampering(t *testing.T) {
 		r.must("start", id)
 		tamper(t, r, id, func(st map[string]any) {
 			var s uint64
-			fmt.Sscan(procStart(cmd.Process.Pid), &s)
+			fmt.Sscan(harness.ProcStart(cmd.Process.Pid), &s)
 			st["init_process_pid"] = cmd.Process.Pid
 			st["init_process_start"] = s
 		})
@@ -275,7 +277,7 @@ func TestStateTampering(t *testing.T) {
 		id := newID("forged")
 		os.MkdirAll(filepath.Join(r.root, id), 0o711)
 		var s uint64
-		fmt.Sscan(procStart(cmd.Process.Pid), &s)
+		fmt.Sscan(harness.ProcStart(cmd.Process.Pid), &s)
 		data, _ := json.Marshal(map[string]any{"id": id, "init_process_pid": cmd.Process.Pid, "init_process_start": s, "config": map[string]any{}})
 		os.WriteFile(filepath.Join(r.root, id, "state.json"), data, 0o600)
 		filepath.Walk(r.root, func(p string, _ os.FileInfo, _ error) error { return os.Chown(p, 65534, 65534) })

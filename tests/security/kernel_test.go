@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // inRoot opens path inside the container's root as the container sees it
@@ -139,7 +141,7 @@ func fdsOf(pid int) map[string]string {
 // waitGone waits for pid (with its start time) to be gone or a zombie.
 func waitGone(t testing.TB, pid int, start string) {
 	t.Helper()
-	if !poll(func() bool { return procStart(pid) != start }) {
+	if !harness.Poll(hangGuard, func() bool { return harness.ProcStart(pid) != start }) {
 		t.Fatalf("process %d still alive after %v", pid, hangGuard)
 	}
 }

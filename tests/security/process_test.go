@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // leakFd is the fd number a careless caller leaves open (no close-on-exec)
@@ -66,7 +68,7 @@ func TestCVE_2024_21626_LeakedFdsAndCwd(t *testing.T) {
 			t.Errorf("the parked init holds the host directory (%s)", what)
 		}
 		r.must("start", id)
-		if !poll(func() bool { return strings.Contains(strings.Join(cmdline(pid), " "), "sleep") }) {
+		if !harness.Poll(hangGuard, func() bool { return strings.Contains(strings.Join(harness.Cmdline(pid), " "), "sleep") }) {
 			t.Fatalf("init never exec'd sleep")
 		}
 		if what := holdsHostDir(pid, hostDir); what != "" {
@@ -121,11 +123,6 @@ func TestCVE_2024_21626_LeakedFdsAndCwd(t *testing.T) {
 			t.Errorf("the exec'd process holds the host directory (%s)", what)
 		}
 	})
-}
-
-func cmdline(pid int) []string {
-	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return strings.Split(string(data), "\x00")
 }
 
 // capBits parses a Cap* line of /proc/<pid>/status.

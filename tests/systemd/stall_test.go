@@ -2,7 +2,6 @@ package systemd
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // The runtime is given this bound on systemd through the environment
@@ -63,7 +64,7 @@ func stopDBus(t *testing.T) (resume func()) {
 	if err := exec.Command("kill", "-STOP", strconv.Itoa(pid)).Run(); err != nil {
 		t.Fatalf("SIGSTOP dbus-daemon %d: %v", pid, err)
 	}
-	poll(t, "dbus-daemon stopped", func() bool { return procState(pid) == "T" })
+	poll(t, "dbus-daemon stopped", func() bool { return harness.ProcState(pid) == "T" })
 	return resume
 }
 
@@ -91,33 +92,6 @@ func freezeSystemd(t *testing.T) (thaw func()) {
 	return thaw
 }
 
-// procState is the one-letter state of pid in /proc/<pid>/status.
-func procState(pid int) string {
-	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, l := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(l, "State:"); ok {
-			return strings.Fields(v)[0]
-		}
-	}
-	return ""
-}
-
-// processesIn lists the pids whose /proc/<pid>/cgroup names unit.
-func processesIn(unit string) []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid)); strings.Contains(string(data), "/"+unit) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 // stalledCreate creates container id while systemd or the bus is stalled.
 // It must end within stallGuard; if it fails, with one line naming
 // systemd or D-Bus, and leaving no state, process or cgroup.
@@ -142,7 +116,7 @@ func stalledCreate(t *testing.T, id, unit string) (created bool) {
 	if _, err := os.Lstat(filepath.Join(stateRoot, id)); err == nil {
 		t.Errorf("failed create left its state dir %s", filepath.Join(stateRoot, id))
 	}
-	if pids := processesIn(unit); len(pids) > 0 {
+	if pids := harness.Processes(func(pid int) bool { return strings.Contains(harness.Cgroups(pid), "/"+unit) }); len(pids) > 0 {
 		t.Errorf("failed create left processes in %s: %v", unit, pids)
 	}
 	if _, err := os.Stat("/sys/fs/cgroup/system.slice/" + unit); err == nil {
@@ -163,7 +137,7 @@ func existingWorks(t *testing.T, c *ctr, dir string) {
 		t.Errorf("kill while stalled (hung %v): %v", hung, err)
 	}
 	// dead: a zombie is enough, its reaper (PID 1) may be the stalled one
-	poll(t, "init killed", func() bool { st := procState(c.pid); return st == "" || st == "Z" })
+	poll(t, "init killed", func() bool { st := harness.ProcState(c.pid); return st == "" || st == "Z" })
 	if _, hung, err := rtWithin(t, stallGuard, "delete", "--force", c.id); err != nil {
 		t.Errorf("delete --force while stalled (hung %v): %v", hung, err)
 	}

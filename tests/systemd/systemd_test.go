@@ -21,6 +21,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // hangGuard bounds every wait on the kernel or systemd: generous, since
@@ -134,22 +136,8 @@ func bundleFrom(t *testing.T, specArgs []string, cgroupsPath string, res *specs.
 	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "rootfs")
-	for _, d := range []string{"bin", "proc", "sys", "dev", "tmp", "etc"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(busybox)
-	if err != nil {
+	if err := harness.BuildRootfs(root, busybox, nil); err != nil {
 		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "bin", "busybox"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []string{"sh", "sleep", "cat", "dd", "head", "echo", "true"} {
-		if err := os.Symlink("busybox", filepath.Join(root, "bin", a)); err != nil {
-			t.Fatal(err)
-		}
 	}
 	cmd := exec.Command(runtimeBin, specArgs...)
 	cmd.Dir = dir
@@ -157,7 +145,7 @@ func bundleFrom(t *testing.T, specArgs []string, cgroupsPath string, res *specs.
 		t.Fatalf("%s spec: %v\n%s", runtimeBin, err, out)
 	}
 	var s specs.Spec
-	data, err = os.ReadFile(filepath.Join(dir, "config.json"))
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,12 +260,8 @@ func expect(t *testing.T, unit, dir string, props, files map[string]string) {
 // poll waits for cond, never longer than hangGuard.
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !harness.Poll(hangGuard, cond) {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 
