@@ -23,34 +23,6 @@ import (
 // cgroup: pause/resume, ps, kill --all. Each is checked against the
 // kernel's files.
 
-// event is one line of `events`: runc's types.Event.
-type event struct {
-	Type string          `json:"type"`
-	ID   string          `json:"id"`
-	Data json.RawMessage `json:"data"`
-}
-
-// statsData is the part of runc's types.Stats the tests look at.
-type statsData struct {
-	CPU struct {
-		Usage struct {
-			Total uint64 `json:"total"`
-		} `json:"usage"`
-	} `json:"cpu"`
-	Memory struct {
-		Usage struct {
-			Usage uint64 `json:"usage"`
-			Limit uint64 `json:"limit"`
-		} `json:"usage"`
-	} `json:"memory"`
-	Pids struct {
-		Current uint64 `json:"current"`
-		Limit   uint64 `json:"limit"`
-	} `json:"pids"`
-	Blkio   json.RawMessage `json:"blkio"`
-	Hugetlb json.RawMessage `json:"hugetlb"`
-}
-
 // cgroupProcs lists the pids in the cgroup of pid (cgroup.procs of the
 // pids controller on v1), sorted.
 func cgroupProcs(t *testing.T, pid int) []int {
@@ -98,14 +70,14 @@ func TestEventsStats(t *testing.T) {
 	if len(ls) != 1 {
 		t.Fatalf("events --stats should print one line: %s", res)
 	}
-	var e event
+	var e harness.Event
 	if err := json.Unmarshal([]byte(ls[0]), &e); err != nil {
 		t.Fatalf("events --stats: not JSON: %v: %s", err, res)
 	}
 	if e.Type != "stats" || e.ID != c.ID {
 		t.Errorf("event type %q id %q, want stats and %s", e.Type, e.ID, c.ID)
 	}
-	var d statsData
+	var d harness.Stats
 	if err := json.Unmarshal(e.Data, &d); err != nil {
 		t.Fatalf("stats data: %v: %s", err, e.Data)
 	}
@@ -166,14 +138,14 @@ func TestEventsOOM(t *testing.T) {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	events := make(chan event, 1000)
+	events := make(chan harness.Event, 1000)
 	go func() {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			var e event
+			var e harness.Event
 			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				e = event{Type: "bad-json: " + sc.Text()}
+				e = harness.Event{Type: "bad-json: " + sc.Text()}
 			}
 			events <- e
 		}
@@ -186,7 +158,7 @@ func TestEventsOOM(t *testing.T) {
 			<-exited
 		}
 	})
-	next := func(what string) event {
+	next := func(what string) harness.Event {
 		t.Helper()
 		select {
 		case e, ok := <-events:

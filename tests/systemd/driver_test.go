@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 func limits() *specs.LinuxResources {
@@ -132,26 +134,16 @@ func TestUnitAndLimits(t *testing.T) {
 		if len(pids) != 1 || pids[0] != c.pid {
 			t.Errorf("ps = %v, want [%d]", pids, c.pid)
 		}
-		var ev struct {
-			Type string `json:"type"`
-			Data struct {
-				Memory struct {
-					Usage struct {
-						Usage uint64 `json:"usage"`
-						Limit uint64 `json:"limit"`
-					} `json:"usage"`
-				} `json:"memory"`
-				Pids struct {
-					Current uint64 `json:"current"`
-					Limit   uint64 `json:"limit"`
-				} `json:"pids"`
-			} `json:"data"`
-		}
+		var ev harness.Event
+		var st harness.Stats
 		out := mustRT(t, "events", "--stats", id)
 		if err := json.Unmarshal([]byte(out), &ev); err != nil {
 			t.Fatalf("events --stats: %v: %s", err, out)
 		}
-		if ev.Data.Pids.Current != 1 || ev.Data.Pids.Limit != 50 || ev.Data.Memory.Usage.Usage == 0 || ev.Data.Memory.Usage.Limit != 96<<20 {
+		if err := json.Unmarshal(ev.Data, &st); err != nil {
+			t.Fatalf("events --stats: data: %v: %s", err, out)
+		}
+		if st.Pids.Current != 1 || st.Pids.Limit != 50 || st.Memory.Usage.Usage == 0 || st.Memory.Usage.Limit != 96<<20 {
 			t.Errorf("events --stats: %s", out)
 		}
 	})
