@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -176,9 +177,17 @@ func (m *fs2Manager) setFrozen(v string) error {
 	}
 }
 
+// State: paused when this cgroup was frozen (cgroup.freeze reads 1), even
+// while cgroup.events says frozen 0: a task joining a frozen cgroup (an
+// exec's process) clears that until the kernel has stopped it too, and the
+// container stays paused meanwhile (resume must thaw it). A cgroup frozen
+// through an ancestor has frozen 1 in cgroup.events.
 func (m *fs2Manager) State() (bool, error) {
 	if !fileExists(m.dir, "cgroup.freeze") {
 		return false, nil
+	}
+	if s, err := readFile(m.dir, "cgroup.freeze"); err == nil && strings.TrimSpace(s) == "1" {
+		return true, nil
 	}
 	ev, err := readKeyed(m.dir, "cgroup.events")
 	if err != nil {

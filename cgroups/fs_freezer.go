@@ -110,7 +110,12 @@ func FrozenAncestor(paths map[string]string) string {
 	return filepath.Dir(dir)
 }
 
-// State: paused only when fully FROZEN; no freezer means never paused.
+// State: paused when this cgroup was frozen (freezer.self_freezing), even
+// while it reads FREEZING: a task joining a frozen cgroup (an exec's
+// process) turns it back to FREEZING until the kernel has stopped that task
+// too, and the container stays paused meanwhile (resume must thaw it). A
+// cgroup frozen through an ancestor reads FROZEN. No freezer means never
+// paused.
 func (m *fsManager) State() (bool, error) {
 	dir, ok := m.paths["freezer"]
 	if !ok {
@@ -123,5 +128,18 @@ func (m *fsManager) State() (bool, error) {
 		}
 		return false, err
 	}
-	return strings.TrimSpace(s) == "FROZEN", nil
+	switch strings.TrimSpace(s) {
+	case "FROZEN":
+		return true, nil
+	case "FREEZING":
+		self, err := readFile(dir, "freezer.self_freezing")
+		if err != nil {
+			if isNotExist(err) {
+				return false, nil
+			}
+			return false, err
+		}
+		return strings.TrimSpace(self) == "1", nil
+	}
+	return false, nil
 }

@@ -362,3 +362,32 @@ func TestDevicesEnforced(t *testing.T) {
 		t.Errorf("opening /dev/null was denied:\n%s", out)
 	}
 }
+
+// TestFreezerStateWhileTaskJoins: a v1 freezer cgroup that was frozen and
+// then got a new task (an exec's process) reads FREEZING until the kernel
+// has stopped that task too; it is paused all the same, so resume can thaw
+// it. The files stand in for the kernel's: its FREEZING lasts only until
+// the scheduler runs the new task, too short to catch on purpose.
+func TestFreezerStateWhileTaskJoins(t *testing.T) {
+	for _, tc := range []struct {
+		state, self string
+		paused      bool
+	}{
+		{"FROZEN", "1", true},
+		{"FREEZING", "1", true},
+		{"FROZEN", "0", true}, // frozen through an ancestor
+		{"FREEZING", "0", false},
+		{"THAWED", "0", false},
+	} {
+		dir := t.TempDir()
+		for f, v := range map[string]string{"freezer.state": tc.state, "freezer.self_freezing": tc.self} {
+			if err := os.WriteFile(filepath.Join(dir, f), []byte(v+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := newFs(map[string]string{"freezer": dir}, Options{})
+		if paused, err := m.State(); err != nil || paused != tc.paused {
+			t.Errorf("state %s, self_freezing %s: State() = %v, %v; want %v", tc.state, tc.self, paused, err, tc.paused)
+		}
+	}
+}
