@@ -237,7 +237,7 @@ func validateProcess(p *specs.Process) error {
 	if err := checkSelinux(p.SelinuxLabel, ""); err != nil {
 		return err
 	}
-	return validateProcessExt(p)
+	return validateScheduling(p)
 }
 
 // sendPidfd hands a pidfd of the new process to the caller's socket.

@@ -125,8 +125,8 @@ func countBits(mask []uint64) int {
 	return n
 }
 
-// linuxProcessExt adds what linux.* sets on the process itself.
-func (p *planBuilder) linuxProcessExt(l *specs.Linux) error {
+// personalityAndMemoryPolicy adds what linux.* sets on the process itself.
+func (p *planBuilder) personalityAndMemoryPolicy(l *specs.Linux) error {
 	if l == nil {
 		return nil
 	}

@@ -233,12 +233,12 @@ func (p *planBuilder) process(s *specs.Spec, in *planInput) error {
 	for _, rl := range proc.Rlimits {
 		p.Add(plan.OpRlimit, plan.Ints(uint64(rlimitNames[rl.Type]), rl.Soft, rl.Hard), rl.Type)
 	}
-	if err := p.processExt(proc); err != nil {
+	if err := p.scheduling(proc); err != nil {
 		return err
 	}
 	// before a seccomp filter, which may allow neither (Docker's allows
 	// set_mempolicy only with CAP_SYS_NICE)
-	if err := p.linuxProcessExt(s.Linux); err != nil {
+	if err := p.personalityAndMemoryPolicy(s.Linux); err != nil {
 		return err
 	}
 	p.Add(plan.OpChdir, nil, proc.Cwd)

@@ -10,8 +10,8 @@ import (
 	"github.com/casco-runtime/casco/libcontainer/plan"
 )
 
-// The process settings of runtime-spec 1.1-1.3: I/O priority, scheduler,
-// CPU affinity. Each adds an operation only when the field is set.
+// How the process is scheduled: I/O priority, scheduler, CPU affinity.
+// Each adds an operation only when the field is set.
 
 var ioprioClasses = map[specs.IOPriorityClass]uint64{
 	specs.IOPRIO_CLASS_RT: 1, specs.IOPRIO_CLASS_BE: 2, specs.IOPRIO_CLASS_IDLE: 3,
@@ -144,9 +144,9 @@ func parseCPUList(list string) ([]uint64, error) {
 	return mask, nil
 }
 
-// processExt adds the scheduler and I/O priority: before the identity
+// scheduling adds the scheduler and I/O priority: before the identity
 // change, while the init still has CAP_SYS_NICE and CAP_SYS_ADMIN.
-func (p *planBuilder) processExt(proc *specs.Process) error {
+func (p *planBuilder) scheduling(proc *specs.Process) error {
 	if err := p.cpuAffinityFinal(proc.ExecCPUAffinity); err != nil {
 		return err
 	}
@@ -156,11 +156,11 @@ func (p *planBuilder) processExt(proc *specs.Process) error {
 	return p.ioPriority(proc.IOPriority)
 }
 
-// validateProcessExt checks the same fields before anything is made.
-func validateProcessExt(proc *specs.Process) error {
+// validateScheduling checks the same fields before anything is made.
+func validateScheduling(proc *specs.Process) error {
 	p := &planBuilder{}
 	if err := p.cpuAffinityInitial(proc.ExecCPUAffinity); err != nil {
 		return err
 	}
-	return p.processExt(proc)
+	return p.scheduling(proc)
 }

@@ -72,13 +72,13 @@ func validateSpec(s *specs.Spec) error {
 			return fmt.Errorf("process.rlimits[%d] (%s): soft limit %d is above hard limit %d", i, rl.Type, rl.Soft, rl.Hard)
 		}
 	}
-	if err := validateProcessExt(s.Process); err != nil {
+	if err := validateScheduling(s.Process); err != nil {
 		return err
 	}
 	if err := checkDeadlineCpuset(s); err != nil {
 		return err
 	}
-	if err := (&planBuilder{}).linuxProcessExt(s.Linux); err != nil {
+	if err := (&planBuilder{}).personalityAndMemoryPolicy(s.Linux); err != nil {
 		return err
 	}
 	if err := validateNetDevices(s); err != nil {
