@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/cgroups"
-	"github.com/casco-runtime/casco/libcontainer/internal/fault"
+	"github.com/casco-runtime/casco/internal/fault"
 )
 
 // Event is one line of `casco events`: runc's types.Event.
