@@ -10,6 +10,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/internal/fault"
 )
 
 // fs2Manager drives one cgroup2 directory (pure v2 hosts).
@@ -155,9 +157,16 @@ func (m *fs2Manager) setFrozen(v string) error {
 	deadline := time.Now().Add(freezeTimeout)
 	for {
 		ev, err := readKeyed(m.dir, "cgroup.events")
+		if err == nil && v == "1" { // the fault build fails the read back here
+			err = fault.Step("freeze", "state read back")
+		}
 		if err != nil {
 			if v == "1" {
-				_ = writeFile(m.dir, "cgroup.freeze", "0") // never leave it half done
+				// never leave it half done
+				if terr := writeFile(m.dir, "cgroup.freeze", "0"); terr != nil {
+					return fmt.Errorf("freeze %s: %w; and thawing it again: %v", m.dir, err, terr)
+				}
+				return fmt.Errorf("freeze %s: %w; thawed again", m.dir, err)
 			}
 			return err
 		}

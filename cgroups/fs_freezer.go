@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/casco-runtime/casco/internal/fault"
 )
 
 // v1 freezer: writing FROZEN starts freezing; the state reads FREEZING
@@ -33,14 +35,22 @@ func (m *fsManager) Freeze() error {
 	for i := 0; ; i++ {
 		if i%25 == 0 {
 			if err := writeFile(dir, "freezer.state", "FROZEN"); err != nil {
+				if i > 0 { // an earlier FROZEN took: never leave it half done
+					_ = writeFile(dir, "freezer.state", "THAWED")
+				}
 				return fmt.Errorf("freeze %s: %w", dir, err)
 			}
 		}
 		state, err := readFile(dir, "freezer.state")
+		if err == nil { // the fault build fails the read back here
+			err = fault.Step("freeze", "state read back")
+		}
 		if err != nil {
 			// FROZEN was written: never leave it half done
-			_ = writeFile(dir, "freezer.state", "THAWED")
-			return fmt.Errorf("freeze: %w", err)
+			if terr := writeFile(dir, "freezer.state", "THAWED"); terr != nil {
+				return fmt.Errorf("freeze %s: %w; and thawing it again: %v", dir, err, terr)
+			}
+			return fmt.Errorf("freeze %s: %w; thawed again", dir, err)
 		}
 		state = strings.TrimSpace(state)
 		if state == "FROZEN" {

@@ -194,6 +194,63 @@ func faultAt(t *testing.T, r *rt, op string, n int, action string) {
 	nothingLeft(t, r, b, id)
 }
 
+// TestFreezeReadBackFails: pause writes the freezer, then its read back of
+// the state fails (the fault build fails it): pause must fail saying so and
+// leave the cgroup thawed, as the kernel's freezer files say (v1
+// freezer.state THAWED, v2 cgroup.freeze 0 and cgroup.events frozen 0),
+// with the container running; a pause and resume without the fault then
+// work.
+func TestFreezeReadBackFails(t *testing.T) {
+	r := faultRuntime(t)
+	b := newBundle(t, "sleep", "1000")
+	id := newID("freeze")
+	b.Spec.Linux.CgroupsPath = "/" + id
+	b.save(t)
+	t.Cleanup(func() { r.run("delete", "--force", id) })
+	r.mustCreate(b, id)
+	r.must("start", id)
+	log := filepath.Join(b.Dir, "fault.log")
+	out := r.runWith(withFault("freeze:1:fail", log), "pause", id)
+	if out.err != nil || out.ok() {
+		t.Fatalf("pause with its read back failing: want a non-zero exit: %s", out)
+	}
+	if !strings.Contains(out.stderr, "fault injected") || !strings.Contains(out.stderr, "thawed again") {
+		t.Errorf("pause does not report the failed read back and the thaw: %s", out)
+	}
+	if frozen := freezerSays(id); frozen != "" {
+		t.Errorf("after the failed pause the cgroup is left frozen: %s", frozen)
+	}
+	if st, res := r.state(id); st.Status != "running" {
+		t.Errorf("after the failed pause the state is %q, want running: %s", st.Status, res)
+	}
+	r.must("pause", id)
+	if frozen := freezerSays(id); frozen == "" {
+		t.Errorf("pause without the fault did not freeze the cgroup")
+	}
+	r.must("resume", id)
+	r.must("delete", "--force", id)
+	nothingLeft(t, r, b, id)
+}
+
+// freezerSays is what the kernel's freezer files of cgroup /id say when
+// they say frozen (or freezing); "" when they say thawed.
+func freezerSays(id string) string {
+	if v1 := filepath.Join("/sys/fs/cgroup/freezer", id, "freezer.state"); readString(v1) != "" {
+		s := strings.TrimSpace(readString(v1))
+		if s == "THAWED" {
+			return ""
+		}
+		return v1 + " = " + s
+	}
+	dir := filepath.Join("/sys/fs/cgroup", id)
+	freeze := strings.TrimSpace(readString(filepath.Join(dir, "cgroup.freeze")))
+	events := readString(filepath.Join(dir, "cgroup.events"))
+	if freeze == "0" && strings.Contains(events, "frozen 0\n") {
+		return ""
+	}
+	return fmt.Sprintf("%s/cgroup.freeze = %s, cgroup.events %q", dir, freeze, events)
+}
+
 // TestEventsStalledRead: events ends when its container is deleted even
 // while its read of the cgroup's statistics never returns (the fault
 // build stalls it).
