@@ -45,25 +45,12 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "\n*** integration tests cannot run: "+format+" ***\n\n", a...)
 		return 2
 	}
-	if os.Geteuid() != 0 {
-		return fail("they must run as root (they create real containers)")
-	}
-	var err error
-	if runtimeBin, err = harness.Runtime(); err != nil {
-		return fail("%v", err)
-	}
-	if busyboxBin, err = harness.Busybox(); err != nil {
-		return fail("%v", err)
-	}
 	// every path a test makes (t.TempDir()) contains "casco-test"
-	if topDir, runTag, err = harness.RunDir("casco-test-"); err != nil {
+	run, err := harness.Start("casco-test-", rootfsFiles)
+	if err != nil {
 		return fail("%v", err)
 	}
-	templateRoot = filepath.Join(topDir, "template-rootfs")
-	if err = harness.BuildRootfs(templateRoot, busyboxBin, rootfsFiles); err != nil {
-		os.RemoveAll(topDir)
-		return fail("building busybox rootfs: %v", err)
-	}
+	runtimeBin, busyboxBin, topDir, runTag, templateRoot = run.Runtime, run.Busybox, run.Dir, run.Tag, run.Rootfs
 	if templateSpec, err = runtimeSpec(filepath.Join(topDir, "template-spec")); err != nil {
 		os.RemoveAll(topDir)
 		return fail("`%s spec` does not give a usable config.json: %v", runtimeBin, err)

@@ -29,11 +29,11 @@ import (
 )
 
 var (
-	runtimeBin string // the runtime under test (RUNTIME, or ../../casco)
-	busybox    string // static busybox copied into every rootfs
-	topDir     string // /tmp/casco-sec-*: everything a run makes
-	tag        string // per run: keeps IDs and cgroups of concurrent runs apart
-	seq        atomic.Int64
+	runtimeBin   string // the runtime under test (RUNTIME, or ../../casco)
+	topDir       string // /tmp/casco-sec-*: everything a run makes
+	templateRoot string // the busybox rootfs every bundle is cloned from
+	tag          string // per run: keeps IDs and cgroups of concurrent runs apart
+	seq          atomic.Int64
 )
 
 // hangGuard bounds every wait: a wait that reaches it is a failure (a hang).
@@ -46,22 +46,11 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "security tests cannot run: "+format+"\n", a...)
 		return 2
 	}
-	if os.Geteuid() != 0 {
-		return fail("they must run as root (they create real containers)")
-	}
-	var err error
-	if runtimeBin, err = harness.Runtime(); err != nil {
+	run, err := harness.Start("casco-sec-", rootfsFiles)
+	if err != nil {
 		return fail("%v", err)
 	}
-	if busybox, err = harness.Busybox(); err != nil {
-		return fail("%v", err)
-	}
-	if topDir, tag, err = harness.RunDir("casco-sec-"); err != nil {
-		return fail("%v", err)
-	}
-	if err := harness.BuildRootfs(filepath.Join(topDir, "template"), busybox, rootfsFiles); err != nil {
-		return fail("busybox rootfs: %v", err)
-	}
+	runtimeBin, topDir, tag, templateRoot = run.Runtime, run.Dir, run.Tag, run.Rootfs
 	fmt.Fprintf(os.Stderr, "security: RUNTIME=%s dir=%s\n", runtimeBin, topDir)
 	code := m.Run()
 	if leaks := leftovers(); len(leaks) > 0 {
@@ -98,7 +87,7 @@ func newBundle(t testing.TB, args ...string) *bundle {
 	}
 	os.Chmod(dir, 0o755)
 	b := &bundle{Dir: dir, Rootfs: filepath.Join(dir, "rootfs"), Spec: defaultSpec(args)}
-	if err := harness.CloneTree(filepath.Join(topDir, "template"), b.Rootfs); err != nil {
+	if err := harness.CloneTree(templateRoot, b.Rootfs); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })

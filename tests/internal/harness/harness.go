@@ -6,6 +6,7 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,39 @@ import (
 	"strings"
 	"time"
 )
+
+// Run is what a suite's TestMain sets up before its tests: the runtime,
+// busybox, the run's directory and tag (see RunDir) and the template rootfs
+// bundles are cloned from.
+type Run struct {
+	Runtime, Busybox, Dir, Tag, Rootfs string
+}
+
+// Start checks that a suite can run (as root, with a runtime and busybox),
+// makes its run directory /tmp/<prefix>* and in it the template rootfs
+// with files (see BuildRootfs).
+func Start(prefix string, files map[string]string) (*Run, error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("they must run as root (they create real containers)")
+	}
+	var r Run
+	var err error
+	if r.Runtime, err = Runtime(); err != nil {
+		return nil, err
+	}
+	if r.Busybox, err = Busybox(); err != nil {
+		return nil, err
+	}
+	if r.Dir, r.Tag, err = RunDir(prefix); err != nil {
+		return nil, err
+	}
+	r.Rootfs = filepath.Join(r.Dir, "template-rootfs")
+	if err := BuildRootfs(r.Rootfs, r.Busybox, files); err != nil {
+		os.RemoveAll(r.Dir)
+		return nil, fmt.Errorf("building busybox rootfs: %w", err)
+	}
+	return &r, nil
+}
 
 // Runtime is the runtime under test: $RUNTIME (an absolute path), or the
 // casco built at the repository's top, two levels above the suite.
