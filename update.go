@@ -117,13 +117,13 @@ var updateFlags = []struct {
 		r.BlockIO = &specs.LinuxBlockIO{Weight: &u}
 		return nil
 	}},
-	{"cpu-period", setUint(func(c *specs.LinuxCPU) **uint64 { return &c.Period })},
-	{"cpu-burst", setUint(func(c *specs.LinuxCPU) **uint64 { return &c.Burst })},
-	{"cpu-share", setUint(func(c *specs.LinuxCPU) **uint64 { return &c.Shares })},
-	{"cpu-rt-period", setUint(func(c *specs.LinuxCPU) **uint64 { return &c.RealtimePeriod })},
-	{"cpu-quota", setInt(func(c *specs.LinuxCPU) **int64 { return &c.Quota })},
-	{"cpu-rt-runtime", setInt(func(c *specs.LinuxCPU) **int64 { return &c.RealtimeRuntime })},
-	{"cpu-idle", setInt(func(c *specs.LinuxCPU) **int64 { return &c.Idle })},
+	{"cpu-period", setCPU(parseUint, func(c *specs.LinuxCPU) **uint64 { return &c.Period })},
+	{"cpu-burst", setCPU(parseUint, func(c *specs.LinuxCPU) **uint64 { return &c.Burst })},
+	{"cpu-share", setCPU(parseUint, func(c *specs.LinuxCPU) **uint64 { return &c.Shares })},
+	{"cpu-rt-period", setCPU(parseUint, func(c *specs.LinuxCPU) **uint64 { return &c.RealtimePeriod })},
+	{"cpu-quota", setCPU(parseInt, func(c *specs.LinuxCPU) **int64 { return &c.Quota })},
+	{"cpu-rt-runtime", setCPU(parseInt, func(c *specs.LinuxCPU) **int64 { return &c.RealtimeRuntime })},
+	{"cpu-idle", setCPU(parseInt, func(c *specs.LinuxCPU) **int64 { return &c.Idle })},
 	{"cpuset-cpus", func(r *specs.LinuxResources, v string) error { cpuOf(r).Cpus = v; return nil }},
 	{"cpuset-mems", func(r *specs.LinuxResources, v string) error { cpuOf(r).Mems = v; return nil }},
 	{"memory", setSize(func(m *specs.LinuxMemory) **int64 { return &m.Limit })},
@@ -152,24 +152,12 @@ func memoryOf(r *specs.LinuxResources) *specs.LinuxMemory {
 	return r.Memory
 }
 
-// setUint sets a cpu field from a decimal unsigned value.
-func setUint(field func(*specs.LinuxCPU) **uint64) func(*specs.LinuxResources, string) error {
+// setCPU sets a cpu field to the value parse makes of the flag's.
+func setCPU[T any](parse func(string) (T, error), field func(*specs.LinuxCPU) **T) func(*specs.LinuxResources, string) error {
 	return func(r *specs.LinuxResources, v string) error {
-		n, err := strconv.ParseUint(v, 10, 64)
+		n, err := parse(v)
 		if err != nil {
-			return numErr(err)
-		}
-		*field(cpuOf(r)) = &n
-		return nil
-	}
-}
-
-// setInt sets a cpu field from a decimal signed value.
-func setInt(field func(*specs.LinuxCPU) **int64) func(*specs.LinuxResources, string) error {
-	return func(r *specs.LinuxResources, v string) error {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return numErr(err)
+			return err
 		}
 		*field(cpuOf(r)) = &n
 		return nil
@@ -186,6 +174,16 @@ func setSize(field func(*specs.LinuxMemory) **int64) func(*specs.LinuxResources,
 		*field(memoryOf(r)) = &n
 		return nil
 	}
+}
+
+func parseUint(v string) (uint64, error) {
+	n, err := strconv.ParseUint(v, 10, 64)
+	return n, numErr(err)
+}
+
+func parseInt(v string) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, numErr(err)
 }
 
 // readResources decodes a LinuxResources JSON from a file or stdin ("-").
