@@ -57,199 +57,60 @@ type Init struct {
 // its namespaces before exec. On failure everything made is removed again.
 func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	tr := o.Trace
-	if err := ValidateID(o.ID); err != nil {
-		return nil, nil, err
-	}
-	if err := checkPreserveFds(o.PreserveFds); err != nil {
-		return nil, nil, err
-	}
-	b, err := LoadBundle(o.Bundle)
+	cfg, err := loadCreateConfig(o)
 	if err != nil {
 		return nil, nil, err
 	}
-	s := b.Spec
-	bindSysWhereRefused(s) // before a helper's namespace is joined by path
-	holder, err := makeUsernsHolder(s)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
-	}
-	defer holder.release()
-	ns, err := planNamespaces(s)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
-	}
-	if s.Process.Terminal && o.ConsoleSocket == "" && o.Console == nil {
-		return nil, nil, errors.New("process.terminal is true: a --console-socket is needed")
-	}
+	defer cfg.holder.release()
 	tr.Step("parse bundle")
 
-	if err := os.MkdirAll(o.Root, 0700); err != nil {
-		return nil, nil, fmt.Errorf("state root %s: %w", o.Root, err)
-	}
-	if err := checkRoot(o.Root); err != nil {
-		return nil, nil, err
-	}
-	dir := filepath.Join(o.Root, o.ID)
-	if err := os.Mkdir(dir, 0711); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, nil, fmt.Errorf("container %q already exists", o.ID)
-		}
-		return nil, nil, fmt.Errorf("state dir %s: %w", dir, err)
-	}
-	lock, err := lockDir(dir)
+	d, err := makeStateDir(o.Root, o.ID)
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	var undo []func()
 	defer func() {
 		if err != nil {
-			for i := len(undo) - 1; i >= 0; i-- {
-				undo[i]()
-			}
-			os.RemoveAll(dir)
-			lock.Close()
+			d.remove()
 		}
 	}()
 	if err := fault.Step("create", "state dir"); err != nil {
 		return nil, nil, err
 	}
-
-	fifo := filepath.Join(dir, fifoName)
-	if err := unix.Mkfifo(fifo, 0622); err != nil {
-		return nil, nil, fmt.Errorf("mkfifo %s: %w", fifo, err)
-	}
-	// whatever the umask: the init may open it as a non-root user
-	if err := os.Chmod(fifo, 0622); err != nil {
-		return nil, nil, fmt.Errorf("chmod %s: %w", fifo, err)
-	}
-	if err := fault.Step("create", "exec fifo"); err != nil {
+	if err := d.makeExecFifo(); err != nil {
 		return nil, nil, err
 	}
 	tr.Step("state dir")
 
-	mgr, err := cgroups.New(s.Linux.CgroupsPath, o.ID, cgroups.Options{Systemd: o.Systemd, Rootless: o.Rootless})
+	c = d.container(newState(o.ID, cfg.bundle, o.Systemd, o.Rootless))
+	mgr, pidsLater, err := d.makeCgroup(c.State, cfg.spec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cgroup: %w", err)
-	}
-	st := &State{
-		ID:          o.ID,
-		Bundle:      b.Path,
-		Rootfs:      b.Rootfs,
-		Annotations: s.Annotations,
-		CgroupPaths: mgr.Paths(),
-		Systemd:     o.Systemd,
-		Rootless:    o.Rootless,
-	}
-	// Recorded before anything exists that a killed create would leave
-	// behind: list shows the partial container and delete finds its
-	// cgroups (and so every process of it) from here.
-	if err := saveState(dir, st); err != nil {
 		return nil, nil, err
 	}
-	// as runc: a frozen cgroup would hold the init forever before it
-	// reports; it is someone else's, refused before anything is made in it
-	if paused, _ := mgr.State(); paused {
-		return nil, nil, errors.New("cgroup: container's cgroup unexpectedly frozen")
-	}
-	if err := mgr.Create(); err != nil {
-		return nil, nil, fmt.Errorf("cgroup: %w", err)
-	}
-	undo = append(undo, func() { mgr.Destroy() })
 	if err := fault.Step("create", "cgroup made"); err != nil {
 		return nil, nil, err
 	}
-	res, pidsLater := deferPidsZero(containerResources(s))
-	if err := mgr.Set(res); err != nil {
-		return nil, nil, fmt.Errorf("cgroup: %w", err)
-	}
 	tr.Step("cgroup")
 
-	filter, err := containerSeccomp(s, seccompCacheDir(dir))
+	sp, filter, err := c.prepareInit(o, cfg, mgr)
 	if err != nil {
-		return nil, nil, err
-	}
-	if filter != nil {
-		tr.Step("seccomp compile")
-	}
-
-	c = &Container{Dir: dir, lock: lock}
-	if err := c.connectListener(s, filter); err != nil {
 		return nil, nil, err
 	}
 	defer c.closeListener()
-	sp, err := newSpawn(o, s, dir, ns, mgr)
-	if err != nil {
-		return nil, nil, err
-	}
 	defer sp.closeParentCopies()
-	tr.Step("prepare fds")
-	if err := fault.Step("create", "fds prepared"); err != nil {
-		sp.closeChildEnds()
-		return nil, nil, err
-	}
-	init, err := sp.start()
+	init, err := c.startInit(d, sp, mgr, cfg.spec.Process.OOMScoreAdj, tr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("start init: %w", err)
-	}
-	undo = append(undo, func() { init.kill() })
-	if err := fault.Step("create", "init started"); err != nil {
 		return nil, nil, err
 	}
-	tr.Step("clone init")
-
-	if sp.needAdd {
-		if err := mgr.Add(init.Pid); err != nil {
-			return nil, nil, fmt.Errorf("cgroup: %w", err)
-		}
-		tr.Step("cgroup: move init")
-	}
-	if adj := s.Process.OOMScoreAdj; adj != nil {
-		if err := writeProcFile(fmt.Sprintf("/proc/%d/oom_score_adj", init.Pid), strconv.Itoa(*adj)); err != nil {
-			return nil, nil, fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
-		}
-	}
-
-	st.Pid = init.Pid
-	st.CgroupPaths = mgr.Paths()
-	c.State = st
-	if err := c.setSpec(s); err != nil {
-		return nil, nil, err
-	}
-	// after the config is recorded: exec computes HOME for its own user
-	addHome(s.Process, b.Rootfs)
-	in := &planInput{
-		bundle:      b,
-		ns:          ns,
-		cgroupPaths: st.CgroupPaths,
-		noPivot:     o.NoPivot,
-		keyring:     sessionKeyring(o),
-		fds:         sp.fds,
-		ownConsole:  o.Console != nil,
-		filter:      filter,
-		state:       c.hookState,
-		innerState:  func(status string) *specs.State { return containerView(c.hookState(status), s) },
-	}
-	in.trace = tr.enabled()
-	p, err := buildPlan(in)
+	p, err := c.initPlan(o, cfg, sp, filter)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(b.Path, "config.json"), err)
+		return nil, nil, err
 	}
 	tr.Step("build plan")
-	if hasNamespace(s, specs.MountNamespace) {
-		sp.trees = newTreeMaker(b)
-	}
-	if err := moveNetDevices(s, init.Pid); err != nil {
+	if err := c.attachDevices(d, cfg.spec, init.Pid); err != nil {
 		return nil, nil, err
 	}
-	if r := s.Linux.IntelRdt; r != nil {
-		undo = append(undo, func() { intelrdt.Remove(r, o.ID) })
-		if err := intelrdt.Apply(r, o.ID, init.Pid); err != nil {
-			return nil, nil, err
-		}
-	}
-	if _, err := sp.sync.Write(p.Bytes()); err != nil {
-		return nil, nil, fmt.Errorf("send plan to init: %w", err)
+	if err := sendPlan(sp, p); err != nil {
+		return nil, nil, err
 	}
 	tr.Step("send plan")
 	if err := fault.Step("create", "plan sent"); err != nil {
@@ -261,39 +122,187 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 	if err := fault.Step("create", "init ready"); err != nil {
 		return nil, nil, err
 	}
-	if pidsLater != nil {
-		if err := mgr.Set(pidsLater); err != nil {
-			return nil, nil, fmt.Errorf("cgroup: %w", err)
-		}
-	}
-
-	start, _, err := processStart(init.Pid)
-	if err != nil {
-		return nil, nil, fmt.Errorf("init process %d: %w", init.Pid, err)
-	}
-	st.PidStart = start
-	st.Created = time.Now().UTC()
-	if err := saveState(dir, st); err != nil {
+	if err := setPidsLater(mgr, pidsLater); err != nil {
 		return nil, nil, err
 	}
-	if err := fault.Step("create", "state saved"); err != nil {
+	if err := c.recordCreated(init.Pid); err != nil {
 		return nil, nil, err
 	}
-	if o.PidFile != "" {
-		if err := writePidFile(o.PidFile, init.Pid); err != nil {
-			return nil, nil, err
-		}
+	if err := announce(o.PidFile, o.PidfdSocket, init.Pid); err != nil {
+		return nil, nil, err
 	}
-	if o.PidfdSocket != "" {
-		if err := sendPidfd(o.PidfdSocket, init.Pid); err != nil {
-			return nil, nil, err
-		}
-	}
-	if err := sendPidfdReceiver(s, init.Pid); err != nil {
+	if err := sendPidfdReceiver(cfg.spec, init.Pid); err != nil {
 		return nil, nil, err
 	}
 	tr.Step("save state")
 	return c, init, nil
+}
+
+// createConfig is the bundle as create uses it: checked, with its
+// namespaces decided and the user namespace's holder, if it needs one.
+type createConfig struct {
+	bundle *Bundle
+	spec   *specs.Spec
+	ns     nsPlan
+	holder *usernsHolder // released once the init has joined the namespace
+}
+
+// loadCreateConfig checks create's options and loads and checks the
+// bundle's config.
+func loadCreateConfig(o *CreateOpts) (_ *createConfig, err error) {
+	if err := ValidateID(o.ID); err != nil {
+		return nil, err
+	}
+	if err := checkPreserveFds(o.PreserveFds); err != nil {
+		return nil, err
+	}
+	b, err := LoadBundle(o.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	s := b.Spec
+	config := filepath.Join(b.Path, "config.json")
+	bindSysWhereRefused(s) // before a helper's namespace is joined by path
+	holder, err := makeUsernsHolder(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config, err)
+	}
+	defer func() {
+		if err != nil {
+			holder.release()
+		}
+	}()
+	ns, err := planNamespaces(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config, err)
+	}
+	if s.Process.Terminal && o.ConsoleSocket == "" && o.Console == nil {
+		return nil, errors.New("process.terminal is true: a --console-socket is needed")
+	}
+	return &createConfig{bundle: b, spec: s, ns: ns, holder: holder}, nil
+}
+
+// makeExecFifo makes the FIFO the parked init waits on until `start`.
+func (d *stateDir) makeExecFifo() error {
+	fifo := filepath.Join(d.dir, fifoName)
+	if err := unix.Mkfifo(fifo, 0622); err != nil {
+		return fmt.Errorf("mkfifo %s: %w", fifo, err)
+	}
+	// whatever the umask: the init may open it as a non-root user
+	if err := os.Chmod(fifo, 0622); err != nil {
+		return fmt.Errorf("chmod %s: %w", fifo, err)
+	}
+	return fault.Step("create", "exec fifo")
+}
+
+// prepareInit compiles the seccomp filter, connects its agent and opens
+// what the init inherits. The caller closes the listener and the parent's
+// copies once the init is ready.
+func (c *Container) prepareInit(o *CreateOpts, cfg *createConfig, mgr cgroups.Manager) (*spawn, *seccomp.Filter, error) {
+	tr := o.Trace
+	filter, err := containerSeccomp(cfg.spec, seccompCacheDir(c.Dir))
+	if err != nil {
+		return nil, nil, err
+	}
+	if filter != nil {
+		tr.Step("seccomp compile")
+	}
+	if err := c.connectListener(cfg.spec, filter); err != nil {
+		return nil, nil, err
+	}
+	sp, err := newSpawn(o, cfg.spec, c.Dir, cfg.ns, mgr)
+	if err != nil {
+		c.closeListener()
+		return nil, nil, err
+	}
+	tr.Step("prepare fds")
+	if err := fault.Step("create", "fds prepared"); err != nil {
+		sp.closeChildEnds()
+		sp.closeParentCopies()
+		c.closeListener()
+		return nil, nil, err
+	}
+	return sp, filter, nil
+}
+
+// startInit starts the container's init, parked until its plan arrives,
+// and puts it in its cgroup at its OOM score; a failed create kills it.
+func (c *Container) startInit(d *stateDir, sp *spawn, mgr cgroups.Manager, oomScoreAdj *int, tr *Trace) (*Init, error) {
+	init, err := sp.start()
+	if err != nil {
+		return nil, fmt.Errorf("start init: %w", err)
+	}
+	d.onFailure(init.kill)
+	if err := fault.Step("create", "init started"); err != nil {
+		return nil, err
+	}
+	tr.Step("clone init")
+	if err := placeProcess(init.Pid, sp, mgr, oomScoreAdj, tr); err != nil {
+		return nil, err
+	}
+	c.State.Pid = init.Pid
+	c.State.CgroupPaths = mgr.Paths()
+	return init, nil
+}
+
+// initPlan records the config in the state and builds the init's plan
+// from it.
+func (c *Container) initPlan(o *CreateOpts, cfg *createConfig, sp *spawn, filter *seccomp.Filter) (*planBuilder, error) {
+	s := cfg.spec
+	if err := c.setSpec(s); err != nil {
+		return nil, err
+	}
+	// after the config is recorded: exec computes HOME for its own user
+	addHome(s.Process, cfg.bundle.Rootfs)
+	p, err := buildPlan(&planInput{
+		bundle:      cfg.bundle,
+		ns:          cfg.ns,
+		cgroupPaths: c.State.CgroupPaths,
+		noPivot:     o.NoPivot,
+		keyring:     sessionKeyring(o),
+		trace:       o.Trace.enabled(),
+		fds:         sp.fds,
+		ownConsole:  o.Console != nil,
+		filter:      filter,
+		state:       c.hookState,
+		innerState:  func(status string) *specs.State { return containerView(c.hookState(status), s) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.bundle.Path, "config.json"), err)
+	}
+	if hasNamespace(s, specs.MountNamespace) {
+		sp.trees = newTreeMaker(cfg.bundle)
+	}
+	return p, nil
+}
+
+// attachDevices gives the parked init what the host attaches from outside:
+// the config's network devices and its Intel RDT group.
+func (c *Container) attachDevices(d *stateDir, s *specs.Spec, pid int) error {
+	if err := moveNetDevices(s, pid); err != nil {
+		return err
+	}
+	if r := s.Linux.IntelRdt; r != nil {
+		d.onFailure(func() { intelrdt.Remove(r, c.State.ID) })
+		if err := intelrdt.Apply(r, c.State.ID, pid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordCreated saves the state of the created container, its init ready.
+func (c *Container) recordCreated(pid int) error {
+	start, _, err := processStart(pid)
+	if err != nil {
+		return fmt.Errorf("init process %d: %w", pid, err)
+	}
+	c.State.PidStart = start
+	c.State.Created = time.Now().UTC()
+	if err := saveState(c.Dir, c.State); err != nil {
+		return err
+	}
+	return fault.Step("create", "state saved")
 }
 
 // followInit answers the init until it reports ready (parked before exec)

@@ -119,20 +119,12 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if err := fault.Step("exec", "process started"); err != nil {
 		return fail(err)
 	}
-	// the child of the fork inherits both the score and the cgroup
-	adj := o.Process.OOMScoreAdj
+	adj := o.Process.OOMScoreAdj // the process's own score, or the container's
 	if adj == nil {
 		adj = config.Process.OOMScoreAdj
 	}
-	if adj != nil {
-		if err := writeProcFile(fmt.Sprintf("/proc/%d/oom_score_adj", proc.Pid), strconv.Itoa(*adj)); err != nil {
-			return fail(fmt.Errorf("oomScoreAdj %d: %w", *adj, err))
-		}
-	}
-	if sp.needAdd {
-		if err := mgr.Add(proc.Pid); err != nil {
-			return fail(fmt.Errorf("cgroup: %w", err))
-		}
+	if err := placeProcess(proc.Pid, sp, mgr, adj, nil); err != nil {
+		return fail(err)
 	}
 	p := &planBuilder{}
 	if err := p.cpuAffinityInitial(o.Process.ExecCPUAffinity); err != nil {
@@ -156,8 +148,8 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if o.BeforeRun != nil {
 		o.BeforeRun()
 	}
-	if _, err := sp.sync.Write(p.Bytes()); err != nil {
-		return fail(fmt.Errorf("send plan to exec process: %w", err))
+	if err := sendPlan(sp, p); err != nil {
+		return fail(err)
 	}
 	if err := fault.Step("exec", "plan sent"); err != nil {
 		return fail(err)
@@ -172,15 +164,8 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		return fail(err)
 	}
 	logrus.Debugf("exec: process %d running %s", proc.Pid, o.Process.Args[0])
-	if o.PidFile != "" {
-		if err := writePidFile(o.PidFile, proc.Pid); err != nil {
-			return fail(err)
-		}
-	}
-	if o.PidfdSocket != "" {
-		if err := sendPidfd(o.PidfdSocket, proc.Pid); err != nil {
-			return fail(err)
-		}
+	if err := announce(o.PidFile, o.PidfdSocket, proc.Pid); err != nil {
+		return fail(err)
 	}
 	return proc, nil
 }

@@ -66,52 +66,21 @@ func Restore(o *RestoreOpts) (c *Container, _ *Init, err error) {
 	}
 	defer imageDir.Close()
 
-	if err := os.MkdirAll(o.Root, 0700); err != nil {
-		return nil, nil, fmt.Errorf("state root %s: %w", o.Root, err)
-	}
-	dir := filepath.Join(o.Root, o.ID)
-	if err := os.Mkdir(dir, 0711); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, nil, fmt.Errorf("container %q already exists", o.ID)
-		}
-		return nil, nil, fmt.Errorf("state dir %s: %w", dir, err)
-	}
-	lock, err := lockDir(dir)
+	d, err := makeStateDir(o.Root, o.ID)
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	c = &Container{Dir: dir, lock: lock}
-	var mgr cgroups.Manager
 	defer func() {
 		if err != nil {
-			if mgr != nil {
-				mgr.Kill(unix.SIGKILL) // a half-restored tree
-				mgr.Destroy()
-			}
-			os.RemoveAll(dir)
-			lock.Close()
+			d.remove()
 		}
 	}()
-	mgr, err = cgroups.New(s.Linux.CgroupsPath, o.ID, cgroups.Options{Systemd: o.Systemd, Rootless: o.Rootless})
+	c = d.container(newState(o.ID, b, o.Systemd, o.Rootless))
+	mgr, pidsLater, err := d.makeCgroup(c.State, s)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cgroup: %w", err)
+		return nil, nil, err
 	}
-	if err := mgr.Create(); err != nil {
-		return nil, nil, fmt.Errorf("cgroup: %w", err)
-	}
-	if err := mgr.Set(containerResources(s)); err != nil {
-		return nil, nil, fmt.Errorf("cgroup: %w", err)
-	}
-	c.State = &State{
-		ID:          o.ID,
-		Bundle:      b.Path,
-		Rootfs:      b.Rootfs,
-		Annotations: s.Annotations,
-		CgroupPaths: mgr.Paths(),
-		Systemd:     o.Systemd,
-		Rootless:    o.Rootless,
-	}
+	d.onFailure(func() { mgr.Kill(unix.SIGKILL) }) // a half-restored tree, before its cgroup goes
 	if err := c.setSpec(s); err != nil {
 		return nil, nil, err
 	}
@@ -119,8 +88,13 @@ func Restore(o *RestoreOpts) (c *Container, _ *Init, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := c.recordRestored(pid, o.PidFile); err != nil {
-		unix.Kill(pid, unix.SIGKILL)
+	if err := setPidsLater(mgr, pidsLater); err != nil {
+		return nil, nil, err
+	}
+	if err := c.recordRestored(pid); err != nil {
+		return nil, nil, err
+	}
+	if err := announce(o.PidFile, "", pid); err != nil {
 		return nil, nil, err
 	}
 	return c, &Init{Pid: pid, child: pid}, nil
@@ -229,7 +203,7 @@ func (c *Container) restoreProcesses(o *RestoreOpts, imageDir *os.File, mgr cgro
 }
 
 // recordRestored writes the state of the running, restored container.
-func (c *Container) recordRestored(pid int, pidFile string) error {
+func (c *Container) recordRestored(pid int) error {
 	start, _, err := processStart(pid)
 	if err != nil {
 		return fmt.Errorf("restored init %d: %w", pid, err)
@@ -244,13 +218,7 @@ func (c *Container) recordRestored(pid int, pidFile string) error {
 			return err
 		}
 	}
-	if err := saveState(c.Dir, c.State); err != nil {
-		return err
-	}
-	if pidFile != "" {
-		return writePidFile(pidFile, pid)
-	}
-	return nil
+	return saveState(c.Dir, c.State)
 }
 
 func hasOwnTimeNamespace(pid int) bool {

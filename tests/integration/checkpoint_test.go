@@ -403,6 +403,44 @@ func TestRestoreNewID(t *testing.T) {
 	}
 }
 
+// TestRestoreUntrustedRoot: restore makes its state directory as create
+// does, so a --root that create refuses (owned by another user, or
+// writable by group or others) is refused by restore too, before CRIU is
+// asked to restore anything: no state, no cgroup, no process. The image is
+// an empty directory: the root is checked before it is read.
+func TestRestoreUntrustedRoot(t *testing.T) {
+	t.Parallel()
+	beyondRunc(t, "refusing a --root others can write")
+	if _, err := exec.LookPath("criu"); err != nil {
+		t.Skip("criu is not installed: restore stops at its version check")
+	}
+	b := newBundle(t, sleeper...)
+	b.save(t)
+	id := newID(t)
+	for _, tc := range []struct {
+		name string
+		set  func(root string) error
+		want string
+	}{
+		{"owned by uid 1000", func(root string) error { return os.Chown(root, 1000, 1000) }, "owned by"},
+		{"of mode 0777", func(root string) error { return os.Chmod(root, 0o777) }, "writable"},
+	} {
+		r := newRuntime(t)
+		r.trackCleanup(id)
+		if err := tc.set(r.root); err != nil {
+			t.Fatal(err)
+		}
+		res := r.exec(runOpts{timeout: hangGuard}, "restore", "-d", "--image-path", t.TempDir(), "--bundle", b.Dir, id)
+		if res.Err != nil || res.Code == 0 || !strings.Contains(res.Stderr, tc.want) || !strings.Contains(res.Stderr, r.root) {
+			t.Errorf("restore into a --root %s: want a refusal naming the root and %q: %s", tc.name, tc.want, res)
+		}
+		// trusted again, to list what is left in it
+		os.Chown(r.root, 0, 0)
+		os.Chmod(r.root, 0o700)
+		noLeftovers(t, r, b, id, id)
+	}
+}
+
 // TestCheckpointTerminal: a container with a terminal is checkpointed and
 // restored; restore sends the new pty master over --console-socket, and
 // the shell answers on it.
