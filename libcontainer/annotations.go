@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/seccomp"
@@ -137,6 +138,15 @@ func rawSeccompFilter(s *specs.Spec, v string) (*seccomp.Filter, error) {
 // program run.oci.seccomp_bpf_data gives, else linux.seccomp compiled
 // (through the cache: a large profile costs tens of ms), else none.
 func containerSeccomp(s *specs.Spec, cacheDir string) (*seccomp.Filter, error) {
+	f, err := compileSeccomp(s, cacheDir)
+	if f != nil {
+		// runc's words for the same fact, which its users' scripts look for
+		logrus.WithField("flags", seccomp.FlagNames(f.Flags)).Debugf("seccomp filter flags: %d", f.Flags)
+	}
+	return f, err
+}
+
+func compileSeccomp(s *specs.Spec, cacheDir string) (*seccomp.Filter, error) {
 	if v, ok := s.Annotations[annSeccompBPFData]; ok {
 		f, err := rawSeccompFilter(s, v)
 		if err != nil {

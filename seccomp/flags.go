@@ -3,6 +3,7 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -34,6 +35,12 @@ func filterFlags(cfg *specs.LinuxSeccomp) (uint, bool, error) {
 		}
 	}
 	var flags uint
+	if cfg.Flags == nil && kernelHasFlag(unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW) {
+		// No flags given, not even an empty list: as runc (1.1 and later),
+		// the filter does not also force the kernel's speculative store
+		// bypass mitigation on the container.
+		flags |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
+	}
 	for i, name := range cfg.Flags {
 		bit, ok := knownFlags[name]
 		if !ok {
@@ -61,6 +68,35 @@ func filterFlags(cfg *specs.LinuxSeccomp) (uint, bool, error) {
 		}
 	}
 	return flags, notify, nil
+}
+
+// FlagNames names the SECCOMP_FILTER_FLAG_* bits of flags, for logs:
+// "SPEC_ALLOW|LOG", "none" for 0.
+func FlagNames(flags uint) string {
+	var names []string
+	for _, f := range []struct {
+		bit  uint
+		name string
+	}{
+		{unix.SECCOMP_FILTER_FLAG_TSYNC, "TSYNC"},
+		{unix.SECCOMP_FILTER_FLAG_LOG, "LOG"},
+		{unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW, "SPEC_ALLOW"},
+		{unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, "NEW_LISTENER"},
+		{unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH, "TSYNC_ESRCH"},
+		{unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, "WAIT_KILLABLE_RECV"},
+	} {
+		if flags&f.bit != 0 {
+			names = append(names, f.name)
+			flags &^= f.bit
+		}
+	}
+	if flags != 0 {
+		names = append(names, fmt.Sprintf("%#x", flags))
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, "|")
 }
 
 var (
