@@ -359,6 +359,12 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace, abort *os.File)
 			if err := sp.trees.send(sp.sync, init.Pid); err != nil {
 				return fmt.Errorf("%s: %w", filepath.Join(c.State.Bundle, "config.json"), err)
 			}
+		case plan.SyncAffinity:
+			who := "exec"
+			if init.Pid == c.State.Pid {
+				who = "init"
+			}
+			logAffinity(who, init.Pid, msg.data)
 		case plan.SyncTrace:
 			tr.initSteps(msg.data)
 		case plan.SyncReady:

@@ -130,6 +130,7 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if err := p.cpuAffinityInitial(o.Process.ExecCPUAffinity); err != nil {
 		return fail(err)
 	}
+	p.reportAffinity(affinityAtStart)
 	p.joinNamespaces(ns.joins, keepOriginalGroups(&spec))
 	if ns.fork {
 		p.Add(plan.OpFork, nil)

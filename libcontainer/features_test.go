@@ -168,14 +168,33 @@ func TestFeaturesLinux(t *testing.T) {
 	}
 }
 
+// everyCPU reports whether ops hold exactly one CPU affinity operation and
+// it is the reset to every CPU.
+func everyCPU(ops []plan.Op) bool {
+	n := 0
+	for _, op := range ops {
+		if op.Code == plan.OpCPUAffinity {
+			n++
+			if len(op.Ints) != 2 || op.Ints[0] != 0 || op.Ints[1] != 1 {
+				return false
+			}
+		}
+	}
+	return n == 1
+}
+
 // TestProcessExtPlan: the process fields of 1.3 each add their operation,
-// and nothing is added when they are absent (no cost on the start path).
+// and nothing is added when they are absent (no cost on the start path)
+// but the reset of the CPU affinity every process gets.
 func TestProcessExtPlan(t *testing.T) {
 	base := planOps(t, testSpec())
-	for _, code := range []uint32{plan.OpSched, plan.OpIOPrio, plan.OpCPUAffinity, plan.OpPersonality, plan.OpMempolicy, plan.OpMountAttr, plan.OpIdmapMount, plan.OpTmpcopyup} {
+	for _, code := range []uint32{plan.OpSched, plan.OpIOPrio, plan.OpPersonality, plan.OpMempolicy, plan.OpMountAttr, plan.OpIdmapMount, plan.OpTmpcopyup} {
 		if hasOp(base, code) {
 			t.Errorf("the default spec's plan has op %s", plan.OpNames[int(code)])
 		}
+	}
+	if !everyCPU(base) {
+		t.Errorf("the default spec's plan does not reset the affinity to every CPU once")
 	}
 	s := testSpec()
 	s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch}
@@ -190,7 +209,7 @@ func TestProcessExtPlan(t *testing.T) {
 	}
 	// execCPUAffinity is for exec'd processes: "not applicable to the
 	// container's init process" (runtime-spec)
-	if hasOp(ops, plan.OpCPUAffinity) {
+	if !everyCPU(ops) {
 		t.Errorf("the init's plan sets an affinity from process.execCPUAffinity")
 	}
 	if sched, id := indexOf(ops, plan.OpSched), indexOf(ops, plan.OpIdentity); sched > id {

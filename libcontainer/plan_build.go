@@ -57,6 +57,7 @@ func buildPlan(in *planInput) (*planBuilder, error) {
 	if in.trace {
 		p.Add(plan.OpTrace, nil)
 	}
+	p.reportAffinity(affinityAtStart)
 	p.cgroupJoin(in.fds.cgroupJoin)
 	p.joinNamespaces(in.ns.joins, keepOriginalGroups(s))
 	if in.ns.unshare != 0 {
@@ -241,6 +242,9 @@ func (p *planBuilder) process(s *specs.Spec, in *planInput) error {
 	if err := p.personalityAndMemoryPolicy(s.Linux); err != nil {
 		return err
 	}
+	// nothing after this changes it: the affinity the process is exec'd
+	// with, read before a seccomp filter could refuse sched_getaffinity
+	p.reportAffinity(affinityAtExec)
 	p.Add(plan.OpChdir, nil, proc.Cwd)
 	umask := uint64(0022)
 	if proc.User.Umask != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 
 	"github.com/casco-runtime/casco/libcontainer/plan"
 )
@@ -95,9 +96,13 @@ func (p *planBuilder) cpuAffinityInitial(a *specs.CPUAffinity) error {
 
 // cpuAffinityFinal adds the final affinity, once in the cgroup. With only
 // an initial one, the init goes back to the affinity the kernel gave it, as
-// with runc, where the cgroup move resets it.
+// with runc, where the cgroup move resets it. With none (and always for the
+// container's init) the process may run on every CPU of its cpuset, as runc
+// 1.5 resets it: it does not inherit the affinity of whoever ran the
+// runtime (a CPU manager pins its own agents, not the containers).
 func (p *planBuilder) cpuAffinityFinal(a *specs.CPUAffinity) error {
 	if a == nil || (a.Initial == "" && a.Final == "") {
+		p.Add(plan.OpCPUAffinity, plan.Ints(0, 1)) // every CPU
 		return nil
 	}
 	if a.Final == "" {
@@ -110,6 +115,63 @@ func (p *planBuilder) cpuAffinityFinal(a *specs.CPUAffinity) error {
 	}
 	p.Add(plan.OpCPUAffinity, append(plan.Ints(uint64(len(mask))), mask...))
 	return nil
+}
+
+// When the init reports its CPU affinity (OpReportAffinity's label).
+const (
+	affinityAtStart = 1 // as it begins in the container: inherited, or execCPUAffinity.initial
+	affinityAtExec  = 2 // after the last change: what the process is exec'd with
+)
+
+var affinityLabels = map[byte]string{affinityAtStart: "at start", affinityAtExec: "at exec"}
+
+// reportAffinity has the init tell the CPU affinity the kernel holds for it
+// at this point, for --debug (runc logs its init's affinity the same way).
+func (p *planBuilder) reportAffinity(when uint64) {
+	if logrus.IsLevelEnabled(logrus.DebugLevel) {
+		p.Add(plan.OpReportAffinity, plan.Ints(when))
+	}
+}
+
+// logAffinity logs one report of the init: its label and the mask the
+// kernel gave sched_getaffinity, as a CPU list.
+func logAffinity(who string, pid int, data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	label, ok := affinityLabels[data[0]]
+	if !ok {
+		label = fmt.Sprintf("label %d", data[0])
+	}
+	if len(data) == 1 {
+		logrus.WithField("pid", pid).Debugf("%s: cpu affinity %s: sched_getaffinity failed", who, label)
+		return
+	}
+	logrus.WithField("pid", pid).Debugf("%s: cpu affinity %s: %s", who, label, cpuList(data[1:]))
+}
+
+// cpuList writes a kernel CPU mask (bit i of byte j is CPU 8j+i) as a
+// list, the way /proc/PID/status's Cpus_allowed_list does: "0-3,7".
+func cpuList(mask []byte) string {
+	var parts []string
+	n := len(mask) * 8
+	isSet := func(i int) bool { return mask[i/8]&(1<<(i%8)) != 0 }
+	for i := 0; i < n; i++ {
+		if !isSet(i) {
+			continue
+		}
+		j := i
+		for j+1 < n && isSet(j+1) {
+			j++
+		}
+		if j == i {
+			parts = append(parts, strconv.Itoa(i))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d", i, j))
+		}
+		i = j
+	}
+	return strings.Join(parts, ",")
 }
 
 // maxCPUs bounds a CPU or node list: the kernel's NR_CPUS is at most 8192.

@@ -60,6 +60,7 @@ const (
 	OpCPUAffinity
 	OpPersonality
 	OpMempolicy
+	OpReportAffinity
 	OpMax
 )
 
@@ -76,7 +77,7 @@ var OpNames = map[int]string{
 	OpCloseFds: "close fds", OpKeyring: "session keyring", OpChroot: "chroot", OpCaps: "capabilities", OpCgroupJoin: "join v1 cgroups",
 	OpMountAttr: "recursive mount attributes", OpIdmapMount: "idmapped mounts", OpTmpcopyup: "tmpcopyup",
 	OpIOPrio: "io priority", OpSched: "scheduler", OpCPUAffinity: "cpu affinity", OpPersonality: "personality",
-	OpMempolicy: "memory policy",
+	OpMempolicy: "memory policy", OpReportAffinity: "report cpu affinity",
 }
 
 // Mount kinds: what the init creates at a mount's destination.
@@ -94,14 +95,15 @@ const (
 
 // Sync message types between the init and its parent.
 const (
-	SyncError   = 'E'
-	SyncHooks   = 'H'
-	SyncReady   = 'R'
-	SyncPid     = 'P'
-	SyncTrace   = 'T'
-	SyncSeccomp = 'S'
-	SyncTree    = 'M'
-	SyncGo      = 'G'
+	SyncError    = 'E'
+	SyncHooks    = 'H'
+	SyncReady    = 'R'
+	SyncPid      = 'P'
+	SyncTrace    = 'T'
+	SyncSeccomp  = 'S'
+	SyncTree     = 'M'
+	SyncAffinity = 'A'
+	SyncGo       = 'G'
 )
 
 // Plan is the list of operations the container's init carries out, encoded

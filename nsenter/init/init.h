@@ -123,6 +123,7 @@ void op_sched(struct op *op);
 void op_ioprio(struct op *op);
 void op_cpu_affinity(struct op *op);
 void op_mempolicy(struct op *op);
+void op_report_affinity(struct op *op);
 void op_personality(struct op *op);
 void op_cgroup_join(struct op *op);
 void op_umask(struct op *op);

@@ -135,6 +135,7 @@ static void (*const ops[OP_MAX])(struct op *) = {
 	[OP_IOPRIO] = op_ioprio,
 	[OP_CPU_AFFINITY] = op_cpu_affinity,
 	[OP_MEMPOLICY] = op_mempolicy,
+	[OP_REPORT_AFFINITY] = op_report_affinity,
 	[OP_PERSONALITY] = op_personality,
 	[OP_LOOKPATH] = op_lookpath,
 	[OP_SECCOMP] = op_seccomp,

@@ -59,9 +59,10 @@ enum casco_op {
 	OP_TMPCOPYUP,        /* strs: mount point in rootfs (a fresh tmpfs) */
 	OP_IOPRIO,           /* ints: ioprio value (class << 13 | level) */
 	OP_SCHED,            /* ints: policy, flags, nice, priority, runtime, deadline, period */
-	OP_CPU_AFFINITY,     /* ints: nwords, mask words...  (before or after exec, as the plan places it) */
+	OP_CPU_AFFINITY,     /* ints: nwords, mask words...; nwords 0: back to the affinity we were born with, or (0, 1) every CPU */
 	OP_PERSONALITY,      /* ints: persona */
 	OP_MEMPOLICY,        /* ints: mode (with flags), maxnode, mask words... */
+	OP_REPORT_AFFINITY,  /* ints: when (a label the parent gave): send SYNC_AFFINITY */
 	OP_MAX
 };
 
@@ -84,6 +85,7 @@ enum casco_mount_kind {
 #define SYNC_TRACE 'T'  /* u64 nanoseconds and count per op code */
 #define SYNC_SECCOMP 'S' /* i32 notify fd number: the parent fetches it with pidfd_getfd */
 #define SYNC_TREE  'M'  /* the next bind's tree, which the parent opens in our mount namespace */
+#define SYNC_AFFINITY 'A' /* u8 label, then the CPU mask sched_getaffinity returned (none if it failed) */
 /* from parent to init */
 #define SYNC_GO    'G'
 

@@ -287,6 +287,17 @@ void op_cpu_affinity(struct op *op)
 	need(op, 1, 0);
 	uint32_t n = op->ints[0];
 	need(op, 1 + n, 0);
+	if (n == 0 && op->nints > 1 && op->ints[1]) {
+		/*
+		 * Every CPU: the kernel keeps those of our cpuset. Not inheriting
+		 * the runtime's own affinity is a courtesy (runc 1.5 only warns
+		 * when it cannot): a refusal does not fail the container.
+		 */
+		uint64_t all[128];
+		memset(all, 0xff, sizeof(all));
+		(void)syscall(SYS_sched_setaffinity, 0, sizeof(all), all);
+		return;
+	}
 	if (n == 0) { /* restore */
 		if (born_affinity_len > 0 && syscall(SYS_sched_setaffinity, 0, born_affinity_len, born_affinity) < 0)
 			fail(errno, "process.execCPUAffinity: restore the kernel's affinity");
@@ -296,6 +307,20 @@ void op_cpu_affinity(struct op *op)
 		born_affinity_len = syscall(SYS_sched_getaffinity, 0, sizeof(born_affinity), born_affinity);
 	if (syscall(SYS_sched_setaffinity, 0, (size_t)n * 8, &op->ints[1]) < 0)
 		fail(errno, "process.execCPUAffinity: sched_setaffinity");
+}
+
+/*
+ * op_report_affinity tells the parent (--debug) the CPU affinity the kernel
+ * holds for us now, under the label the plan gave. Only a report: a
+ * failing sched_getaffinity sends the label alone and the plan goes on.
+ */
+void op_report_affinity(struct op *op)
+{
+	need(op, 1, 0);
+	unsigned char buf[1 + sizeof(born_affinity)];
+	buf[0] = (unsigned char)op->ints[0];
+	long n = syscall(SYS_sched_getaffinity, 0, sizeof(born_affinity), buf + 1);
+	send_msg(SYNC_AFFINITY, buf, n > 0 ? 1 + n : 1);
 }
 
 void op_mempolicy(struct op *op)
