@@ -107,16 +107,26 @@ func jsonLogMsgs(t *testing.T, path string) string {
 func (r *runtime) pinned(cpu int, args ...string) result {
 	done := make(chan result, 1)
 	go func() {
-		// the thread stays locked and ends with the goroutine: no other
-		// goroutine ever runs with the narrowed affinity
+		// No other goroutine runs on the thread while it is narrowed. It
+		// gets its affinity back before it is unlocked: a goroutine that
+		// ends locked on the main thread leaves that thread parked, and
+		// narrowed, for the rest of the run (/proc/PID/status is its).
 		goruntime.LockOSThread()
-		var set unix.CPUSet
+		var old, set unix.CPUSet
+		if err := unix.SchedGetaffinity(0, &old); err != nil {
+			done <- result{Args: args, Code: -1, Err: fmt.Errorf("sched_getaffinity: %w", err)}
+			return
+		}
 		set.Set(cpu)
 		if err := unix.SchedSetaffinity(0, &set); err != nil {
 			done <- result{Args: args, Code: -1, Err: fmt.Errorf("sched_setaffinity %d: %w", cpu, err)}
 			return
 		}
-		done <- r.run(args...)
+		res := r.run(args...)
+		if err := unix.SchedSetaffinity(0, &old); err == nil {
+			goruntime.UnlockOSThread()
+		}
+		done <- res
 	}()
 	return <-done
 }
