@@ -103,7 +103,6 @@ func Restore(o *RestoreOpts) (c *Container, _ *Init, err error) {
 // restoreProcesses runs CRIU's restore into the container's cgroups and
 // returns the restored init's pid.
 func (c *Container) restoreProcesses(o *RestoreOpts, imageDir *os.File, mgr cgroups.Manager) (int, error) {
-	s := c.spec
 	req, err := o.Request(imageDir, "restore.log")
 	if err != nil {
 		return 0, err
@@ -115,6 +114,37 @@ func (c *Container) restoreProcesses(o *RestoreOpts, imageDir *os.File, mgr cgro
 	if workDir != nil {
 		defer workDir.Close()
 	}
+	c.restoreOptions(req, o)
+
+	root, err := c.bindCriuRoot()
+	if err != nil {
+		return 0, err
+	}
+	defer unmountCriuRoot(root)
+	req.Root = proto.String(root)
+	if err := c.prepareRestoreMounts(req); err != nil {
+		return 0, err
+	}
+
+	var files criuFiles
+	defer files.close()
+	if err := joinedNamespaces(req, c.spec, &files); err != nil {
+		return 0, err
+	}
+	if err := inheritStdio(req, o, &files); err != nil {
+		return 0, err
+	}
+	cr, err := startCriuIn(o, files.list, mgr, req)
+	if err != nil {
+		return 0, err
+	}
+	defer cr.Close()
+	return c.runRestore(o, cr, req)
+}
+
+// restoreOptions adds what a restore asks of CRIU beyond a dump's
+// options: the restored init as our child, the LSM labels, the config file.
+func (c *Container) restoreOptions(req *rpc.CriuOpts, o *RestoreOpts) {
 	req.EvasiveDevices = proto.Bool(true)
 	req.RstSibling = proto.Bool(true) // the restored init is our child, as a created one is create's
 	if o.LsmProfile != "" {
@@ -123,65 +153,56 @@ func (c *Container) restoreProcesses(o *RestoreOpts, imageDir *os.File, mgr cgro
 	if o.LsmMountContext != "" {
 		req.LsmMountContext = proto.String(o.LsmMountContext)
 	}
-	criu.ConfigFile(req, s.Annotations)
+	criu.ConfigFile(req, c.spec.Annotations)
+}
 
-	root, err := c.bindCriuRoot()
-	if err != nil {
-		return 0, err
-	}
-	defer unmountCriuRoot(root)
-	req.Root = proto.String(root)
-
+// prepareRestoreMounts makes the mountpoints CRIU mounts onto and maps
+// each external mount of the image to its host path.
+func (c *Container) prepareRestoreMounts(req *rpc.CriuOpts) error {
+	s := c.spec
 	ext, err := externalMounts(s, c.State.Bundle, c.State.CgroupPaths)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if err := makeMountpoints(c.State.Rootfs, s, ext); err != nil {
-		return 0, err
+		return err
 	}
 	restoreMounts(req, ext, len(s.Linux.MaskedPaths) > 0)
+	return nil
+}
 
-	var files criuFiles
-	defer files.close()
-	if err := joinedNamespaces(req, s, &files); err != nil {
-		return 0, err
-	}
-	if err := inheritStdio(req, o, &files); err != nil {
-		return 0, err
-	}
-
+// startCriuIn starts CRIU inside the container's cgroups, with the files
+// it inherits: CRIU puts the tasks into its own cgroups (rewritten with
+// CgRoot), so it must be in the container's first.
+func startCriuIn(o *RestoreOpts, files []*os.File, mgr cgroups.Manager, req *rpc.CriuOpts) (*criu.Client, error) {
 	var stdin *os.File
 	if o.ShellJob {
 		stdin = o.Stdin
 	}
-	cr, err := o.Start(stdin, files.list)
+	cr, err := o.Start(stdin, files)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer cr.Close()
-	// CRIU puts the tasks into its own cgroups (rewritten with CgRoot): move
-	// it into the container's first
 	if err := mgr.Add(cr.Pid()); err != nil {
-		return 0, fmt.Errorf("cgroup: move criu: %w", err)
+		cr.Close()
+		return nil, fmt.Errorf("cgroup: move criu: %w", err)
 	}
 	if err := cgroupRoots(req, cr.Pid()); err != nil {
-		return 0, err
+		cr.Close()
+		return nil, err
 	}
+	return cr, nil
+}
+
+// runRestore sends the restore request, answering CRIU's notifications,
+// and returns the restored init's pid.
+func (c *Container) runRestore(o *RestoreOpts, cr *criu.Client, req *rpc.CriuOpts) (int, error) {
 	pid := 0
 	notify := func(script string, p int32, fds []int) error {
 		defer criu.CloseFds(fds)
 		switch script {
 		case "setup-namespaces":
-			h := c.hooks()
-			if h == nil {
-				return nil
-			}
-			state := c.hookState(Creating)
-			state.Pid = int(p)
-			if err := runHooks("prestart", h.Prestart, state); err != nil {
-				return err
-			}
-			return runHooks("createRuntime", h.CreateRuntime, state)
+			return c.restoreHooks(int(p))
 		case "orphan-pts-master":
 			if len(fds) == 0 {
 				return errors.New("criu sent no pty master")
@@ -200,6 +221,21 @@ func (c *Container) restoreProcesses(o *RestoreOpts, imageDir *os.File, mgr cgro
 		return 0, o.WithLog(errors.New("criu restore: no restored pid"), "restore.log")
 	}
 	return pid, nil
+}
+
+// restoreHooks runs the prestart and createRuntime hooks once CRIU has
+// made the namespaces of the restored init pid, as create runs them.
+func (c *Container) restoreHooks(pid int) error {
+	h := c.hooks()
+	if h == nil {
+		return nil
+	}
+	state := c.hookState(Creating)
+	state.Pid = pid
+	if err := runHooks("prestart", h.Prestart, state); err != nil {
+		return err
+	}
+	return runHooks("createRuntime", h.CreateRuntime, state)
 }
 
 // recordRestored writes the state of the running, restored container.
