@@ -18,23 +18,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Root is where the host's resctrl filesystem is mounted.
-const Root = "/sys/fs/resctrl"
+// hostRoot is where the host's resctrl filesystem is mounted.
+const hostRoot = "/sys/fs/resctrl"
 
 const rdtgroupSuperMagic = 0x7655821
 
 // Mounted says whether the host's resctrl filesystem is mounted.
-func Mounted() bool { return mounted(Root) }
+func Mounted() bool { return mounted(hostRoot) }
 
 // Validate refuses what the host's resctrl cannot do, naming the field,
 // before anything is made.
-func Validate(r *specs.LinuxIntelRdt) error { return resctrl{Root}.validate(r, Mounted()) }
+func Validate(r *specs.LinuxIntelRdt) error { return resctrl{hostRoot}.validate(r, Mounted()) }
 
 // Apply puts pid into the container's resctrl group on the host.
-func Apply(r *specs.LinuxIntelRdt, id string, pid int) error { return resctrl{Root}.apply(r, id, pid) }
+func Apply(r *specs.LinuxIntelRdt, id string, pid int) error { return resctrl{hostRoot}.apply(r, id, pid) }
 
 // Remove takes away the groups Apply made for container id.
-func Remove(r *specs.LinuxIntelRdt, id string) error { return resctrl{Root}.remove(r, id) }
+func Remove(r *specs.LinuxIntelRdt, id string) error { return resctrl{hostRoot}.remove(r, id) }
 
 // Feature is what `features` reports: resctrl support once its
 // filesystem is mounted.
@@ -43,7 +43,7 @@ func Feature() *features.IntelRdt {
 	if !Mounted() {
 		return &features.IntelRdt{Enabled: &no}
 	}
-	_, err := os.Stat(Root + "/info/L3_MON")
+	_, err := os.Stat(hostRoot + "/info/L3_MON")
 	mon := err == nil
 	return &features.IntelRdt{Enabled: &yes, Schemata: &yes, Monitoring: &mon}
 }
@@ -182,14 +182,14 @@ func CheckUpdate(l3, mb string) error {
 		if l3 == "" {
 			flag = "--mem-bw-schema"
 		}
-		return fmt.Errorf("update: %s: Intel RDT is not enabled on this host (%s is not a mounted resctrl filesystem)", flag, Root)
+		return fmt.Errorf("update: %s: Intel RDT is not enabled on this host (%s is not a mounted resctrl filesystem)", flag, hostRoot)
 	}
 	return nil
 }
 
 // Update writes new schemata to container id's resctrl group.
 func Update(r *specs.LinuxIntelRdt, id, l3, mb string) error {
-	dir, _ := (resctrl{Root}).groupDir(r, id)
+	dir, _ := (resctrl{hostRoot}).groupDir(r, id)
 	lines := rdtSchemata(&specs.LinuxIntelRdt{L3CacheSchema: l3, MemBwSchema: mb})
 	if err := writeExisting(filepath.Join(dir, "schemata"), strings.Join(lines, "\n")+"\n"); err != nil {
 		return fmt.Errorf("update: intelRdt schemata %q: %w", lines, err)
