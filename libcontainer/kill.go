@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -96,9 +97,9 @@ func (c *Container) killCgroup() (bool, error) {
 	return true, waitCgroupEmpty(c.State.ID, m, killCgroupTimeout)
 }
 
-// waitCgroupEmpty waits until m lists no process, sending SIGKILL again to
-// whatever it still lists (a fork that raced the first kill), each through a
-// pidfd so that a recycled pid is never hit.
+// waitCgroupEmpty waits until m lists no process that can still run,
+// sending SIGKILL again to whatever it still lists (a fork that raced the
+// first kill), each through a pidfd so that a recycled pid is never hit.
 func waitCgroupEmpty(id string, m cgroups.Manager, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	delay := time.Millisecond
@@ -107,11 +108,12 @@ func waitCgroupEmpty(id string, m cgroups.Manager, timeout time.Duration) error 
 		if err != nil {
 			return fmt.Errorf("kill %s: list the processes left: %w", id, err)
 		}
-		if len(pids) == 0 {
+		left := canRun(pids)
+		if len(left) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("kill %s: %d process(es) still in the container's cgroup %v after SIGKILL: %v", id, len(pids), timeout, pids)
+			return fmt.Errorf("kill %s: %d process(es) still in the container's cgroup %v after SIGKILL: %v", id, len(left), timeout, left)
 		}
 		time.Sleep(delay)
 		if delay < 50*time.Millisecond {
@@ -122,6 +124,46 @@ func waitCgroupEmpty(id string, m cgroups.Manager, timeout time.Duration) error 
 			}
 		}
 	}
+}
+
+// canRun keeps the processes of pids that may still run code of their
+// own. A process is past that once each of its threads is a zombie or has
+// begun to exit (PF_EXITING): exit never returns to user space. A v1
+// hierarchy still lists such a process in cgroup.procs until its exit has
+// taken it out of its cgroups, which comes after it has closed its files
+// and left its namespaces: a FUSE or NFS server that is slow to answer
+// the flush of a file it closes, or a mount namespace it is the last to
+// leave, can hold it there for long, and it is dead all the same. A
+// process that has not begun to exit (blocked in a system call, frozen)
+// still counts, as does one whose threads cannot be read.
+func canRun(pids []int) []int {
+	var left []int
+	for _, pid := range pids {
+		if !pastExit(pid) {
+			left = append(left, pid)
+		}
+	}
+	return left
+}
+
+// pastExit reports whether every thread of pid is a zombie or exiting, or
+// the process is gone.
+func pastExit(pid int) bool {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tids, err := os.ReadDir(dir)
+	if err != nil {
+		return errors.Is(err, os.ErrNotExist) // gone: reaped
+	}
+	for _, t := range tids {
+		st, err := readStatFile(dir + "/" + t.Name() + "/stat")
+		if errors.Is(err, os.ErrNotExist) {
+			continue // this thread is gone
+		}
+		if err != nil || !(st.zombie() || st.exiting()) {
+			return false
+		}
+	}
+	return true
 }
 
 // killPid sends SIGKILL to pid through a pidfd; a process already gone is

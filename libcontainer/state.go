@@ -141,7 +141,13 @@ const pfExiting = 0x4
 func (p procStat) exiting() bool { return p.flags&pfExiting != 0 }
 
 func readProcStat(pid int) (procStat, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return readStatFile("/proc/" + strconv.Itoa(pid) + "/stat")
+}
+
+// readStatFile parses a stat file of /proc: a process's, or one of its
+// threads' (/proc/<pid>/task/<tid>/stat).
+func readStatFile(path string) (procStat, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return procStat{}, err
 	}

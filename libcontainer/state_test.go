@@ -56,3 +56,36 @@ func TestReadProcStat(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestCanRun keeps a running process and drops its zombie and a reaped
+// one: the kill of a cgroup waits only for processes that can still run.
+func TestCanRun(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skipf("no sleep to run: %v", err)
+	}
+	cmd := exec.Command(sleep, "1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if got := canRun([]int{pid, os.Getpid()}); len(got) != 2 {
+		t.Fatalf("canRun of two running processes: %v", got)
+	}
+	if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(canRun([]int{pid})) > 0 {
+		if time.Now().After(deadline) {
+			st, err := readProcStat(pid)
+			t.Fatalf("killed process %d still counts as running: %+v %v", pid, st, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Wait()
+	if got := canRun([]int{pid}); len(got) != 0 {
+		t.Errorf("a reaped process counts as running: %v", got)
+	}
+}

@@ -1,14 +1,20 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/tests/internal/harness"
 )
 
 // TestContractKillZero: `kill ID 0` asks whether the container is there, as
@@ -78,6 +84,60 @@ func TestContractKillSharedPidns(t *testing.T) {
 			}
 			r.mustFail([]string{"container not running"}, "kill", c.ID, "KILL")
 		})
+	}
+}
+
+// pfExiting is the kernel's PF_EXITING, a flag of /proc/<pid>/stat.
+const pfExiting = 0x4
+
+// TestKillSharedPidnsStuckInExit: `kill KILL` of a container without a pid
+// namespace of its own succeeds although a killed process of it is still
+// listed in its cgroup, because that process has begun to exit (the
+// kernel sets PF_EXITING) and waits there for a FUSE server to answer the
+// flush of a file it had open: it can never run again. Once the
+// server lets go, the process is gone and the cgroup empty.
+func TestKillSharedPidnsStuckInExit(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	removeNamespace(b, specs.PIDNamespace)
+	fuse := newFlushHolder(t, filepath.Join(b.Rootfs, "fuse"))
+	c, s := r.createStart(b)
+	t.Cleanup(fuse.release) // before the container's cleanup: let its processes go
+	procsFile := cgroupProcsFile(t, s.Pid)
+	pidFile := filepath.Join(t.TempDir(), "exec.pid")
+	r.mustRun("exec", "-d", "--pid-file", pidFile, c.ID, "sh", "-c", "exec 3</fuse/f; exec sleep 1001")
+	pid, err := strconv.Atoi(strings.TrimSpace(readFileString(pidFile)))
+	if err != nil {
+		t.Fatalf("exec --pid-file: %v", err)
+	}
+	waitExec(t, pid, []string{"sleep", "1001"})
+	stuck, init := identify(pid), identify(s.Pid)
+
+	r.mustRun("kill", c.ID, "KILL")
+	waitGone(t, init)
+	select {
+	case from := <-fuse.flushed:
+		if from != pid {
+			t.Errorf("the FLUSH held came from process %d, want %d", from, pid)
+		}
+	case <-time.After(hangGuard):
+		t.Fatalf("process %d never flushed its FUSE file on its way out", pid)
+	}
+	// what the test is about: the kernel still lists the killed process,
+	// which is exiting (PF_EXITING, not yet a zombie) and cannot run again
+	st := readFileString(fmt.Sprintf("/proc/%d/stat", pid))
+	fields := strings.Fields(st[strings.LastIndexByte(st, ')')+1:])
+	flags, _ := strconv.ParseUint(fields[6], 10, 64)
+	if fields[0] == "Z" || flags&pfExiting == 0 || !slices.Contains(lines(readFileString(procsFile)), strconv.Itoa(pid)) {
+		t.Fatalf("process %d should be exiting (PF_EXITING) and still listed in %s: stat %q, cgroup.procs %q",
+			pid, procsFile, st, readFileString(procsFile))
+	}
+
+	fuse.release()
+	waitGone(t, stuck)
+	if !harness.Poll(hangGuard, func() bool { return len(lines(readFileString(procsFile))) == 0 }) {
+		t.Errorf("%s still lists %v once the process finished its exit", procsFile, lines(readFileString(procsFile)))
 	}
 }
 
