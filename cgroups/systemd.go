@@ -14,6 +14,8 @@ import (
 	godbus "github.com/godbus/dbus/v5"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/internal/duration"
 )
 
 // The systemd driver asks systemd, over D-Bus, to create a transient
@@ -36,12 +38,8 @@ const (
 // systemdTimeout is TimeoutEnv's value, or the default when it is unset
 // or not a positive duration (main refuses a bad --systemd-timeout).
 func systemdTimeout() time.Duration {
-	v := os.Getenv(TimeoutEnv)
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+	if d, err := duration.Parse(os.Getenv(TimeoutEnv)); err == nil {
 		return d
-	}
-	if n, err := strconv.Atoi(v); err == nil && n > 0 {
-		return time.Duration(n) * time.Second
 	}
 	return DefaultSystemdTimeout
 }
