@@ -64,6 +64,7 @@ func newApp() *cli.App {
 		cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to the criu binary for checkpoint and restore"},
 		cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (cgroupsPath slice:prefix:name)"},
 		cli.StringFlag{Name: "systemd-timeout", Usage: "give up on systemd (D-Bus) after this long per request (default 30s)", EnvVar: cgroups.TimeoutEnv},
+		cli.StringFlag{Name: "lock-timeout", Usage: "give up waiting for another command's lock on the container after this long (default 1m)", EnvVar: libcontainer.LockTimeoutEnv},
 		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless cgroup handling: true, false or auto"},
 		cli.BoolFlag{Name: "trace", Usage: "print where the time of create/start/run went, step by step", EnvVar: "CASCO_TRACE"},
 	}
@@ -79,7 +80,7 @@ func newApp() *cli.App {
 		if err := checkRootlessFlag(ctx); err != nil {
 			return err
 		}
-		if err := setSystemdTimeout(ctx); err != nil {
+		if err := setTimeouts(ctx); err != nil {
 			return err
 		}
 		return setupLogging(ctx)

@@ -3,29 +3,31 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"time"
 
 	"github.com/urfave/cli"
 
 	"github.com/casco-runtime/casco/cgroups"
+	"github.com/casco-runtime/casco/internal/duration"
+	"github.com/casco-runtime/casco/libcontainer"
 )
 
-// setSystemdTimeout checks --systemd-timeout (or CASCO_SYSTEMD_TIMEOUT) and
-// hands it to the cgroup driver through the environment, where every
-// manager of this command, made or loaded, reads it.
-func setSystemdTimeout(ctx *cli.Context) error {
-	v := ctx.GlobalString("systemd-timeout")
-	if v == "" {
-		return nil
+// setTimeouts checks --systemd-timeout and --lock-timeout (or their
+// environment variables) and hands them on through the environment, where
+// every cgroup manager and every wait for a container's lock of this
+// command reads them.
+func setTimeouts(ctx *cli.Context) error {
+	for flag, env := range map[string]string{"systemd-timeout": cgroups.TimeoutEnv, "lock-timeout": libcontainer.LockTimeoutEnv} {
+		v := ctx.GlobalString(flag)
+		if v == "" {
+			continue
+		}
+		d, err := duration.Parse(v)
+		if err != nil {
+			return fmt.Errorf("--%s %w", flag, err)
+		}
+		if err := os.Setenv(env, d.String()); err != nil {
+			return err
+		}
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		n, nerr := strconv.Atoi(v)
-		d, err = time.Duration(n)*time.Second, nerr
-	}
-	if err != nil || d <= 0 {
-		return fmt.Errorf("--systemd-timeout %q: want a positive duration such as 20s", v)
-	}
-	return os.Setenv(cgroups.TimeoutEnv, d.String())
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -48,7 +49,7 @@ func ForceDelete(root, id string) error {
 	case errors.Is(err, ErrNotExist):
 		return nil // its create cleaned up after the kill
 	case errors.Is(err, errLockBusy):
-		logrus.Warnf("delete %s: %v after %v: removing it anyway", id, err, forceLockWait)
+		logrus.Warnf("delete %s: its lock is held by %s after %v: removing it anyway", id, lockHolder(filepath.Join(root, id)), forceLockWait)
 		if c, err = Open(root, id); err != nil {
 			return nil
 		}

@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/casco-runtime/casco/internal/duration"
 )
 
 const (
@@ -103,18 +106,68 @@ func loadState(dir, id string) (*State, error) {
 	return &s, nil
 }
 
+// LockTimeoutEnv bounds each wait for a container's lock (casco's
+// --lock-timeout sets it), as a Go duration or in seconds;
+// DefaultLockTimeout when unset. A command holds the lock while it
+// changes the container (create, start, pause, update, checkpoint...);
+// one that holds it longer than this is stuck or stopped, and a command
+// waiting behind it fails naming it rather than hanging as long as it
+// does. state and kill take no lock; delete --force waits forceLockWait.
+const (
+	LockTimeoutEnv     = "CASCO_LOCK_TIMEOUT"
+	DefaultLockTimeout = time.Minute
+)
+
+func lockTimeout() time.Duration {
+	if d, err := duration.Parse(os.Getenv(LockTimeoutEnv)); err == nil {
+		return d
+	}
+	return DefaultLockTimeout
+}
+
 // lockDir takes an exclusive lock on the container's state directory so
-// that concurrent commands on one container take turns.
+// that concurrent commands on one container take turns, waiting at most
+// lockTimeout for the command before.
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
+	timeout := lockTimeout()
+	f, err := lockDirWithin(dir, timeout, nil)
+	if errors.Is(err, errLockBusy) {
+		return nil, fmt.Errorf("lock %s: held for more than %v (--lock-timeout) by %s", dir, timeout, lockHolder(dir))
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	return f, err
+}
+
+// lockHolder names the process holding dir's lock, as /proc/locks has it.
+func lockHolder(dir string) string {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return "another command"
 	}
-	return f, nil
+	// "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"; a waiter's
+	// line has "->" after the number
+	inode := fmt.Sprintf("%02x:%02x:%d", unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+	data, _ := os.ReadFile("/proc/locks")
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 6 || f[1] != "FLOCK" || f[5] != inode {
+			continue
+		}
+		pid, err := strconv.Atoi(f[4])
+		if err != nil || pid <= 0 {
+			break
+		}
+		desc := fmt.Sprintf("pid %d", pid)
+		if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && len(cmd) > 0 {
+			args := strings.Split(strings.TrimRight(string(cmd), "\x00"), "\x00")
+			args[0] = filepath.Base(args[0])
+			desc += fmt.Sprintf(" (%s)", strings.Join(args[:min(len(args), 8)], " "))
+		}
+		if ps, err := readProcStat(pid); err == nil && (ps.state == 'T' || ps.state == 't') {
+			desc += ", which is stopped"
+		}
+		return desc
+	}
+	return "another command"
 }
 
 // processStart returns the start time of pid (field 22 of /proc/<pid>/stat)
@@ -208,7 +261,9 @@ func lockDirWithin(dir string, timeout time.Duration, retry func()) (*os.File, e
 			f.Close()
 			return nil, errLockBusy
 		}
-		retry()
+		if retry != nil {
+			retry()
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -249,6 +250,68 @@ func freezerSays(id string) string {
 		return ""
 	}
 	return fmt.Sprintf("%s/cgroup.freeze = %s, cgroup.events %q", dir, freeze, events)
+}
+
+// TestLockHolderStopped: a command holding a container's lock is stopped
+// (SIGSTOP) while it holds it: the fault build stalls `start` with the
+// lock held, and the test stops it. state and kill, which take no lock,
+// still answer; a command that needs the lock (pause) gives up after
+// --lock-timeout with one line naming the lock's holder by pid and saying
+// it is stopped; delete --force still removes the container. The holder is
+// resumed and killed afterwards, and nothing is left.
+func TestLockHolderStopped(t *testing.T) {
+	r := faultRuntime(t)
+	b := newBundle(t, "sleep", "1000")
+	id := newID("lock")
+	b.Spec.Linux.CgroupsPath = "/" + id
+	b.save(t)
+	t.Cleanup(func() { r.run("delete", "--force", id) })
+	r.mustCreate(b, id)
+	log := filepath.Join(b.Dir, "fault.log")
+	holder := exec.Command(r.bin, "--root", r.root, "start", id)
+	withFault("start:1:stall", log)(holder)
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := holder.Process.Pid
+	t.Cleanup(func() {
+		holder.Process.Signal(syscall.SIGCONT)
+		holder.Process.Kill()
+		holder.Wait()
+	})
+	if !harness.Poll(hangGuard, func() bool { return stepsPassed(log, "start") > 0 }) {
+		t.Fatalf("start never reached its stall with the lock held")
+	}
+	if err := holder.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if !harness.Poll(hangGuard, func() bool { return harness.ProcState(pid) == "T" }) {
+		t.Fatalf("start (pid %d) did not stop: state %q", pid, harness.ProcState(pid))
+	}
+
+	if st, out := r.state(id); !out.ok() || st.Status != "created" {
+		t.Errorf("state while the lock's holder is stopped: %q, %s", st.Status, out)
+	}
+	out := r.run("--lock-timeout", "1s", "pause", id)
+	if out.err != nil || out.ok() {
+		t.Fatalf("pause behind a stopped lock holder: want a non-zero exit: %s", out)
+	}
+	line := strings.TrimSpace(out.stderr)
+	t.Logf("pause: %s", line)
+	if strings.Count(line, "\n") != 0 || !strings.Contains(line, "lock") ||
+		!strings.Contains(line, fmt.Sprintf("pid %d", pid)) || !strings.Contains(line, "stopped") {
+		t.Errorf("pause should fail in one line naming the lock and its stopped holder, pid %d: %s", pid, out)
+	}
+	if out := r.run("kill", id, "KILL"); !out.ok() {
+		t.Errorf("kill while the lock's holder is stopped: %s", out)
+	}
+	if out := r.run("delete", "--force", id); !out.ok() {
+		t.Errorf("delete --force while the lock's holder is stopped: %s", out)
+	}
+	holder.Process.Signal(syscall.SIGCONT)
+	holder.Process.Kill()
+	holder.Wait()
+	nothingLeft(t, r, b, id)
 }
 
 // TestEventsStalledRead: events ends when its container is deleted even
