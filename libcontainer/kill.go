@@ -1,10 +1,12 @@
 package libcontainer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -113,7 +115,7 @@ func waitCgroupEmpty(id string, m cgroups.Manager, timeout time.Duration) error 
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("kill %s: %d process(es) still in the container's cgroup %v after SIGKILL: %v", id, len(left), timeout, left)
+			return fmt.Errorf("kill %s: %d process(es) still in the container's cgroup %v after SIGKILL: %s", id, len(left), timeout, describePids(left))
 		}
 		time.Sleep(delay)
 		if delay < 50*time.Millisecond {
@@ -164,6 +166,26 @@ func pastExit(pid int) bool {
 		}
 	}
 	return true
+}
+
+// describePids names each process as the kernel sees it, "pid (command)
+// state", so that the one a kill could not end tells why: D is blocked in
+// the kernel, t stopped by a tracer, a frozen one reads D too.
+func describePids(pids []int) string {
+	var b strings.Builder
+	for i, pid := range pids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d", pid)
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		open, end := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
+		if err != nil || open < 0 || end < open || end+2 >= len(data) {
+			continue
+		}
+		fmt.Fprintf(&b, " %s %c", data[open:end+1], data[end+2])
+	}
+	return b.String()
 }
 
 // killPid sends SIGKILL to pid through a pidfd; a process already gone is

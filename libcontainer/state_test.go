@@ -1,9 +1,11 @@
 package libcontainer
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +89,16 @@ func TestCanRun(t *testing.T) {
 	cmd.Wait()
 	if got := canRun([]int{pid}); len(got) != 0 {
 		t.Errorf("a reaped process counts as running: %v", got)
+	}
+}
+
+// TestDescribePids names a process with its command and state, and a pid
+// that is gone by its number alone.
+func TestDescribePids(t *testing.T) {
+	self := os.Getpid()
+	got := describePids([]int{self, 1 << 30})
+	want := fmt.Sprintf("%d (", self)
+	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, fmt.Sprintf(", %d", 1<<30)) {
+		t.Errorf("describePids = %q, want %q... and the gone pid alone", got, want)
 	}
 }
