@@ -106,7 +106,7 @@ func Create(o *CreateOpts) (c *Container, _ *Init, err error) {
 		return nil, nil, err
 	}
 	tr.Step("build plan")
-	if err := c.attachDevices(d, cfg.spec, init.Pid); err != nil {
+	if err := c.attachDevices(d, cfg, init.Pid); err != nil {
 		return nil, nil, err
 	}
 	if err := sendPlan(sp, p); err != nil {
@@ -162,8 +162,9 @@ func loadCreateConfig(o *CreateOpts) (_ *createConfig, err error) {
 	}
 	s := b.Spec
 	config := filepath.Join(b.Path, "config.json")
-	bindSysWhereRefused(s) // before a helper's namespace is joined by path
-	holder, err := makeUsernsHolder(s)
+	ns := readNamespaces(s)
+	bindSysWhereRefused(s, &ns) // before a helper's namespace is joined by path
+	holder, err := makeUsernsHolder(s, &ns)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", config, err)
 	}
@@ -172,8 +173,7 @@ func loadCreateConfig(o *CreateOpts) (_ *createConfig, err error) {
 			holder.release()
 		}
 	}()
-	ns, err := planNamespaces(s)
-	if err != nil {
+	if err := ns.split(); err != nil {
 		return nil, fmt.Errorf("%s: %w", config, err)
 	}
 	if s.Process.Terminal && o.ConsoleSocket == "" && o.Console == nil {
@@ -265,24 +265,24 @@ func (c *Container) initPlan(o *CreateOpts, cfg *createConfig, sp *spawn, filter
 		ownConsole:  o.Console != nil,
 		filter:      filter,
 		state:       c.hookState,
-		innerState:  func(status string) *specs.State { return containerView(c.hookState(status), s) },
+		innerState:  func(status string) *specs.State { return containerView(c.hookState(status), &cfg.ns) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.bundle.Path, "config.json"), err)
 	}
-	if hasNamespace(s, specs.MountNamespace) {
-		sp.trees = newTreeMaker(cfg.bundle)
+	if cfg.ns.has(specs.MountNamespace) {
+		sp.trees = newTreeMaker(cfg.bundle, &cfg.ns)
 	}
 	return p, nil
 }
 
 // attachDevices gives the parked init what the host attaches from outside:
 // the config's network devices and its Intel RDT group.
-func (c *Container) attachDevices(d *stateDir, s *specs.Spec, pid int) error {
-	if err := moveNetDevices(s, pid); err != nil {
+func (c *Container) attachDevices(d *stateDir, cfg *createConfig, pid int) error {
+	if err := moveNetDevices(cfg.spec, &cfg.ns, pid); err != nil {
 		return err
 	}
-	if r := s.Linux.IntelRdt; r != nil {
+	if r := cfg.spec.Linux.IntelRdt; r != nil {
 		d.onFailure(func() { intelrdt.Remove(r, c.State.ID) })
 		if err := intelrdt.Apply(r, c.State.ID, pid); err != nil {
 			return err
@@ -531,8 +531,8 @@ func containerResources(s *specs.Spec) *specs.LinuxResources {
 
 // containerView is the state as hooks in the container's namespaces see
 // it: the runtime-spec wants the init's pid as the container sees it.
-func containerView(st *specs.State, s *specs.Spec) *specs.State {
-	if hasNamespace(s, specs.PIDNamespace) && nsPath(s, specs.PIDNamespace) == "" {
+func containerView(st *specs.State, ns *nsPlan) *specs.State {
+	if ns.isNew(specs.PIDNamespace) {
 		st.Pid = 1
 	}
 	return st

@@ -191,14 +191,13 @@ func waitExeced(sp *spawn) error {
 // execNamespaces joins every namespace of the container's init (the plan
 // orders them: joinNamespaces); the pid namespace takes a fork to enter.
 func (c *Container) execNamespaces(config *specs.Spec) nsPlan {
-	var ns nsPlan
+	var joins []specs.LinuxNamespace
 	for _, n := range config.Linux.Namespaces {
 		path := "/proc/" + strconv.Itoa(c.State.Pid) + "/ns/" + nsProcName[n.Type]
-		ns.joins = append(ns.joins, specs.LinuxNamespace{Type: n.Type, Path: path})
-		if n.Type == specs.PIDNamespace {
-			ns.fork = true
-		}
+		joins = append(joins, specs.LinuxNamespace{Type: n.Type, Path: path})
 	}
+	ns := newNSPlan(joins)
+	ns.split() // joined by path, each: nothing to refuse
 	return ns
 }
 

@@ -33,13 +33,13 @@ type idmapTree struct {
 // idmapUserns finds the user namespace a mount's ids are mapped through:
 // the container's own when the mount gives no mappings (or the same ones),
 // otherwise a new one made for it. The returned fd is ours to close.
-func idmapUserns(s *specs.Spec, m specs.Mount, initPid int) (int, error) {
-	ownUserns := hasNamespace(s, specs.UserNamespace)
+func idmapUserns(s *specs.Spec, ns *nsPlan, m specs.Mount, initPid int) (int, error) {
+	ownUserns := ns.has(specs.UserNamespace)
 	if len(m.UIDMappings) == 0 || (ownUserns && reflect.DeepEqual(m.UIDMappings, s.Linux.UIDMappings) && reflect.DeepEqual(m.GIDMappings, s.Linux.GIDMappings)) {
 		if !ownUserns {
 			return -1, fmt.Errorf("idmap: no uidMappings/gidMappings on the mount and no user namespace to take them from")
 		}
-		path := nsPath(s, specs.UserNamespace)
+		path := ns.paths[specs.UserNamespace]
 		if path == "" {
 			path = "/proc/" + strconv.Itoa(initPid) + "/ns/user"
 		}
@@ -101,12 +101,13 @@ func newUserns(uids, gids []specs.LinuxIDMapping) (int, error) {
 // (a path under the rootfs bound over), is the container's, not the host's.
 type treeMaker struct {
 	b      *Bundle
+	ns     *nsPlan
 	mounts []specs.Mount // the binds sendsTree picks, in plan order
 }
 
-func newTreeMaker(b *Bundle) *treeMaker {
-	tm := &treeMaker{b: b}
-	userns := hasNamespace(b.Spec, specs.UserNamespace)
+func newTreeMaker(b *Bundle, ns *nsPlan) *treeMaker {
+	tm := &treeMaker{b: b, ns: ns}
+	userns := ns.has(specs.UserNamespace)
 	for _, m := range b.Spec.Mounts {
 		if !userns && !plan.HasIdmap(m.Options) && len(m.UIDMappings) == 0 && len(m.GIDMappings) == 0 {
 			continue // the common case, without parsing the options
@@ -145,7 +146,7 @@ func (tm *treeMaker) open(m specs.Mount, initPid int) (int, error) {
 	src := bindSource(tm.b.Path, m)
 	open := func() (int, error) { return bindTreeOf(src, rbind) }
 	if e.Idmap {
-		userns, err := idmapUserns(tm.b.Spec, m, initPid)
+		userns, err := idmapUserns(tm.b.Spec, tm.ns, m, initPid)
 		if err != nil {
 			return -1, err
 		}

@@ -53,11 +53,11 @@ func validateNetDevices(s *specs.Spec) error {
 
 // moveNetDevices moves the config's links into the container's network
 // namespace (the init's, or the one it joins by path).
-func moveNetDevices(s *specs.Spec, initPid int) error {
+func moveNetDevices(s *specs.Spec, ns *nsPlan, initPid int) error {
 	if len(s.Linux.NetDevices) == 0 {
 		return nil
 	}
-	path := nsPath(s, specs.NetworkNamespace)
+	path := ns.paths[specs.NetworkNamespace]
 	if path == "" {
 		path = "/proc/" + strconv.Itoa(initPid) + "/ns/net"
 	}

@@ -72,14 +72,14 @@ func buildPlan(in *planInput) (*planBuilder, error) {
 
 	// without a mount namespace of its own the container shares the host's
 	// mount table: nothing may be mounted, the process is only chrooted
-	ownMounts := hasNamespace(s, specs.MountNamespace)
+	ownMounts := in.ns.has(specs.MountNamespace)
 	if ownMounts {
 		err := p.rootfs(&rootfsPlan{
 			spec:        s,
 			bundle:      in.bundle.Path,
 			rootfs:      in.bundle.Rootfs,
-			newUserns:   hasNamespace(s, specs.UserNamespace),
-			cgroupns:    hasNamespace(s, specs.CgroupNamespace),
+			newUserns:   in.ns.has(specs.UserNamespace),
+			cgroupns:    in.ns.has(specs.CgroupNamespace),
 			cgroupPaths: in.cgroupPaths,
 		})
 		if err != nil {
@@ -251,7 +251,7 @@ func (p *planBuilder) process(s *specs.Spec, in *planInput) error {
 		umask = uint64(*proc.User.Umask)
 	}
 	p.Add(plan.OpUmask, plan.Ints(umask))
-	caps, err := p.identity(s, in.ns)
+	caps, err := p.identity(s, &in.ns)
 	if err != nil {
 		return err
 	}
@@ -329,7 +329,7 @@ func (p *planBuilder) seccomp(in *planInput) {
 
 // identity adds the switch to the configured user and returns the final
 // capability sets (effective, permitted, inheritable, ambient) for plan.OpCaps.
-func (p *planBuilder) identity(s *specs.Spec, ns nsPlan) ([]uint64, error) {
+func (p *planBuilder) identity(s *specs.Spec, ns *nsPlan) ([]uint64, error) {
 	proc := s.Process
 	var sets [5]uint64
 	if c := proc.Capabilities; c != nil {

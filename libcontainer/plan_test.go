@@ -28,8 +28,10 @@ func testSpec() *specs.Spec {
 
 func testInput(s *specs.Spec) *planInput {
 	st := func(string) *specs.State { return &specs.State{ID: "t"} }
+	ns, _ := planNamespaces(s) // as create decides them; the tests give no config it refuses
 	return &planInput{
 		bundle:      &Bundle{Path: "/b", Rootfs: "/b/rootfs", Spec: s},
+		ns:          ns,
 		cgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/casco/t"},
 		fds:         initFds{fifo: 5, console: -1},
 		state:       st,

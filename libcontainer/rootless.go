@@ -25,7 +25,7 @@ import (
 //
 // run.oci.keep_original_groups leaves the groups alone whatever the
 // namespace allows, additionalGids unset, as crun does.
-func canSetGroups(s *specs.Spec, ns nsPlan) (uint64, error) {
+func canSetGroups(s *specs.Spec, ns *nsPlan) (uint64, error) {
 	u := s.Process.User
 	if keepOriginalGroups(s) {
 		if len(u.AdditionalGids) > 0 {
@@ -33,13 +33,13 @@ func canSetGroups(s *specs.Spec, ns nsPlan) (uint64, error) {
 		}
 		return 0, nil
 	}
-	if !setgroupsAllowed(s, ns) {
+	if !setgroupsAllowed(ns) {
 		if len(u.AdditionalGids) > 0 {
 			return 0, fmt.Errorf("process.user.additionalGids %v: setgroups is denied in the container's user namespace (a single-id mapping, written without newgidmap): supplementary groups cannot be set; map subordinate gids (/etc/subgid) through linux.gidMappings to use them", u.AdditionalGids)
 		}
 		return 0, nil
 	}
-	if hasNamespace(s, specs.UserNamespace) && len(s.Linux.GIDMappings) > 0 {
+	if ns.has(specs.UserNamespace) && len(s.Linux.GIDMappings) > 0 {
 		for _, g := range u.AdditionalGids {
 			if !idMapped(s.Linux.GIDMappings, g) {
 				return 0, fmt.Errorf("process.user.additionalGids: gid %d is not mapped by linux.gidMappings", g)
@@ -63,7 +63,7 @@ func idMapped(m []specs.LinuxIDMapping, id uint32) bool {
 // newuidmap/newgidmap holder, an engine's namespace) has it in
 // /proc/PID/setgroups; a new one gets what spawn writes (denySetgroups);
 // without one, casco's own namespace decides.
-func setgroupsAllowed(s *specs.Spec, ns nsPlan) bool {
+func setgroupsAllowed(ns *nsPlan) bool {
 	for _, j := range ns.joins {
 		if j.Type != specs.UserNamespace {
 			continue
@@ -99,11 +99,8 @@ func denySetgroups() bool {
 // joined by path) is always refused. The bind shows the same host sysfs a
 // sysfs mount in that network namespace would, and the host's locked
 // flags (nosuid, nodev, noexec) stay on it.
-func bindSysWhereRefused(s *specs.Spec) {
-	if !hasNamespace(s, specs.UserNamespace) || nsPath(s, specs.UserNamespace) != "" {
-		return
-	}
-	if hasNamespace(s, specs.NetworkNamespace) && nsPath(s, specs.NetworkNamespace) == "" {
+func bindSysWhereRefused(s *specs.Spec, ns *nsPlan) {
+	if !ns.newUser || ns.isNew(specs.NetworkNamespace) {
 		return
 	}
 	for i, m := range s.Mounts {

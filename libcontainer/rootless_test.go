@@ -22,18 +22,25 @@ func TestCanSetGroups(t *testing.T) {
 			GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 10}},
 		},
 	}
-	if v, err := canSetGroups(s, nsPlan{}); v != 1 || err != nil {
+	ns, err := planNamespaces(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := canSetGroups(s, &ns); v != 1 || err != nil {
 		t.Errorf("mapped gids: %d, %v", v, err)
 	}
 	s.Process.User.AdditionalGids = []uint32{5, 10}
-	if _, err := canSetGroups(s, nsPlan{}); err == nil || !strings.Contains(err.Error(), "gid 10 is not mapped") {
+	if _, err := canSetGroups(s, &ns); err == nil || !strings.Contains(err.Error(), "gid 10 is not mapped") {
 		t.Errorf("unmapped gid 10: %v", err)
 	}
 	// joined by path: the kernel's answer for that namespace (ours: allow)
 	s.Process.User.AdditionalGids = []uint32{5}
 	s.Linux.GIDMappings = nil
-	join := nsPlan{joins: []specs.LinuxNamespace{{Type: specs.UserNamespace, Path: "/proc/self/ns/user"}}}
-	if !setgroupsAllowed(s, join) {
+	join := newNSPlan([]specs.LinuxNamespace{{Type: specs.UserNamespace, Path: "/proc/self/ns/user"}})
+	if err := join.split(); err != nil {
+		t.Fatal(err)
+	}
+	if !setgroupsAllowed(&join) {
 		t.Errorf("setgroupsAllowed(/proc/self/ns/user) = false, /proc/self/setgroups says allow")
 	}
 }

@@ -93,8 +93,8 @@ func newSpawn(o *CreateOpts, s *specs.Spec, dir string, ns nsPlan, mgr cgroups.M
 	}
 	attr := &syscall.SysProcAttr{Cloneflags: ns.cloneFlags}
 	if ns.cloneFlags&unix.CLONE_NEWUSER != 0 {
-		attr.UidMappings = idMaps(s.Linux.UIDMappings)
-		attr.GidMappings = idMaps(s.Linux.GIDMappings)
+		attr.UidMappings = idMaps(ns.uidMaps)
+		attr.GidMappings = idMaps(ns.gidMaps)
 		// An unprivileged caller may write gid_map only once setgroups is
 		// denied in the new namespace (user_namespaces(7)); runc denies it
 		// for a rootless caller too. Root keeps setgroups.

@@ -34,11 +34,11 @@ type usernsHolder struct {
 
 // needsIDMapHelper: casco creates the user namespace and its maps are
 // more than the caller may write itself.
-func needsIDMapHelper(s *specs.Spec) bool {
-	if !hasNamespace(s, specs.UserNamespace) || nsPath(s, specs.UserNamespace) != "" || os.Geteuid() == 0 {
+func needsIDMapHelper(ns *nsPlan) bool {
+	if !ns.newUser || os.Geteuid() == 0 {
 		return false
 	}
-	return !ownIDOnly(s.Linux.UIDMappings, os.Geteuid()) || !ownIDOnly(s.Linux.GIDMappings, os.Getegid())
+	return !ownIDOnly(ns.uidMaps, os.Geteuid()) || !ownIDOnly(ns.gidMaps, os.Getegid())
 }
 
 func ownIDOnly(m []specs.LinuxIDMapping, id int) bool {
@@ -52,26 +52,18 @@ func ownIDOnly(m []specs.LinuxIDMapping, id int) bool {
 // one. runc joins the namespaces given by path before it creates its own;
 // casco makes the user namespace in a holder, and the init joins them all
 // by path, the user namespace last (joinNamespaces).
-func joinsOthersByPath(s *specs.Spec) bool {
-	if !hasNamespace(s, specs.UserNamespace) || nsPath(s, specs.UserNamespace) != "" {
-		return false
-	}
-	for _, n := range s.Linux.Namespaces {
-		if n.Path != "" {
-			return true
-		}
-	}
-	return false
+func joinsOthersByPath(ns *nsPlan) bool {
+	return ns.newUser && ns.joinsByPath()
 }
 
 // makeUsernsHolder makes the container's user namespace in a holder when
 // the maps need newuidmap/newgidmap (needsIDMapHelper) or the container
 // joins other namespaces by path (joinsOthersByPath), maps it, and points
-// the spec's user namespace at it. The caller releases the holder once the
-// init runs.
-func makeUsernsHolder(s *specs.Spec) (*usernsHolder, error) {
-	helpers := needsIDMapHelper(s)
-	if !helpers && !joinsOthersByPath(s) {
+// the spec's user namespace and ns at it. The caller releases the holder
+// once the init runs.
+func makeUsernsHolder(s *specs.Spec, ns *nsPlan) (*usernsHolder, error) {
+	helpers := needsIDMapHelper(ns)
+	if !helpers && !joinsOthersByPath(ns) {
 		return nil, nil
 	}
 	h, err := startHolder()
@@ -79,28 +71,30 @@ func makeUsernsHolder(s *specs.Spec) (*usernsHolder, error) {
 		return nil, err
 	}
 	if helpers {
-		err = runIDMapHelper("newuidmap", "linux.uidMappings", h.pid, s.Linux.UIDMappings)
+		err = runIDMapHelper("newuidmap", "linux.uidMappings", h.pid, ns.uidMaps)
 		if err == nil {
-			err = runIDMapHelper("newgidmap", "linux.gidMappings", h.pid, s.Linux.GIDMappings)
+			err = runIDMapHelper("newgidmap", "linux.gidMappings", h.pid, ns.gidMaps)
 		}
 	} else {
-		err = writeIDMaps(h.pid, s)
+		err = writeIDMaps(h.pid, ns)
 	}
 	if err != nil {
 		h.release()
 		return nil, err
 	}
+	path := "/proc/" + strconv.Itoa(h.pid) + "/ns/user"
 	for i, n := range s.Linux.Namespaces {
 		if n.Type == specs.UserNamespace {
-			s.Linux.Namespaces[i].Path = "/proc/" + strconv.Itoa(h.pid) + "/ns/user"
+			s.Linux.Namespaces[i].Path = path // as the state records the config
 		}
 	}
+	ns.joinUserns(path)
 	return h, nil
 }
 
 // writeIDMaps writes the holder's maps as Go's clone would: setgroups
 // denied first where the caller may not keep it (denySetgroups).
-func writeIDMaps(pid int, s *specs.Spec) error {
+func writeIDMaps(pid int, ns *nsPlan) error {
 	dir := "/proc/" + strconv.Itoa(pid) + "/"
 	if denySetgroups() {
 		if err := os.WriteFile(dir+"setgroups", []byte("deny"), 0); err != nil {
@@ -110,7 +104,7 @@ func writeIDMaps(pid int, s *specs.Spec) error {
 	for _, m := range []struct {
 		file, field string
 		maps        []specs.LinuxIDMapping
-	}{{"uid_map", "linux.uidMappings", s.Linux.UIDMappings}, {"gid_map", "linux.gidMappings", s.Linux.GIDMappings}} {
+	}{{"uid_map", "linux.uidMappings", ns.uidMaps}, {"gid_map", "linux.gidMappings", ns.gidMaps}} {
 		var b strings.Builder
 		for _, x := range m.maps {
 			fmt.Fprintf(&b, "%d %d %d\n", x.ContainerID, x.HostID, x.Size)
