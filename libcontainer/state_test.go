@@ -102,3 +102,29 @@ func TestDescribePids(t *testing.T) {
 		t.Errorf("describePids = %q, want %q... and the gone pid alone", got, want)
 	}
 }
+
+// TestLockDirBounded: a wait for a container's lock ends after the lock
+// timeout, naming the lock and the pid holding it (from /proc/locks).
+func TestLockDirBounded(t *testing.T) {
+	dir := t.TempDir()
+	held, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	t.Setenv(LockTimeoutEnv, "50ms")
+	f, err := lockDir(dir) // another open of dir: flock makes it wait
+	if err == nil {
+		f.Close()
+		t.Fatal("took a lock that is held")
+	}
+	want := fmt.Sprintf("held for more than 50ms (--lock-timeout) by pid %d", os.Getpid())
+	if !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q: want it to name %s and %q", err, dir, want)
+	}
+	held.Close()
+	if f, err = lockDir(dir); err != nil {
+		t.Fatalf("lock once released: %v", err)
+	}
+	f.Close()
+}
