@@ -100,8 +100,8 @@ func (c *Container) killCgroup() (bool, error) {
 }
 
 // waitCgroupEmpty waits until m lists no process that can still run,
-// sending SIGKILL again to whatever it still lists (a fork that raced the
-// first kill), each through a pidfd so that a recycled pid is never hit.
+// sending SIGKILL again to whatever it still lists and can run (a fork that
+// raced the first kill).
 func waitCgroupEmpty(id string, m cgroups.Manager, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	delay := time.Millisecond
@@ -121,9 +121,7 @@ func waitCgroupEmpty(id string, m cgroups.Manager, timeout time.Duration) error 
 		if delay < 50*time.Millisecond {
 			delay *= 2
 		} else {
-			for _, pid := range pids {
-				killPid(pid)
-			}
+			killListed(m, left)
 		}
 	}
 }
@@ -188,15 +186,31 @@ func describePids(pids []int) string {
 	return b.String()
 }
 
-// killPid sends SIGKILL to pid through a pidfd; a process already gone is
-// no error.
-func killPid(pid int) {
-	fd, err := unix.PidfdOpen(pid, 0)
+// killListed sends SIGKILL to the processes of pids that m still lists. A
+// pid listed a while ago may belong, by now, to a process outside the
+// container: each pidfd pins whichever process has the pid when it is
+// opened, and is signalled only if m lists that pid after the opening.
+func killListed(m cgroups.Manager, pids []int) {
+	fds := map[int]int{}
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	for _, pid := range pids {
+		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+			fds[pid] = fd
+		}
+	}
+	now, err := m.Pids()
 	if err != nil {
 		return
 	}
-	defer unix.Close(fd)
-	_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+	for _, pid := range now {
+		if fd, ok := fds[pid]; ok {
+			_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+		}
+	}
 }
 
 // verifiedCgroup is the container's cgroup manager once the kernel agrees

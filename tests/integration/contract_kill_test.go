@@ -141,6 +141,50 @@ func TestKillSharedPidnsStuckInExit(t *testing.T) {
 	}
 }
 
+// TestKillSharedPidnsBlockedInKernel: `kill KILL` of a container without a
+// pid namespace of its own fails, naming the process and its state, when
+// a killed process of it has not begun to exit after the bound: here it
+// waits, unkillable, for a FUSE server to answer a read. A kill that
+// reports success has killed. Once the server lets go, the process dies.
+func TestKillSharedPidnsBlockedInKernel(t *testing.T) {
+	t.Parallel()
+	beyondRunc(t, "a kill KILL that waits for the container's cgroup to empty")
+	r := newRuntime(t)
+	b := newBundle(t, sleeper...)
+	removeNamespace(b, specs.PIDNamespace)
+	fuse := newFlushHolder(t, filepath.Join(b.Rootfs, "fuse"))
+	c, s := r.createStart(b)
+	t.Cleanup(fuse.release) // before the container's cleanup: let its processes go
+	procsFile := cgroupProcsFile(t, s.Pid)
+	r.mustRun("exec", "-d", c.ID, "cat", "/fuse/f")
+	var pid int
+	select {
+	case pid = <-fuse.reads:
+	case <-time.After(hangGuard):
+		t.Fatal("cat never read its FUSE file")
+	}
+	blocked := identify(pid)
+
+	res := r.mustFail([]string{"still in the container's cgroup"}, "kill", c.ID, "KILL")
+	if want := fmt.Sprintf("%d (cat) D", pid); !strings.Contains(res.Stderr, want) {
+		t.Errorf("the error should name %q: %s", want, res)
+	}
+	// the kernel agrees: killed, blocked, not exiting, still listed
+	st := readFileString(fmt.Sprintf("/proc/%d/stat", pid))
+	fields := strings.Fields(st[strings.LastIndexByte(st, ')')+1:])
+	flags, _ := strconv.ParseUint(fields[6], 10, 64)
+	if fields[0] != "D" || flags&pfExiting != 0 || !slices.Contains(lines(readFileString(procsFile)), strconv.Itoa(pid)) {
+		t.Errorf("process %d should be blocked (D), not exiting, and listed in %s: stat %q, cgroup.procs %q",
+			pid, procsFile, st, readFileString(procsFile))
+	}
+
+	fuse.release()
+	waitGone(t, blocked)
+	if !harness.Poll(hangGuard, func() bool { return len(lines(readFileString(procsFile))) == 0 }) {
+		t.Errorf("%s still lists %v once the read was let go", procsFile, lines(readFileString(procsFile)))
+	}
+}
+
 // TestContractKillCreatedTerm: SIGTERM ends a created container's parked
 // init as it ends runc's (engines stop containers with TERM first), sent
 // by `kill ID TERM` or through the pidfd --pidfd-socket handed over. The

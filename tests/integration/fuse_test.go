@@ -12,15 +12,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// flushHolder is a FUSE file system of one empty file, "f", served by the
-// test itself. It answers every request but FLUSH, which it holds until
-// release: a process that closes the file (as exit does with every file
-// still open) waits in the kernel for the answer. That is a process killed
-// but not yet out of exit, as a slow NFS or FUSE server leaves one.
+// flushHolder is a FUSE file system of one file, "f", served by the test
+// itself. It answers every request but FLUSH and READ, which it holds
+// until release. A process that closes the file (as exit does with every
+// file still open) waits in the kernel for the answer: a process killed
+// but not yet out of exit, as a slow NFS or FUSE server leaves one. A
+// process that reads it waits too, unkillable: the kernel has handed the
+// request over and waits it out, before its exit has begun.
 type flushHolder struct {
 	fd      int
 	dir     string
 	flushed chan int // the pid of each process whose FLUSH is held
+	reads   chan int // the pid of each process whose READ is held
 	once    sync.Once
 }
 
@@ -31,6 +34,7 @@ const (
 	fuseForget    = 2
 	fuseGetattr   = 3
 	fuseOpen      = 14
+	fuseRead      = 15
 	fuseStatfs    = 17
 	fuseRelease   = 18
 	fuseFlush     = 25
@@ -61,7 +65,7 @@ func newFlushHolder(t *testing.T, dir string) *flushHolder {
 		unix.Close(fd)
 		t.Skipf("cannot mount FUSE on %s, cannot hold a process in exit: %v", dir, err)
 	}
-	h := &flushHolder{fd: fd, dir: dir, flushed: make(chan int, 16)}
+	h := &flushHolder{fd: fd, dir: dir, flushed: make(chan int, 16), reads: make(chan int, 16)}
 	done := make(chan struct{})
 	go func() { h.serve(); close(done) }()
 	t.Cleanup(func() {
@@ -107,6 +111,8 @@ func (h *flushHolder) serve() {
 			// no answer expected; an interrupted FLUSH stays held
 		case fuseFlush:
 			h.flushed <- int(pid) // held: no answer until release
+		case fuseRead:
+			h.reads <- int(pid) // held: no answer until release
 		case fuseInit:
 			out := make([]byte, 64)
 			le := binary.LittleEndian
@@ -148,11 +154,13 @@ func (h *flushHolder) serve() {
 	}
 }
 
-// fuseAttr is a struct fuse_attr: the root directory or the empty file.
+// fuseAttr is a struct fuse_attr: the root directory or the file, of one
+// page (a read of an empty file never asks the server).
 func fuseAttr(ino uint64) []byte {
 	a := make([]byte, 88)
 	le := binary.LittleEndian
 	le.PutUint64(a[0:], ino)
+	le.PutUint64(a[8:], 4096) // size
 	mode, nlink := uint32(unix.S_IFREG|0o644), uint32(1)
 	if ino == fuseRootIno {
 		mode, nlink = unix.S_IFDIR|0o755, 2
