@@ -313,18 +313,18 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace, abort *os.File)
 		if err := waitSync(sp.sync, abort); err != nil {
 			return err
 		}
-		msg, err := readSync(sp.sync)
+		msg, err := plan.ReadSync(sp.sync)
 		if err != nil {
 			return init.exitError(err)
 		}
-		switch msg.typ {
+		switch msg.Type {
 		case plan.SyncError:
 			init.reap()
-			return errors.New(string(msg.data))
+			return errors.New(string(msg.Data))
 		case plan.SyncPid:
-			pid, err := strconv.Atoi(string(msg.data))
+			pid, err := strconv.Atoi(string(msg.Data))
 			if err != nil {
-				return fmt.Errorf("init sent a bad pid %q", msg.data)
+				return fmt.Errorf("init sent a bad pid %q", msg.Data)
 			}
 			init.reap() // the intermediate that joined the pid namespace
 			if c.State.Pid == init.Pid {
@@ -342,14 +342,14 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace, abort *os.File)
 				return err
 			}
 			tr.Step("createRuntime hooks")
-			if err := writeSync(sp.sync, plan.SyncGo); err != nil {
+			if err := plan.WriteSync(sp.sync, plan.SyncGo); err != nil {
 				return init.exitError(err)
 			}
 		case plan.SyncSeccomp:
-			if err := c.handOverNotifyFd(init.Pid, msg.data); err != nil {
+			if err := c.handOverNotifyFd(init.Pid, msg.Data); err != nil {
 				return err
 			}
-			if err := writeSync(sp.sync, plan.SyncGo); err != nil {
+			if err := plan.WriteSync(sp.sync, plan.SyncGo); err != nil {
 				return init.exitError(err)
 			}
 		case plan.SyncTree:
@@ -364,14 +364,14 @@ func (c *Container) followInit(sp *spawn, init *Init, tr *Trace, abort *os.File)
 			if init.Pid == c.State.Pid {
 				who = "init"
 			}
-			logAffinity(who, init.Pid, msg.data)
+			logAffinity(who, init.Pid, msg.Data)
 		case plan.SyncTrace:
-			tr.initSteps(msg.data)
+			tr.initSteps(msg.Data)
 		case plan.SyncReady:
 			tr.Step("init: ready")
 			return nil
 		default:
-			return fmt.Errorf("init sent unknown message %q", msg.typ)
+			return fmt.Errorf("init sent unknown message %q", msg.Type)
 		}
 	}
 }

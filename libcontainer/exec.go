@@ -178,12 +178,12 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 // process's 126/127 to the caller as if the process had run.
 func waitExeced(sp *spawn) error {
 	for {
-		msg, err := readSync(sp.sync)
+		msg, err := plan.ReadSync(sp.sync)
 		if err != nil {
 			return nil // EOF: exec'd (or died, which the caller's wait reports)
 		}
-		if msg.typ == plan.SyncError {
-			return errors.New(string(msg.data))
+		if msg.Type == plan.SyncError {
+			return errors.New(string(msg.Data))
 		}
 	}
 }

@@ -1,35 +1,11 @@
 package libcontainer
 
 import (
-	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
 )
-
-// syncMsg is one message from the init: a type and its payload.
-type syncMsg struct {
-	typ  byte
-	data []byte
-}
-
-func readSync(r io.Reader) (syncMsg, error) {
-	var hdr [5]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return syncMsg{}, err
-	}
-	n := binary.NativeEndian.Uint32(hdr[1:])
-	if n > 1<<20 {
-		return syncMsg{}, fmt.Errorf("sync message of %d bytes", n)
-	}
-	data := make([]byte, n)
-	if _, err := io.ReadFull(r, data); err != nil {
-		return syncMsg{}, err
-	}
-	return syncMsg{typ: hdr[0], data: data}, nil
-}
 
 // waitSync waits until the init has something to say (or has gone), or
 // the caller is told to stop through abort: the init is the container's,
@@ -66,11 +42,4 @@ func waitSync(sync, abort *os.File) error {
 		}
 		return nil
 	}
-}
-
-func writeSync(w *os.File, typ byte) error {
-	var hdr [5]byte
-	hdr[0] = typ
-	_, err := w.Write(hdr[:])
-	return err
 }
