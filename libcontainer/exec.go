@@ -14,6 +14,7 @@ import (
 	"github.com/casco-runtime/casco/cgroups"
 	"github.com/casco-runtime/casco/internal/fault"
 	"github.com/casco-runtime/casco/libcontainer/plan"
+	"github.com/casco-runtime/casco/seccomp"
 )
 
 // ExecOpts are the inputs of `exec`.
@@ -70,21 +71,9 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	ns := c.execNamespaces(config)
 	logrus.Debugf("exec %v in container %s: joining the namespaces of init %d", o.Process.Args, c.State.ID, c.State.Pid)
 
-	mgr, err := c.cgroup()
-	if c.noCgroup() {
-		mgr, err = cgroups.Unmanaged(), nil // a rootless container without a cgroup of its own
-	}
+	mgr, err := c.execCgroup(o.SubCgroups)
 	if err != nil {
-		return nil, fmt.Errorf("cgroup: %w", err)
-	}
-	if len(o.SubCgroups) > 0 {
-		paths, err := subCgroupPaths(c.State.CgroupPaths, o.SubCgroups)
-		if err != nil {
-			return nil, err
-		}
-		if mgr, err = cgroups.Load(paths); err != nil {
-			return nil, fmt.Errorf("cgroup: %w", err)
-		}
+		return nil, err
 	}
 	filter, err := containerSeccomp(&spec, seccompCacheDir(c.Dir))
 	if err != nil {
@@ -126,24 +115,8 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 	if err := placeProcess(proc.Pid, sp, mgr, adj, nil); err != nil {
 		return fail(err)
 	}
-	p := &planBuilder{}
-	if err := p.cpuAffinityInitial(o.Process.ExecCPUAffinity); err != nil {
-		return fail(err)
-	}
-	p.reportAffinity(affinityAtStart)
-	p.joinNamespaces(ns.joins, keepOriginalGroups(&spec))
-	if ns.fork {
-		p.Add(plan.OpFork, nil)
-	}
-	// the v1 hierarchies after the fork: a container at its pids limit
-	// takes a process moved in (the kernel counts forks only), as runc's
-	// exec, which moves its process in once it is made. We opened the
-	// tasks files: the namespaces joined do not matter to the kernel
-	p.cgroupJoin(sp.fds.cgroupJoin)
-	// ns: the joins are already in p; process reads the user namespace's setgroups from them
-	in := &planInput{bundle: &Bundle{Spec: &spec}, ns: ns, fds: sp.fds, filter: filter, state: c.hookState, innerState: c.hookState}
-	p.console(o.Process, sp.fds.console, false, o.Console != nil)
-	if err := p.process(&spec, in); err != nil {
+	p, err := c.execPlan(&spec, &ns, sp, filter, o.Console != nil)
+	if err != nil {
 		return fail(err)
 	}
 	if o.BeforeRun != nil {
@@ -169,6 +142,55 @@ func (c *Container) Exec(o *ExecOpts) (*Init, error) {
 		return fail(err)
 	}
 	return proc, nil
+}
+
+// execCgroup is the cgroup an exec'd process joins: the container's, or
+// one below it (exec --cgroup).
+func (c *Container) execCgroup(subCgroups []string) (cgroups.Manager, error) {
+	mgr, err := c.cgroup()
+	if c.noCgroup() {
+		mgr, err = cgroups.Unmanaged(), nil // a rootless container without a cgroup of its own
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	if len(subCgroups) == 0 {
+		return mgr, nil
+	}
+	paths, err := subCgroupPaths(c.State.CgroupPaths, subCgroups)
+	if err != nil {
+		return nil, err
+	}
+	if mgr, err = cgroups.Load(paths); err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	return mgr, nil
+}
+
+// execPlan is an exec'd process's plan: its cpu affinity, the init's
+// namespaces joined, its v1 cgroups, console, and the process itself.
+func (c *Container) execPlan(spec *specs.Spec, ns *nsPlan, sp *spawn, filter *seccomp.Filter, ownConsole bool) (*planBuilder, error) {
+	p := &planBuilder{}
+	if err := p.cpuAffinityInitial(spec.Process.ExecCPUAffinity); err != nil {
+		return nil, err
+	}
+	p.reportAffinity(affinityAtStart)
+	p.joinNamespaces(ns.joins, keepOriginalGroups(spec))
+	if ns.fork {
+		p.Add(plan.OpFork, nil)
+	}
+	// the v1 hierarchies after the fork: a container at its pids limit
+	// takes a process moved in (the kernel counts forks only), as runc's
+	// exec, which moves its process in once it is made. We opened the
+	// tasks files: the namespaces joined do not matter to the kernel
+	p.cgroupJoin(sp.fds.cgroupJoin)
+	// ns: the joins are already in p; process reads the user namespace's setgroups from them
+	in := &planInput{bundle: &Bundle{Spec: spec}, ns: *ns, fds: sp.fds, filter: filter, state: c.hookState, innerState: c.hookState}
+	p.console(spec.Process, sp.fds.console, false, ownConsole)
+	if err := p.process(spec, in); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // waitExeced waits until the process has called execve: the sync socket is
