@@ -143,6 +143,28 @@ known() {
 		[[ $1 =~ $re ]] && { echo "$why"; return 0; }
 	done <"$here/casco-known.tsv"
 }
+# oom_race LABEL SPEC DIR: prints the kernel's OOM kill when casco's failure
+# of critest's OOM case is containerd 1.6's race, not casco's. That shim
+# registers a container's cgroup v1 OOM eventfd only after `<runtime>
+# start` has returned (runtime/v2/runc/task/service.go, Start); a container
+# that reaches its limit first is killed unseen and CRI says reason Error.
+# Any runtime loses it now and then (containerd 1.6.20's shim under
+# stress-ng --cpu 2: runc's OOM kills went unseen 27 times in 80, casco's 16);
+# containerd 1.7 and later read the cgroup's OOM counter when a container
+# exits 137. Only that failure (Error where OOMKilled was expected) on 1.6,
+# and only when the kernel logged its OOM killer killing a task in that
+# very container's memory cgroup: so casco did run it under its limit.
+oom_race() {
+	local l=$1 spec=$2 d=$3 msg id
+	[[ $l == containerd-1.6* && $spec == *'Container OOM'*'should terminate with exitCode 137 and reason OOMKilled' ]] || return 1
+	msg=$(jq -r --arg s "$spec" '.[].SpecReports[] | select(((.ContainerHierarchyTexts // []) + [.LeafNodeText] | join(" ")) == $s) |
+		"\(.Failure.Message // "")\n\(.CapturedGinkgoWriterOutput // "")"' "$d/results/casco.critest.json" 2>/dev/null)
+	[[ $msg == *'<string>: Error'*'<string>: OOMKilled'* ]] || return 1
+	id=$(grep -o 'Created container "[0-9a-f]\{64\}"' <<<"$msg" | grep -o '[0-9a-f]\{64\}' | head -n 1)
+	[[ -n $id ]] || return 1
+	grep -E "task_memcg=[^,]*$id" "$d/results/casco.oom-kills" 2>/dev/null | tail -n 1 | grep .
+}
+nrace=0
 for i in "${!labels[@]}"; do
 	l=${labels[i]} d=$T/${labels[i]}
 	echo "== $l"
@@ -180,6 +202,12 @@ for i in "${!labels[@]}"; do
 				echo "KNOWN $l critest: runc $rst, casco $cst: $spec"
 				((nknown++))
 				echo "    known: $why"
+				continue
+			fi
+			if why=$(oom_race "$l" "$spec" "$d"); then
+				echo "RACE $l critest: runc $rst, casco $cst: $spec"
+				echo "    containerd 1.6 missed the OOM kill the kernel logged: ${why#*] }"
+				((nrace++))
 				continue
 			fi
 			echo "REGRESSION $l critest: runc $rst, casco $cst: $spec"
@@ -228,6 +256,9 @@ echo "cri: $((SECONDS - t_start))s in all"
 if ((bad)); then
 	echo "cri: FAILED (casco against runc above)"
 	exit 1
+fi
+if ((nrace)); then
+	echo "cri: $nrace critest case(s) lost containerd 1.6's OOM event race (RACE above: the kernel killed the container, containerd did not see it)"
 fi
 if ((nknown)); then
 	echo "cri: casco matches runc on every containerd version but for $nknown known failure(s) of tests/cri/casco-known.tsv (KNOWN above)"

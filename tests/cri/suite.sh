@@ -208,6 +208,7 @@ teardown() {
 		poll 30 eval '! kill -0 -- "-$CRITEST_PID" 2>/dev/null'
 		kill -KILL -- "-$CRITEST_PID" 2>/dev/null
 	fi
+	[[ -n ${KMSG_PID:-} ]] && kill "$KMSG_PID" 2>/dev/null
 	# every pod the suite made goes through CRI first, then containerd stops
 	[[ -n $CPID ]] && timeout 120 "${CRICTL[@]}" rmp -a -f >>"$D/logs/teardown.log" 2>&1
 	stop_containerd
@@ -217,7 +218,7 @@ teardown() {
 		say "LEFTOVERS:"; sed 's/^/    /' "$D/results/leftovers"
 	fi
 }
-CRITEST_PID=
+CRITEST_PID= KMSG_PID=
 trap teardown EXIT
 trap 'exit 143' TERM INT
 containerd --config "$D/config.toml" --log-level info >"$D/logs/containerd.log" 2>&1 &
@@ -263,8 +264,15 @@ run_critest() { # handler
 		-ginkgo.json-report "$D/results/$h.critest.json" -ginkgo.no-color \
 		>"$D/logs/critest.$h.log" 2>&1 &
 	CRITEST_PID=$!
+	# the kernel's word on which containers its OOM killer hit, read as
+	# critest runs (the ring buffer may have dropped it by the end): run.sh
+	# (oom_race) checks a missed OOMKilled reason against it
+	dmesg --follow > >(grep --line-buffered -F 'oom-kill:' >"$D/results/$h.oom-kills") 2>/dev/null &
+	KMSG_PID=$!
 	wait "$CRITEST_PID"
 	echo $? >"$D/results/$h.critest.rc"
+	kill "$KMSG_PID" 2>/dev/null
+	KMSG_PID=
 	CRITEST_PID=
 	say "critest $h done in $((SECONDS - t0))s (rc $(cat "$D/results/$h.critest.rc"))"
 }
