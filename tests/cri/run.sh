@@ -135,11 +135,11 @@ critest_states() {
 	jq -r '.[].SpecReports[] | select(.LeafNodeType == "It") |
 		"\(.State)\t\((.ContainerHierarchyTexts // []) + [.LeafNodeText] | join(" "))"' "$1" 2>/dev/null | sort -t$'\t' -k2
 }
-# known SPEC: the reason casco-known.tsv gives for a case, if it lists it
+# known SPEC: the reason casco-known.tsv gives for a critest case, if it lists it
 known() {
-	local re why
-	while IFS=$'\t' read -r re why; do
-		[[ -z $re || $re == \#* ]] && continue
+	local suite re why
+	while IFS=$'\t' read -r suite re why; do
+		[[ $suite == critest && -n $re ]] || continue
 		[[ $1 =~ $re ]] && { echo "$why"; return 0; }
 	done <"$here/casco-known.tsv"
 }
