@@ -353,8 +353,15 @@ func (c *Container) killAndWait() error {
 	m, err := c.cgroup()
 	if err != nil {
 		m = nil // no cgroup to kill in or thaw: the init alone
-	} else if err := c.checkMembers(m); err != nil {
-		return err
+	} else {
+		// thawed before its members are checked: an exec that joined the
+		// paused cgroup but had not yet entered the container's pid
+		// namespace would stay frozen outside it, and checkMembers would
+		// take the exec's own process for a stranger's
+		thawIfPaused(m)
+		if err := c.checkMembers(m); err != nil {
+			return err
+		}
 	}
 	if m != nil && !c.ownPidNamespace() {
 		// without a pid namespace of its own, the init's death doesn't end the rest

@@ -64,22 +64,28 @@ func TestPasswdFifoBlocksNothing(t *testing.T) {
 	})
 }
 
-// freezerProcs lists the pids of the container's v1 freezer cgroup (or its
-// cgroup2 one), found through the init's /proc/<pid>/cgroup.
-func freezerProcs(t *testing.T, initPid int) []int {
+// freezerDir is the container's v1 freezer cgroup (or its cgroup2 one),
+// found through the init's /proc/<pid>/cgroup.
+func freezerDir(t *testing.T, initPid int) string {
 	t.Helper()
 	cgs, err := procCgroups(initPid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dir string
 	if p, ok := cgs["freezer"]; ok {
-		dir = filepath.Join("/sys/fs/cgroup/freezer", p)
-	} else if p, ok := cgs[""]; ok && isCgroup2() {
-		dir = filepath.Join("/sys/fs/cgroup", p)
-	} else {
-		t.Fatalf("no freezer cgroup for %d: %v", initPid, cgs)
+		return filepath.Join("/sys/fs/cgroup/freezer", p)
 	}
+	if p, ok := cgs[""]; ok && isCgroup2() {
+		return filepath.Join("/sys/fs/cgroup", p)
+	}
+	t.Fatalf("no freezer cgroup for %d: %v", initPid, cgs)
+	return ""
+}
+
+// freezerProcs lists the pids of the container's freezer cgroup.
+func freezerProcs(t *testing.T, initPid int) []int {
+	t.Helper()
+	dir := freezerDir(t, initPid)
 	var pids []int
 	for _, f := range strings.Fields(readFileString(filepath.Join(dir, "cgroup.procs"))) {
 		if n, err := strconv.Atoi(f); err == nil {
@@ -153,6 +159,33 @@ func TestPauseExecResume(t *testing.T) {
 	if err := waitDone(t, "exec", done, out); err != nil || !strings.Contains(readFileString(out), "exec-ran") {
 		t.Errorf("exec after resume: %v, output %q", err, readFileString(out))
 	}
+}
+
+// TestDeleteForcePausedWithWaitingExec: delete --force of a paused
+// container ends it while an exec waits on it, its process frozen in the
+// container's cgroup before it could enter the container's pid namespace.
+// Such a process is the exec's, not a stranger's: it must not make the
+// delete refuse the cgroup, and nothing of the container may be left.
+// (runc 1.5 passes too: its delete kills through the cgroup.)
+func TestDeleteForcePausedWithWaitingExec(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	c, s := r.createStart(newBundle(t, sleeper...))
+	r.mustRun("pause", c.ID)
+	before := len(freezerProcs(t, s.Pid))
+	dir := freezerDir(t, s.Pid)
+	_, done, out := startBackground(t, r, "exec", "--ignore-paused", c.ID, "sh", "-c", "echo exec-ran")
+	if !harness.Poll(hangGuard, func() bool { return len(freezerProcs(t, s.Pid)) > before }) {
+		t.Fatalf("the exec's process never joined the container's cgroup; output %q", readFileString(out))
+	}
+	r.mustRun("delete", "--force", c.ID)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("freezer cgroup %s still there after delete --force (%v)", dir, err)
+	}
+	// the delete thaws the cgroup before it kills, so the exec may get to
+	// run an instant first; what matters is that it ends, and the harness
+	// checks that none of its processes is left
+	waitDone(t, "exec of a deleted container", done, out)
 }
 
 // TestSignalEndsWaitingExec: SIGTERM to an exec that waits on the
