@@ -180,7 +180,7 @@ integration-runc: runc-ref
 security: casco casco-faultinject deps-test
 	GO=$(GO) FAULT_RUNTIME=$(CURDIR)/build/casco-faultinject tests/security/run.sh $(CURDIR)/casco
 
-# casco with the fault-injection hook (internal/fault): a test
+# casco with the fault-injection hook (libcontainer/fault): a test
 # build only; the production binary has no trace of it
 casco-faultinject: deps-build nsenter/bin/casco-init $(MUSL_INC)/.done
 	CC=musl-gcc CGO_CFLAGS="-O2 -I$(CURDIR)/$(MUSL_INC)" CGO_LDFLAGS="-L$(CURDIR)/$(MUSL_LIB)" \

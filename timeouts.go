@@ -7,8 +7,8 @@ import (
 	"github.com/urfave/cli"
 
 	"github.com/casco-runtime/casco/cgroups"
-	"github.com/casco-runtime/casco/internal/duration"
 	"github.com/casco-runtime/casco/libcontainer"
+	"github.com/casco-runtime/casco/libcontainer/duration"
 )
 
 // setTimeouts checks --systemd-timeout and --lock-timeout (or their

@@ -11,7 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/casco-runtime/casco/internal/fault"
+	"github.com/casco-runtime/casco/libcontainer/fault"
 )
 
 // fs2Manager drives one cgroup2 directory (pure v2 hosts).

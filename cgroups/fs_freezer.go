@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/casco-runtime/casco/internal/fault"
+	"github.com/casco-runtime/casco/libcontainer/fault"
 )
 
 // v1 freezer: writing FROZEN starts freezing; the state reads FREEZING

@@ -15,7 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/casco-runtime/casco/internal/duration"
+	"github.com/casco-runtime/casco/libcontainer/duration"
 )
 
 // The systemd driver asks systemd, over D-Bus, to create a transient

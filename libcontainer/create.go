@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/cgroups"
-	"github.com/casco-runtime/casco/internal/fault"
+	"github.com/casco-runtime/casco/libcontainer/fault"
 	"github.com/casco-runtime/casco/libcontainer/internal/intelrdt"
 	"github.com/casco-runtime/casco/libcontainer/plan"
 	"github.com/casco-runtime/casco/seccomp"

@@ -10,7 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/casco-runtime/casco/cgroups"
-	"github.com/casco-runtime/casco/internal/fault"
+	"github.com/casco-runtime/casco/libcontainer/fault"
 	"github.com/casco-runtime/casco/libcontainer/internal/intelrdt"
 )
 

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/casco-runtime/casco/cgroups"
-	"github.com/casco-runtime/casco/internal/fault"
+	"github.com/casco-runtime/casco/libcontainer/fault"
 )
 
 // Event is one line of `casco events`: runc's types.Event.

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/casco-runtime/casco/internal/fault"
+	"github.com/casco-runtime/casco/libcontainer/fault"
 )
 
 // Start releases a created container's init: it opens the exec fifo, which

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/casco-runtime/casco/internal/duration"
+	"github.com/casco-runtime/casco/libcontainer/duration"
 )
 
 const (

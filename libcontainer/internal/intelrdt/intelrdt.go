@@ -31,7 +31,9 @@ func Mounted() bool { return mounted(hostRoot) }
 func Validate(r *specs.LinuxIntelRdt) error { return resctrl{hostRoot}.validate(r, Mounted()) }
 
 // Apply puts pid into the container's resctrl group on the host.
-func Apply(r *specs.LinuxIntelRdt, id string, pid int) error { return resctrl{hostRoot}.apply(r, id, pid) }
+func Apply(r *specs.LinuxIntelRdt, id string, pid int) error {
+	return resctrl{hostRoot}.apply(r, id, pid)
+}
 
 // Remove takes away the groups Apply made for container id.
 func Remove(r *specs.LinuxIntelRdt, id string) error { return resctrl{hostRoot}.remove(r, id) }
