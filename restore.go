@@ -79,18 +79,10 @@ func restore(ctx *cli.Context, id string) (int, error) {
 		c.Unlock()
 		return 0, nil
 	}
-	if s, _ := c.Spec(); tty != nil && (s == nil || !s.Process.Terminal) {
-		tty.close()
-		tty = nil
+	status, err := follow(c, init, tty, sigs)
+	if err != nil {
+		return 0, err
 	}
-	if tty != nil {
-		if err := tty.attach(); err != nil {
-			c.Delete(true)
-			return 0, err
-		}
-	}
-	c.Unlock()
-	status := sigs.forward(init, tty)
 	if c, err := libcontainer.Load(o.Root, id); err == nil {
 		c.Delete(true)
 	}

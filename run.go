@@ -39,6 +39,25 @@ func waitAction(verb string, fn func(*cli.Context, string) (int, error)) func(*c
 	}
 }
 
+// follow is the foreground half of run and restore once the container
+// runs: its terminal attached if its process has one, the container's
+// lock released so that other commands can reach it, signals passed on
+// until the process exits; it returns the process's exit status.
+func follow(c *libcontainer.Container, init *libcontainer.Init, tty *terminal, sigs *signalCatcher) (int, error) {
+	if s, _ := c.Spec(); tty != nil && (s == nil || !s.Process.Terminal) {
+		tty.close()
+		tty = nil
+	}
+	if tty != nil {
+		if err := tty.attach(); err != nil {
+			c.Delete(true)
+			return 0, err
+		}
+	}
+	c.Unlock()
+	return sigs.forward(init, tty), nil
+}
+
 // run is create + start, and in the foreground it passes signals and the
 // terminal through, waits, removes the container and returns its exit code.
 func run(ctx *cli.Context, id string) (int, error) {
@@ -82,18 +101,10 @@ func run(ctx *cli.Context, id string) (int, error) {
 		c.Unlock()
 		return 0, nil
 	}
-	if s, _ := c.Spec(); tty != nil && (s == nil || !s.Process.Terminal) {
-		tty.close()
-		tty = nil
+	status, err := follow(c, init, tty, sigs)
+	if err != nil {
+		return 0, err
 	}
-	if tty != nil {
-		if err := tty.attach(); err != nil {
-			c.Delete(true)
-			return 0, err
-		}
-	}
-	c.Unlock()
-	status := sigs.forward(init, tty)
 	opts.Trace.Step("run: process exited")
 	if !ctx.Bool("keep") {
 		if c, err := libcontainer.Load(opts.Root, id); err == nil {
