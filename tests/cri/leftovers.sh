@@ -1,5 +1,6 @@
 # What the suite's containerd left behind in its namespaces, sourced by
-# suite.sh after containerd stopped (uses D, HANDLERS, HBIN, SOCK).
+# suite.sh after containerd stopped (uses D, HANDLERS, HBIN, SOCK, and
+# common.sh's leftover_* searches).
 # Prints one "LEFTOVER what" line per thing found, and removes it; the
 # shared-memory segments critest's host-IPC cases make on purpose (in this
 # private IPC namespace) are removed and counted in DIR/results/shm.
@@ -14,21 +15,11 @@ created_ids() {
 }
 
 leftovers() {
-	local p h id ids m cg
-	# shims (and anything else) started for our containerd
-	for p in $(pgrep -f -- "$SOCK"); do
-		[[ $p == $$ ]] && continue
-		echo "LEFTOVER process $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-200)"
-		kill -KILL "$p" 2>/dev/null
-	done
-	# containers in the runtimes' state dirs
-	for h in "${HANDLERS[@]}"; do
-		[[ -d $D/rt/$h.root/k8s.io ]] || continue
-		for id in $("${HBIN[$h]}" --root "$D/rt/$h.root/k8s.io" list -q 2>/dev/null); do
-			echo "LEFTOVER $h container $id"
-			timeout 20 "${HBIN[$h]}" --root "$D/rt/$h.root/k8s.io" delete --force "$id" >/dev/null 2>&1
-		done
-	done
+	local p ids cg
+	# shims (and anything else) started for our containerd, containers
+	# still in the runtimes' state dirs, mounts (rootfs overlays, network
+	# namespaces' nsfs under state/netns, shm, volumes) below DIR
+	{ leftover_processes "$SOCK"; leftover_containers "$D"; leftover_mounts "$D"; } | sed 's/^/LEFTOVER /'
 	# processes still in a container's cgroup, and the cgroups themselves
 	ids=$(created_ids)
 	if [[ -n $ids ]]; then
@@ -41,12 +32,6 @@ leftovers() {
 			poll 10 rmdir "$cg" 2>/dev/null
 		done < <(find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -regextype egrep -regex '.*/[0-9a-f]{64}' 2>/dev/null | sort -r)
 	fi
-	# mounts: rootfs overlays, network namespaces (nsfs under state/netns),
-	# shm, volumes: anything below DIR, deepest first
-	for m in $(findmnt -rn -o TARGET | grep -F "$D/" | sort -r); do
-		echo "LEFTOVER mount $m"
-		umount -l "$m" 2>/dev/null
-	done
 	# shared memory segments: critest's host-IPC cases create them with
 	# ipcmk on purpose and never remove them; anything else is a leftover
 	local n=0 key shmid

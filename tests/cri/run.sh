@@ -33,44 +33,10 @@ t_start=$SECONDS
 CRI_CONTAINERD=${CRI_CONTAINERD:-2 1.6}
 export GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 
-# ---------------------------------------------------------------- packages
-need=(containerd busybox-static containernetworking-plugins jq musl-tools iproute2 util-linux procps)
-missing=()
-for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if ((${#missing[@]})); then
-	echo "cri: installing ${missing[*]}"
-	{ apt-get -o DPkg::Lock::Timeout=900 update -q && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}"; } >/dev/null ||
-		die "apt-get install ${missing[*]} failed"
-fi
-
-# ---------------------------------------------------------------- runtimes
-runc_bin=$(readlink -f "$(command -v "${1:-/var/tmp/casco-runc/v1.5.3/runc}")") || die "runc not found (make runc-ref builds the reference)"
-casco_bin=$(readlink -f "${2:-$repo/casco}") || die "casco not found"
-[[ -x $runc_bin && -x $casco_bin ]] || die "runtimes must be executables: $runc_bin $casco_bin"
-
-T=$(mktemp -d /tmp/casco-cri.XXXX) || die "mktemp failed"
-# a user-namespaced pod's root (a mapped host uid) walks down to its
-# bundle, as through containerd's own 0711 /run/containerd
-chmod 0711 "$T"
-mkdir -p "$T/bin" "$T/logs"
-# copies: a rebuild during the run does not change what is tested
-cp "$runc_bin" "$T/bin/runc" && cp "$casco_bin" "$T/bin/casco" || die "cannot copy the runtimes"
-MADE_VARLIBCNI=
-suite_pids=()
-cleanup() {
-	local rc=$? p
-	trap - EXIT INT TERM
-	# unshare --fork ignores TERM: the suite under it gets it (and tears down)
-	for p in "${suite_pids[@]}"; do pkill -TERM -P "$p" 2>/dev/null; done
-	for p in "${suite_pids[@]}"; do wait "$p" 2>/dev/null; done
-	[[ -n $MADE_VARLIBCNI ]] && rmdir /var/lib/cni 2>/dev/null
-	if [[ ${CRI_KEEP:-} == 1 ]]; then
-		echo "cri: logs kept in $T"
-	else
-		rm -rf "$T" 2>/dev/null || echo "cri: could not remove $T" >&2
-	fi
-	exit "$rc"
-}
+SUITE=cri KEEP=${CRI_KEEP:-}
+source "$here/common.sh"
+need_packages cri containerd busybox-static containernetworking-plugins jq musl-tools iproute2 util-linux procps
+take_runtimes cri "${1:-/var/tmp/casco-runc/v1.5.3/runc}" "${2:-$repo/casco}"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -238,14 +204,8 @@ for l in "${labels[@]}"; do
 	[[ -n $p && -d /proc/$p ]] && [[ $(tr '\0' ' ' <"/proc/$p/cmdline") == *"$T/$l/config.toml"* ]] &&
 		{ echo "LEFTOVER $l containerd pid $p"; kill -KILL "$p"; bad=1; }
 done
-for p in $(pgrep -f -- "$T/"); do
-	[[ $p == $$ ]] && continue
-	echo "LEFTOVER process $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-200)"
-	kill -KILL "$p" 2>/dev/null; bad=1
-done
-for m in $(findmnt -rn -o TARGET | grep -F "$T/" | sort -r); do
-	echo "LEFTOVER mount $m"; umount -l "$m"; bad=1
-done
+left=$(leftover_processes "$T/"; leftover_mounts "$T")
+[[ -z $left ]] || { sed 's/^/LEFTOVER /' <<<"$left"; bad=1; }
 # the pods' cgroup parents we made: empty by now, or something is left in them
 for c in $(ls -d /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/*/test.slice /sys/fs/cgroup/k8s.io /sys/fs/cgroup/test.slice 2>/dev/null); do
 	grep -qxF "$c" <<<"$parents_before" && continue

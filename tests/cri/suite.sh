@@ -25,6 +25,7 @@ export PATH=$TBIN:$CBIN:$PATH
 
 say() { echo "[$LABEL] $*"; }
 source "$here/checks.sh"     # the crictl walkthrough, the pod checks, poll
+source "$here/common.sh"     # the leftover_* searches
 die() { say "FATAL: $*"; exit 2; }
 
 [[ $(readlink /proc/self/ns/net) != $(readlink /proc/1/ns/net) ]] || die "not in a private network namespace"

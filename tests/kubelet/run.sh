@@ -29,39 +29,12 @@ die() { echo "kubelet: $*" >&2; exit 2; }
 t_start=$SECONDS
 export GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 
-need=(busybox-static containernetworking-plugins jq musl-tools iproute2 util-linux procps curl)
-missing=()
-for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if ((${#missing[@]})); then
-	echo "kubelet: installing ${missing[*]}"
-	{ apt-get -o DPkg::Lock::Timeout=900 update -q && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}"; } >/dev/null ||
-		die "apt-get install ${missing[*]} failed"
-fi
-
+SUITE=kubelet KEEP=${KUBELET_KEEP:-}
+source "$repo/tests/cri/common.sh"
+need_packages kubelet busybox-static containernetworking-plugins jq musl-tools iproute2 util-linux procps curl
 ref_runc=/var/tmp/casco-runc/v1.5.3/runc
 [[ -x $ref_runc ]] || ref_runc=/usr/sbin/runc
-runc_bin=$(readlink -f "$(command -v "${1:-$ref_runc}")") || die "runc not found"
-casco_bin=$(readlink -f "${2:-$repo/casco}") || die "casco not found"
-[[ -x $runc_bin && -x $casco_bin ]] || die "runtimes must be executables: $runc_bin $casco_bin"
-
-T=$(mktemp -d /tmp/casco-kubelet.XXXX) || die "mktemp failed"
-chmod 0711 "$T"
-mkdir -p "$T/bin" "$T/logs"
-cp "$runc_bin" "$T/bin/runc" && cp "$casco_bin" "$T/bin/casco" || die "cannot copy the runtimes"
-MADE_VARLIBCNI=
-suite_pid=
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [[ -n $suite_pid ]]; then pkill -TERM -P "$suite_pid" 2>/dev/null; wait "$suite_pid" 2>/dev/null; fi
-	[[ -n $MADE_VARLIBCNI ]] && rmdir /var/lib/cni 2>/dev/null
-	if [[ ${KUBELET_KEEP:-} == 1 ]]; then
-		echo "kubelet: logs kept in $T"
-	else
-		rm -rf "$T" 2>/dev/null || echo "kubelet: could not remove $T" >&2
-	fi
-	exit "$rc"
-}
+take_runtimes kubelet "${1:-$ref_runc}" "${2:-$repo/casco}"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -88,10 +61,10 @@ echo "kubelet: builds and images ready in $((SECONDS - t0))s ($("$T/bin/kubelet"
 if [[ ! -e /var/lib/cni ]]; then mkdir /var/lib/cni && MADE_VARLIBCNI=1; fi
 PATH=$CBIN:$T/bin:$PATH unshare --mount --net --ipc --fork --kill-child=SIGTERM \
 	"$here/suite.sh" "$T/run" "$T/images/images.tar" "runc=$T/bin/runc" "casco=$T/bin/casco" >"$T/suite.log" 2>&1 &
-suite_pid=$!
-wait "$suite_pid"
+suite_pids=($!)
+wait "${suite_pids[0]}"
 src=$?
-suite_pid=
+suite_pids=()
 sed 's/^/  /' "$T/suite.log"
 [[ $src == 0 ]] || { echo "kubelet: the suite could not run (exit $src)"; exit 2; }
 
@@ -118,14 +91,8 @@ awk -F'\t' 'BEGIN {printf "  %-76s %8s %8s\n", "", "runc", "casco"}
 	END {for (i = 1; i <= n; i++) printf "  %-76s %8s %8s\n", order[i], r[order[i]], c[order[i]]}' "$R/runc.measure" "$R/casco.measure"
 
 # nothing of ours outlives the suite
-for p in $(pgrep -f -- "$T/"); do
-	[[ $p == $$ ]] && continue
-	echo "LEFTOVER process $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-200)"
-	kill -KILL "$p" 2>/dev/null; bad=1
-done
-for m in $(findmnt -rn -o TARGET | grep -F "$T/" | sort -r); do
-	echo "LEFTOVER mount $m"; umount -l "$m"; bad=1
-done
+left=$(leftover_processes "$T/"; leftover_mounts "$T")
+[[ -z $left ]] || { sed 's/^/LEFTOVER /' <<<"$left"; bad=1; }
 for c in /sys/fs/cgroup/*/casco-kubelet-*; do
 	[[ -d $c ]] || continue
 	grep -q "$(cat "$T/run/cgroup-root" 2>/dev/null || echo none)" <<<"$c" || continue

@@ -23,6 +23,7 @@ CONTROLLERS=(cpu cpuacct cpuset memory pids blkio devices freezer systemd unifie
 say() { echo "[$H] $*"; }
 die() { echo "suite: FATAL: $*"; exit 2; }
 source "$here/pods.sh"
+source "$here/../cri/common.sh" # the leftover_* searches
 
 [[ $(readlink /proc/self/ns/net) != $(readlink /proc/1/ns/net) ]] || die "not in a private network namespace"
 
@@ -231,23 +232,10 @@ stop_node() {
 
 # leftovers: what the node left behind once stopped, one line each, removed
 leftovers() {
-	local p h id m c
-	for p in $(pgrep -f -- "$P/"); do
-		[[ $p == $$ ]] && continue
-		echo "process $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-200)"
-		kill -KILL "$p" 2>/dev/null
-	done
-	for h in "${HANDLERS[@]}"; do
-		[[ -d $P/rt/$h.root/k8s.io ]] || continue
-		for id in $("${HBIN[$h]}" --root "$P/rt/$h.root/k8s.io" list -q 2>/dev/null); do
-			echo "$h container $id"
-			timeout 20 "${HBIN[$h]}" --root "$P/rt/$h.root/k8s.io" delete --force "$id" >/dev/null 2>&1
-		done
-	done
-	for m in $(findmnt -rn -o TARGET | grep -F "$P/" | sort -r); do
-		echo "mount $m"
-		umount -l "$m" 2>/dev/null
-	done
+	local p c
+	leftover_processes "$P/"
+	leftover_containers "$P"
+	leftover_mounts "$P"
 	# pod cgroups (the QoS tree itself is the kubelet's and stays)
 	for c in $(find "$CG"/*/"$CGROOT" -depth -type d -name 'pod*' 2>/dev/null); do
 		echo "cgroup $c: $(cat "$c/cgroup.procs" 2>/dev/null | tr '\n' ' ')"
