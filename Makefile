@@ -164,7 +164,7 @@ prebuild:
 	-GO=$(GO) tests/kubelet/build.sh
 
 unit: nsenter/bin/casco-init
-	$(GO) test -count=1 . ./cgroups/ ./seccomp/ ./libcontainer/ ./nsenter/
+	$(GO) test -count=1 . ./cgroups/ ./seccomp/ ./libcontainer/... ./nsenter/
 
 integration: casco
 	RUNTIME=$(CURDIR)/casco $(GO) test -count=1 ./tests/integration/
