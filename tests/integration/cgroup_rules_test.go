@@ -5,6 +5,7 @@ package integration
 // reads the cgroup files the kernel holds.
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,8 +51,12 @@ func TestPidsLimitZero(t *testing.T) {
 		t.Errorf("update --pids-limit 20: pids.max = %q", got)
 	}
 	r.mustRun("update", "--pids-limit", "0", c.ID)
-	if got := strings.TrimSpace(readFileString(file)); got != "1" {
-		t.Errorf("update --pids-limit 0: pids.max = %q, want 1", got)
+	data, err := os.ReadFile(file)
+	if got := strings.TrimSpace(string(data)); err != nil || got != "1" {
+		// once seen in the v2 guest under load: the file unreadable after
+		// an update that succeeded; say what the kernel shows of it
+		cg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", s.Pid))
+		t.Errorf("update --pids-limit 0: pids.max = %q (read error %v), want 1; init %d in %q", got, err, s.Pid, strings.TrimSpace(string(cg)))
 	}
 }
 
