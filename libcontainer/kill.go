@@ -1,13 +1,13 @@
 package libcontainer
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -176,14 +176,20 @@ func describePids(pids []int) string {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "%d", pid)
-		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		open, end := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
-		if err != nil || open < 0 || end < open || end+2 >= len(data) {
-			continue
+		if st, err := readProcStat(pid); err == nil {
+			// the container names its processes: no control character of
+			// its choosing reaches the error line
+			fmt.Fprintf(&b, " (%s) %c", strings.Map(printable, st.comm), st.state)
 		}
-		fmt.Fprintf(&b, " %s %c", data[open:end+1], data[end+2])
 	}
 	return b.String()
+}
+
+func printable(r rune) rune {
+	if unicode.IsPrint(r) {
+		return r
+	}
+	return '?'
 }
 
 // killListed sends SIGKILL to the processes of pids that m still lists. A

@@ -180,6 +180,7 @@ func processStart(pid int) (start uint64, zombie bool, err error) {
 
 // procStat is what casco reads of /proc/<pid>/stat.
 type procStat struct {
+	comm  string // field 2: the command name, as the process set it
 	state byte   // field 3: R, S, D, Z, X...
 	flags uint64 // field 9: the kernel's PF_* flags
 	start uint64 // field 22: start time, in clock ticks after boot
@@ -205,8 +206,8 @@ func readStatFile(path string) (procStat, error) {
 		return procStat{}, err
 	}
 	// the command name may hold spaces and parentheses: fields start after the last ')'
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
+	open, i := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
+	if open < 0 || i < open {
 		return procStat{}, errors.New("malformed stat")
 	}
 	fields := bytes.Fields(data[i+1:])
@@ -221,7 +222,7 @@ func readStatFile(path string) (procStat, error) {
 	if err != nil {
 		return procStat{}, fmt.Errorf("malformed stat: start time: %w", err)
 	}
-	return procStat{state: fields[0][0], flags: flags, start: start}, nil
+	return procStat{comm: string(data[open+1 : i]), state: fields[0][0], flags: flags, start: start}, nil
 }
 
 // partial reports whether this is the state of a create that has not
