@@ -127,9 +127,7 @@ func TestKillSharedPidnsStuckInExit(t *testing.T) {
 	// what the test is about: the kernel still lists the killed process,
 	// which is exiting (PF_EXITING, not yet a zombie) and cannot run again
 	st := readFileString(fmt.Sprintf("/proc/%d/stat", pid))
-	fields := strings.Fields(st[strings.LastIndexByte(st, ')')+1:])
-	flags, _ := strconv.ParseUint(fields[6], 10, 64)
-	if fields[0] == "Z" || flags&pfExiting == 0 || !slices.Contains(lines(readFileString(procsFile)), strconv.Itoa(pid)) {
+	if state := harness.ProcState(pid); state == "" || state == "Z" || harness.ProcFlags(pid)&pfExiting == 0 || !slices.Contains(lines(readFileString(procsFile)), strconv.Itoa(pid)) {
 		t.Fatalf("process %d should be exiting (PF_EXITING) and still listed in %s: stat %q, cgroup.procs %q",
 			pid, procsFile, st, readFileString(procsFile))
 	}
@@ -171,9 +169,7 @@ func TestKillSharedPidnsBlockedInKernel(t *testing.T) {
 	}
 	// the kernel agrees: killed, blocked, not exiting, still listed
 	st := readFileString(fmt.Sprintf("/proc/%d/stat", pid))
-	fields := strings.Fields(st[strings.LastIndexByte(st, ')')+1:])
-	flags, _ := strconv.ParseUint(fields[6], 10, 64)
-	if fields[0] != "D" || flags&pfExiting != 0 || !slices.Contains(lines(readFileString(procsFile)), strconv.Itoa(pid)) {
+	if harness.ProcState(pid) != "D" || harness.ProcFlags(pid)&pfExiting != 0 || !slices.Contains(lines(readFileString(procsFile)), strconv.Itoa(pid)) {
 		t.Errorf("process %d should be blocked (D), not exiting, and listed in %s: stat %q, cgroup.procs %q",
 			pid, procsFile, st, readFileString(procsFile))
 	}

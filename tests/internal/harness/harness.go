@@ -221,6 +221,16 @@ func ProcState(pid int) string {
 	return ""
 }
 
+// ProcFlags is the kernel's PF_* flags of pid (field 9 of
+// /proc/<pid>/stat); 0 once it is gone.
+func ProcFlags(pid int) uint64 {
+	if f := statFields(pid); len(f) > 6 {
+		n, _ := strconv.ParseUint(f[6], 10, 64)
+		return n
+	}
+	return 0
+}
+
 // Alive says whether pid runs: a zombie has exited, it only waits for its parent.
 func Alive(pid int) bool {
 	f := statFields(pid)
